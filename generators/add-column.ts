@@ -1,0 +1,192 @@
+/**
+ * add-column: the cheap form whenever PostgreSQL allows it (nullable, or a constant default,
+ * metadata-only since PG 11), otherwise add nullable, backfill in batches, then NOT NULL through a
+ * NOT VALID check.
+ */
+import { columnField, fragmentProblem, keyField, parseTable, tableField, typeProblem } from '../src/fields.js';
+import type { Operation } from '../src/operation.js';
+import {
+  backfill,
+  columnExistsSql,
+  isNotNullSql,
+  label,
+  notNullMigrations,
+  qualified,
+  dropColumn,
+} from '../src/plan/recipes.js';
+import type { Migration, Phase, Plan, Statement } from '../src/plan/types.js';
+import type { HazardKey } from '../src/messages/hazards.js';
+import { quoteIdent, slug } from '../src/sql/ident.js';
+import { isVolatileDefault } from '../src/sql/volatility.js';
+import { errors } from '../src/messages/errors.js';
+
+export const addColumn: Operation = {
+  name: 'add-column',
+  summary: 'Add a column; NOT NULL and volatile defaults go through a batched backfill',
+  fields: [
+    tableField,
+    columnField('column', 'New column name'),
+    {
+      name: 'type',
+      kind: 'string',
+      message: 'Column type (text, bigint, timestamptz, varchar(255), ...)',
+      required: true,
+      validate: (v) => (typeof v === 'string' ? typeProblem(v) : 'expected a type'),
+    },
+    {
+      name: 'default',
+      kind: 'string',
+      message: 'Default, as a SQL expression (empty for none)',
+      required: false,
+      validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
+    },
+    { name: 'not-null', kind: 'boolean', message: 'NOT NULL?', required: false, default: false },
+    {
+      name: 'backfill',
+      kind: 'string',
+      message: 'Value for existing rows, as a SQL expression over the row (empty for none)',
+      required: false,
+      validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
+    },
+    keyField,
+  ],
+  check(a) {
+    const def = a.default ? String(a.default) : '';
+    if (a['not-null'] && !def && !a.backfill) throw errors.notNullNeedsValue();
+  },
+  plan(a, s): Plan {
+    const t = parseTable(String(a.table));
+    const column = String(a.column);
+    const type = String(a.type);
+    const def = a.default ? String(a.default) : undefined;
+    const notNull = Boolean(a['not-null']);
+    const fill = a.backfill ? String(a.backfill) : undefined;
+    const key = String(a.key ?? 'id');
+    const T = qualified(t);
+    const C = quoteIdent(column);
+    const volatile = def !== undefined && isVolatileDefault(def);
+    const hazards: HazardKey[] = ['add-column-down-drops-data'];
+    const tl = label(t);
+    const name = slug(`add ${column} to ${t.name}`);
+    const down = [dropColumn(t, column, true)];
+
+    // The cheap, complete case: one metadata-only statement.
+    if (!fill && !volatile) {
+      const add: Statement = {
+        sql: `ALTER TABLE ${T} ADD COLUMN ${C} ${type}${def ? ` DEFAULT ${def}` : ''}${notNull ? ' NOT NULL' : ''};`,
+        lock: 'ACCESS EXCLUSIVE',
+        comment: def
+          ? 'A non-volatile default is stored in the catalog (PostgreSQL 11+): no table rewrite.'
+          : 'Nullable with no default: catalog-only, instant once the lock is granted.',
+      };
+      return {
+        operation: 'add-column',
+        name,
+        title: `Add ${tl}.${column}`,
+        schema: t.schema,
+        table: t.name,
+        settings: s,
+        hazards,
+        phases: [
+          {
+            kind: 'migrate',
+            key: 'add',
+            title: `Add ${column}`,
+            why: 'Old code ignores the new column; it is safe to ship before the code that uses it.',
+            migrations: [{ name, transaction: 'transaction', up: [add], down, downHazard: 'add-column-down-drops-data' }],
+            verify: [{ sql: columnExistsSql(t, column), expect: '1 (the column exists)', expectValue: 1 }],
+          },
+          useColumnPhase(tl, column, notNull),
+        ],
+      };
+    }
+
+    if (volatile) hazards.unshift('volatile-default');
+    const up: Statement[] = [
+      {
+        sql: `ALTER TABLE ${T} ADD COLUMN ${C} ${type};`,
+        lock: 'ACCESS EXCLUSIVE',
+        comment: 'Nullable, no default: catalog-only. Existing rows are filled by the backfill.',
+      },
+    ];
+    if (def)
+      up.push({
+        sql: `ALTER TABLE ${T} ALTER COLUMN ${C} SET DEFAULT ${def};`,
+        lock: 'ACCESS EXCLUSIVE',
+        comment: volatile
+          ? 'SET DEFAULT applies to new rows only, so even a volatile default rewrites nothing.'
+          : 'New rows get the default; existing rows are filled by the backfill.',
+      });
+    const expand: Migration = { name, transaction: 'transaction', up, down, downHazard: 'add-column-down-drops-data' };
+    const bf = backfill({
+      name: slug(`backfill ${t.name} ${column}`),
+      table: t,
+      key,
+      set: { column, expr: fill ?? def! },
+      pending: `t.${C} IS NULL`,
+      description: `${column} = ${fill ?? def}`,
+      batchSize: s.batchSize,
+      pauseMs: s.pauseMs,
+      lockTimeout: s.lockTimeout,
+    });
+
+    const phases: Phase[] = [
+      {
+        kind: 'migrate',
+        key: 'expand',
+        title: `Add ${column} (nullable${def ? ', default for new rows' : ''})`,
+        why: 'Instant: no scan, no rewrite. Old code keeps working.',
+        migrations: [expand],
+        verify: [{ sql: columnExistsSql(t, column), expect: '1 (the column exists)', expectValue: 1 }],
+      },
+    ];
+    if (notNull && !def)
+      phases.push({
+        kind: 'deploy',
+        key: 'write',
+        title: `Deploy code that writes ${column} on every insert and update`,
+        why: 'Otherwise rows written during the backfill arrive NULL and the NOT NULL check refuses them.',
+        code: { kind: 'write-column', table: tl, column },
+        verify: [],
+      });
+    phases.push({
+      kind: 'backfill',
+      key: 'backfill',
+      title: `Backfill ${column} for existing rows`,
+      why: 'Keyset batches, one short transaction each: no long row locks, no WAL burst.',
+      backfill: bf,
+      verify: [{ sql: bf.remainingSql, expect: '0 rows left', expectValue: 0 }],
+    });
+    if (notNull)
+      phases.push({
+        kind: 'migrate',
+        key: 'tighten',
+        title: `Make ${column} NOT NULL without a long lock`,
+        why: 'CHECK NOT VALID is instant, VALIDATE scans without blocking writes, SET NOT NULL then needs no scan.',
+        migrations: notNullMigrations(t, column),
+        verify: [{ sql: isNotNullSql(t, column), expect: 'true', expectValue: true }],
+      });
+    phases.push(useColumnPhase(tl, column, notNull));
+    return {
+      operation: 'add-column',
+      name,
+      title: `Add ${tl}.${column}`,
+      schema: t.schema,
+      table: t.name,
+      settings: s,
+      hazards,
+      phases,
+    };
+  },
+};
+
+function useColumnPhase(table: string, column: string, notNull: boolean): Phase {
+  return {
+    kind: 'deploy',
+    key: 'use',
+    title: `Deploy code that uses ${column}`,
+    why: 'The column is complete: code may read it and rely on its constraints.',
+    code: { kind: 'use-new-column', table, column, notNull },
+    verify: [],
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * add-index: CREATE INDEX CONCURRENTLY, alone, outside any transaction; a leftover INVALID index
+ * from an earlier failed build is removed first where the target can check for it.
+ */
+import { fragmentProblem, identifierProblem, parseTable, tableField } from '../src/fields.js';
+import type { Operation } from '../src/operation.js';
+import { label, qualified } from '../src/plan/recipes.js';
+import type { Plan, Verify } from '../src/plan/types.js';
+import { objectName, quoteIdent, quoteLiteral, slug } from '../src/sql/ident.js';
+
+const METHODS = ['btree', 'hash', 'gist', 'spgist', 'gin', 'brin'] as const;
+
+export const addIndex: Operation = {
+  name: 'add-index',
+  summary: 'Build an index CONCURRENTLY (unique and partial too), cleaning up a failed earlier build',
+  fields: [
+    tableField,
+    {
+      name: 'columns',
+      kind: 'list',
+      message: 'Columns, comma-separated, in index order',
+      required: true,
+      validate: (v) => {
+        const cols = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : [];
+        if (cols.length === 0) return 'give at least one column';
+        for (const c of cols) {
+          const p = identifierProblem(c);
+          if (p) return `column ${JSON.stringify(c)}: ${p}`;
+        }
+        return null;
+      },
+    },
+    { name: 'unique', kind: 'boolean', message: 'Unique?', required: false, default: false },
+    {
+      name: 'where',
+      kind: 'string',
+      message: 'Partial-index predicate (empty for none)',
+      required: false,
+      validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
+    },
+    {
+      name: 'using',
+      kind: 'string',
+      message: 'Index method',
+      required: false,
+      default: 'btree',
+      choices: METHODS,
+      validate: (v) => (METHODS.includes(String(v) as (typeof METHODS)[number]) ? null : `use one of ${METHODS.join(', ')}`),
+    },
+    {
+      name: 'name',
+      kind: 'string',
+      message: 'Index name (empty: <table>_<columns>_idx)',
+      required: false,
+      validate: (v) => (v === undefined || v === '' ? null : identifierProblem(String(v))),
+    },
+  ],
+  plan(a, s): Plan {
+    const t = parseTable(String(a.table));
+    const cols = (Array.isArray(a.columns) ? a.columns : String(a.columns).split(',')).map(String);
+    const unique = Boolean(a.unique);
+    const where = a.where ? String(a.where) : undefined;
+    const using = String(a.using ?? 'btree');
+    const name = a.name ? String(a.name) : objectName(t.name, ...cols, unique ? 'key' : 'idx');
+    const I = t.schema ? `${quoteIdent(t.schema)}.${quoteIdent(name)}` : quoteIdent(name);
+    const tl = label(t);
+    const schemaSql = t.schema ? quoteLiteral(t.schema) : 'current_schema()';
+    const verify: Verify[] = [
+      {
+        sql:
+          'SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid ' +
+          `JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ${quoteLiteral(name)} AND n.nspname = ${schemaSql}`,
+        expect: 'true (the index exists and is valid)',
+        expectValue: true,
+      },
+    ];
+    if (unique)
+      verify.unshift({
+        sql: `SELECT count(*) FROM (SELECT 1 FROM ${qualified(t)}${where ? ` WHERE ${where}` : ''} GROUP BY ${cols.map(quoteIdent).join(', ')} HAVING count(*) > 1) AS duplicates`,
+        expect: '0 duplicate groups (run before the build: the build fails on the first duplicate)',
+        expectValue: 0,
+      });
+    return {
+      operation: 'add-index',
+      name: slug(`add index ${name}`),
+      title: `Add index ${name} on ${tl} (${cols.join(', ')})`,
+      schema: t.schema,
+      table: t.name,
+      settings: s,
+      hazards: ['concurrent-index-no-lock-timeout', 'invalid-index-leftover', ...(unique ? (['unique-index-may-fail'] as const) : [])],
+      phases: [
+        {
+          kind: 'migrate',
+          key: 'build',
+          title: `Build ${name} concurrently`,
+          why: 'A plain CREATE INDEX blocks every write for the whole build; CONCURRENTLY blocks none.',
+          migrations: [
+            {
+              name: slug(`add index ${name}`),
+              transaction: 'none',
+              up: [
+                {
+                  sql:
+                    `CREATE ${unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${quoteIdent(name)} ON ${qualified(t)}` +
+                    `${using !== 'btree' ? ` USING ${using}` : ''} (${cols.map(quoteIdent).join(', ')})` +
+                    `${where ? ` WHERE ${where}` : ''};`,
+                  lock: 'SHARE UPDATE EXCLUSIVE',
+                  long: true,
+                  comment: 'Reads and writes continue during the build; it cannot run inside a transaction.',
+                },
+              ],
+              down: [
+                {
+                  sql: `DROP INDEX CONCURRENTLY IF EXISTS ${I};`,
+                  lock: 'SHARE UPDATE EXCLUSIVE',
+                  comment: 'Also removes an INVALID leftover of a failed build.',
+                },
+              ],
+              cleanup: {
+                when:
+                  'SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid ' +
+                  `JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ${quoteLiteral(name)} ` +
+                  `AND n.nspname = ${schemaSql} AND NOT i.indisvalid`,
+                statement: {
+                  sql: `DROP INDEX CONCURRENTLY IF EXISTS ${I};`,
+                  lock: 'SHARE UPDATE EXCLUSIVE',
+                  comment: 'An INVALID index of this name is a failed earlier build: remove it before building again.',
+                },
+              },
+            },
+          ],
+          verify,
+        },
+        {
+          kind: 'deploy',
+          key: 'use',
+          title: 'Deploy code that relies on the index (if any)',
+          why: 'Queries pick the index up by themselves; code that needs it (ON CONFLICT on a unique index) ships now.',
+          code: { kind: 'use-index', table: tl, index: name },
+          verify: [],
+        },
+      ],
+    };
+  },
+};

@@ -1,0 +1,213 @@
+/**
+ * The `migscaffold` command: flags first, prompts only on a terminal for what is missing,
+ * then generate, stage, check and write. Returns the exit code; never calls process.exit.
+ */
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { realEffects, type Effects } from '../effects.js';
+import { OPERATIONS, findOperation } from '../../generators/index.js';
+import { TARGETS, findTarget } from '../targets/index.js';
+import { TARGET_NAMES, type TargetName } from '../targets/types.js';
+import type { Answers, Field, Operation, PlanSettings } from '../operation.js';
+import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
+import { generate } from '../generate.js';
+import { stage, diff, commit } from '../write/writer.js';
+import { normalise } from './prompts.js';
+import { VERSION } from '../version.js';
+import { report, reportJson } from './output.js';
+
+const GLOBAL_OPTIONS = {
+  target: { type: 'string' },
+  out: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  force: { type: 'boolean' },
+  json: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+  timestamp: { type: 'string' },
+  'rev-id': { type: 'string' },
+  'down-revision': { type: 'string' },
+  'lock-timeout': { type: 'string' },
+  'batch-size': { type: 'string' },
+  'pause-ms': { type: 'string' },
+  'sql-style': { type: 'string' },
+  'rails-version': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+const GLOBAL_HELP: [string, string][] = [
+  ['--target alembic|prisma|rails|sql', 'framework to write for'],
+  ['--out <dir>', 'project root (default: current directory)'],
+  ['--dry-run', 'write nothing; show every file that would be written'],
+  ['--force', 'replace existing files that differ'],
+  ['--json', 'print one JSON result on stdout'],
+  ['--yes, -y', 'never prompt; missing answers are an error'],
+  ['--timestamp YYYYMMDDHHMMSS', 'version of the first migration (UTC); later ones follow by the second'],
+  ['--rev-id <hex>', 'Alembic revision id of the first revision (others derive from it)'],
+  ['--down-revision <rev>', 'Alembic revision the first new one revises (default: none)'],
+  ['--lock-timeout <time>', "lock_timeout for DDL (default 1s; e.g. 500ms, 2s)"],
+  ['--batch-size <n>', 'rows per backfill batch (default 1000)'],
+  ['--pause-ms <n>', 'pause between backfill batches (default 0)'],
+  ['--sql-style golang-migrate|dbmate', 'file layout for --target sql (default golang-migrate)'],
+  ['--rails-version <x.y>', 'ActiveRecord::Migration[x.y] (default 7.1)'],
+];
+
+function helpText(op?: Operation): string {
+  const pad = (rows: [string, string][]) => rows.map(([a, b]) => `  ${a.padEnd(38)} ${b}`).join('\n');
+  if (op) {
+    const rows = op.fields.map((f): [string, string] => [
+      `--${f.name}${f.kind === 'boolean' ? '' : f.kind === 'list' ? ' a,b' : ' <value>'}`,
+      `${f.message}${f.required ? ' (required)' : f.default !== undefined && f.default !== false ? ` (default ${f.default})` : ''}`,
+    ]);
+    return `migscaffold ${op.name}: ${op.summary}\n\nUsage: migscaffold ${op.name} [flags]\n\n${pad(rows)}\n\nCommon flags:\n${pad(GLOBAL_HELP)}\n`;
+  }
+  return (
+    `migscaffold ${VERSION}: zero-downtime PostgreSQL migrations for Alembic, Prisma, Rails and SQL\n\n` +
+    'Usage: migscaffold <operation> [flags]\n       migscaffold list\n\nOperations:\n' +
+    OPERATIONS.map((o) => `  ${o.name.padEnd(16)} ${o.summary}`).join('\n') +
+    `\n\nCommon flags:\n${pad(GLOBAL_HELP)}\n\n` +
+    'Without a terminal, with CI set or with --yes it never prompts. Exit codes: 0 done, 1 refused, 2 usage error.\n' +
+    'Help for one operation: migscaffold <operation> --help\n'
+  );
+}
+
+function listText(): string {
+  return (
+    OPERATIONS.map((o) => `operation  ${o.name.padEnd(14)} ${o.summary}`).join('\n') +
+    '\n' +
+    TARGETS.map((t) => `target     ${t.name.padEnd(14)} ${t.title} (${t.language} backfill)`).join('\n') +
+    '\n'
+  );
+}
+
+/** Every flag any operation knows, so parseArgs can be strict; per-operation checks follow. */
+function allOptions() {
+  const opts: Record<string, { type: 'string' | 'boolean'; short?: string }> = { ...GLOBAL_OPTIONS };
+  for (const op of OPERATIONS) for (const f of op.fields) opts[f.name] = { type: f.kind === 'boolean' ? 'boolean' : 'string' };
+  return opts;
+}
+
+function parseTimestamp(value: string): Date {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value);
+  const d = m && new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
+  if (!d || d.toISOString().replace(/[-:T]/g, '').slice(0, 14) !== value)
+    throw errors.invalid('timestamp', value, 'use YYYYMMDDHHMMSS in UTC, for example 20260115093000');
+  return d;
+}
+
+function positiveInt(flag: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw errors.invalid(flag, value, `expected a whole number >= ${min}`);
+  return n;
+}
+
+function settingsFrom(v: Record<string, unknown>): PlanSettings {
+  const lockTimeout = (v['lock-timeout'] as string | undefined) ?? '1s';
+  if (!/^\d+(\.\d+)?\s*(ms|s|min)?$/.test(lockTimeout) || /^0+(\.0+)?\s*\D*$/.test(lockTimeout))
+    throw errors.invalid('lock-timeout', lockTimeout, 'use a positive duration such as 500ms, 1s or 2s');
+  return {
+    lockTimeout: lockTimeout.replace(/\s+/g, ''),
+    batchSize: positiveInt('batch-size', v['batch-size'] as string | undefined, 1000),
+    pauseMs: positiveInt('pause-ms', v['pause-ms'] as string | undefined, 0, 0),
+  };
+}
+
+export async function main(argv: string[], fx: Effects = realEffects()): Promise<number> {
+  let json = argv.includes('--json');
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: allOptions(), allowPositionals: true, strict: true });
+    json = Boolean(values.json);
+    if (values.version) {
+      fx.stdout(`${VERSION}\n`);
+      return 0;
+    }
+    const [command, ...extra] = positionals;
+    if (command === 'list') {
+      fx.stdout(listText());
+      return 0;
+    }
+    if (extra.length) throw errors.badFlag(`unexpected argument "${extra[0]}": values go after their flag (--table users)`);
+    let op = command ? findOperation(command) : undefined;
+    if (command && !op) throw errors.unknownOperation(command, OPERATIONS.map((o) => o.name));
+    if (values.help) {
+      fx.stdout(helpText(op));
+      return 0;
+    }
+    const interactive = fx.interactive && !fx.env.CI && !values.yes && !json;
+
+    if (!op) {
+      if (!interactive) throw errors.missingAnswers(['<operation> (add-column, rename-column, remove-column, add-index)']);
+      const p = await fx.prompter();
+      op = findOperation(await p.choose('Operation', OPERATIONS.map((o) => ({ value: o.name, name: `${o.name}: ${o.summary}` }))))!;
+    }
+    const known = new Set([...Object.keys(GLOBAL_OPTIONS), ...op.fields.map((f) => f.name)]);
+    for (const k of Object.keys(values))
+      if (!known.has(k)) throw errors.badFlag(`--${k} is not an option of ${op.name}: see migscaffold ${op.name} --help`);
+
+    const settings = settingsFrom(values);
+    let targetName = values.target as string | undefined;
+    if (targetName !== undefined && !findTarget(targetName)) throw errors.unknownTarget(targetName, [...TARGET_NAMES]);
+    const sqlStyle = (values['sql-style'] as string | undefined) ?? 'golang-migrate';
+    if (sqlStyle !== 'golang-migrate' && sqlStyle !== 'dbmate')
+      throw errors.invalid('sql-style', sqlStyle, 'use golang-migrate or dbmate');
+    const railsVersion = (values['rails-version'] as string | undefined) ?? '7.1';
+    if (!/^\d+\.\d+$/.test(railsVersion)) throw errors.invalid('rails-version', railsVersion, 'use MAJOR.MINOR, for example 7.1');
+    const timestamp = values.timestamp ? parseTimestamp(values.timestamp as string) : fx.now();
+    const revId = values['rev-id'] as string | undefined;
+    if (revId !== undefined && !/^[0-9a-f]{12}$/.test(revId))
+      throw errors.invalid('rev-id', revId, 'use 12 lower-case hex characters, as Alembic does');
+
+    // Answers: flags first, then prompts for what is missing (terminal only).
+    const answers: Answers = {};
+    for (const f of op.fields) {
+      const raw = values[f.name];
+      if (raw !== undefined) answers[f.name] = normalise(f, raw);
+    }
+    const missing: Field[] = op.fields.filter((f) => f.required && answers[f.name] === undefined);
+    if (!targetName || missing.length) {
+      if (!interactive)
+        throw errors.missingAnswers([...(targetName ? [] : ['target']), ...missing.map((f) => f.name)]);
+      const p = await fx.prompter();
+      if (!targetName) targetName = await p.choose('Target framework', TARGETS.map((t) => ({ value: t.name, name: t.title })));
+      Object.assign(answers, await p.ask(op.fields.filter((f) => answers[f.name] === undefined), answers));
+    }
+    for (const f of op.fields) {
+      if (answers[f.name] === undefined && f.default !== undefined) answers[f.name] = f.default;
+      const v = answers[f.name];
+      if (v === undefined) continue;
+      const problem = f.validate?.(v, answers);
+      if (problem) throw errors.invalid(f.name, Array.isArray(v) ? v.join(',') : String(v), problem);
+    }
+    op.check?.(answers);
+    const target = findTarget(targetName!)!;
+
+    const root = resolve(fx.cwd, (values.out as string | undefined) ?? '.');
+    const gen = await generate(op, target, answers, settings, {
+      timestamp,
+      revisionSeed: revId ?? fx.randomHex(6),
+      railsVersion,
+      sqlStyle,
+      downRevision: (values['down-revision'] as string | undefined) ?? null,
+      paths: {},
+    });
+    const vol = stage(gen.files);
+    const changes = await diff(fx.fs, root, vol, gen.files, Boolean(values.force));
+    const dryRun = Boolean(values['dry-run']);
+    if (!dryRun) await commit(fx.fs, root, changes);
+    if (json) fx.stdout(reportJson(gen, changes, target.name as TargetName, dryRun));
+    else fx.stdout(report(gen, changes, dryRun));
+    return 0;
+  } catch (e) {
+    const code = exitCodeOf(e);
+    const known = e instanceof UsageError || code === 1 && e instanceof Error && e.constructor.name === 'RefusedError';
+    const message = e instanceof Error ? (known || isParseError(e) ? e.message : `internal error: ${e.message}`) : String(e);
+    fx.stderr(`migscaffold: ${message}\n`);
+    if (json) fx.stdout(JSON.stringify({ ok: false, error: message, exitCode: isParseError(e) ? 2 : code }) + '\n');
+    return isParseError(e) ? 2 : code;
+  }
+}
+
+function isParseError(e: unknown): boolean {
+  return e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS');
+}

@@ -1,0 +1,44 @@
+/** Prompts with inquirer: only for what the flags did not answer, with defaults and validation. */
+import inquirer from 'inquirer';
+import type { Prompter } from '../effects.js';
+import type { Answers, AnswerValue, Field } from '../operation.js';
+
+function toQuestion(f: Field, known: Answers) {
+  const validate = (raw: unknown) => {
+    const value = normalise(f, raw);
+    if (f.required && (value === undefined || value === '')) return `${f.name} is required`;
+    return f.validate?.(value, known) ?? true;
+  };
+  if (f.kind === 'boolean') return { type: 'confirm', name: f.name, message: f.message, default: Boolean(f.default) };
+  if (f.choices) return { type: 'list', name: f.name, message: f.message, choices: [...f.choices], default: f.default };
+  return { type: 'input', name: f.name, message: f.message, default: f.default, validate };
+}
+
+export function normalise(f: Field, raw: unknown): AnswerValue {
+  if (raw === undefined || raw === null) return undefined;
+  if (f.kind === 'list' && typeof raw === 'string')
+    return raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (f.kind === 'number') return Number(raw);
+  return raw as AnswerValue;
+}
+
+export function inquirerPrompter(): Prompter {
+  return {
+    async ask(fields, known) {
+      const out: Answers = {};
+      for (const f of fields) {
+        const answer = await inquirer.prompt([toQuestion(f, { ...known, ...out }) as never]);
+        const v = normalise(f, (answer as Record<string, unknown>)[f.name]);
+        if (v !== undefined && v !== '') out[f.name] = v;
+      }
+      return out;
+    },
+    async choose(message, choices) {
+      const answer = await inquirer.prompt([{ type: 'list', name: 'choice', message, choices: [...choices] } as never]);
+      return String((answer as Record<string, unknown>).choice);
+    },
+  };
+}

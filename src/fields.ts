@@ -1,0 +1,89 @@
+/** Field definitions and checks shared by several operations. */
+import type { AnswerValue, Field } from './operation.js';
+import type { TableRef } from './plan/recipes.js';
+import { byteLength, MAX_IDENT_BYTES } from './sql/ident.js';
+
+/** Why an identifier cannot be used, or null. Everything else is quoted where it needs quoting. */
+export function identifierProblem(name: string): string | null {
+  if (name.length === 0) return 'it is empty';
+  if (byteLength(name) > MAX_IDENT_BYTES)
+    return `it is ${byteLength(name)} bytes long; PostgreSQL identifiers hold at most ${MAX_IDENT_BYTES}`;
+  if (/\u0000/.test(name)) return 'it contains a NUL character';
+  if (/[\u0001-\u001f\u007f]/.test(name)) return 'it contains a control character';
+  if (name !== name.trim()) return 'it starts or ends with a space (quote-and-trim mistakes are easy to miss)';
+  return null;
+}
+
+/** `users` or `schema.table`. A dot always separates the schema. */
+export function parseTable(value: string): TableRef {
+  const parts = value.split('.');
+  if (parts.length === 1) return { name: parts[0] };
+  if (parts.length === 2) return { schema: parts[0], name: parts[1] };
+  throw new Error('use "table" or "schema.table"');
+}
+
+function validateIdent(value: AnswerValue): string | null {
+  if (typeof value !== 'string') return 'expected a name';
+  return identifierProblem(value);
+}
+
+export const tableField: Field = {
+  name: 'table',
+  kind: 'string',
+  message: 'Table (schema.table or table)',
+  required: true,
+  validate: (v) => {
+    if (typeof v !== 'string') return 'expected a table name';
+    let t: TableRef;
+    try {
+      t = parseTable(v);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return (t.schema !== undefined && identifierProblem(t.schema)) || identifierProblem(t.name);
+  },
+};
+
+export function columnField(name: string, message: string): Field {
+  return { name, kind: 'string', message, required: true, validate: validateIdent };
+}
+
+export const keyField: Field = {
+  name: 'key',
+  kind: 'string',
+  message: 'Primary-key column the backfill walks in order',
+  required: false,
+  default: 'id',
+  validate: validateIdent,
+};
+
+/** Refuses statement separators and comment openers in a fragment that must stay one expression. */
+export function fragmentProblem(value: string): string | null {
+  if (value.trim() === '') return 'it is empty';
+  if (/;/.test(stripQuoted(value))) return 'it contains ";" outside a string; give one expression, not statements';
+  if (/--|\/\*/.test(stripQuoted(value))) return 'it contains a comment opener outside a string';
+  if (!balanced(stripQuoted(value))) return 'its parentheses or quotes are not balanced';
+  return null;
+}
+
+function stripQuoted(s: string): string {
+  return s.replace(/'(?:[^']|'')*'/g, "''").replace(/"(?:[^"]|"")*"/g, '""');
+}
+
+function balanced(s: string): boolean {
+  if ((s.match(/'/g) ?? []).length % 2 || (s.match(/"/g) ?? []).length % 2) return false;
+  let depth = 0;
+  for (const ch of s) {
+    if (ch === '(') depth++;
+    if (ch === ')' && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+/** A column type: words, digits, parentheses, brackets, commas, dots and quotes only. */
+export function typeProblem(value: string): string | null {
+  const p = fragmentProblem(value);
+  if (p) return p;
+  if (!/^[\p{L}\p{N}_ ()[\],."]+$/u.test(value)) return 'it is not a type name (for example text, bigint, varchar(255), numeric(10,2), timestamptz)';
+  return null;
+}

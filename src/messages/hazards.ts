@@ -1,0 +1,80 @@
+/**
+ * Every hazard we explain, written once. Generated files and the checklist both quote these, so a
+ * wording fix lands everywhere at once.
+ */
+export const HAZARDS = {
+  'drop-column-data-loss': {
+    title: 'Dropping a column destroys its data',
+    text:
+      'The down migration re-creates the column, but its values are gone: rows come back NULL ' +
+      '(or with the default). Take a copy first if you may need the data.',
+  },
+  'add-column-down-drops-data': {
+    title: 'Rolling back the add drops the new column and any values written to it',
+    text: 'Values that code wrote into the new column since the deploy are lost when this is rolled back.',
+  },
+  'rename-contract-rollback-copies-table': {
+    title: "Rolling back the rename's contract step copies every row in one transaction",
+    text:
+      'The down re-creates the old column and copies the data back in one UPDATE under an ACCESS ' +
+      'EXCLUSIVE lock: on a big table that blocks traffic for as long as the copy takes. Prefer to fix ' +
+      'forward; roll the contract back only at a quiet time.',
+  },
+  'rename-indexes-not-copied': {
+    title: 'Indexes and foreign keys on the old column are not copied',
+    text:
+      'Dropping the old column in the contract phase drops its indexes and constraints too. Before ' +
+      'that phase, create the ones you need on the new column (`migscaffold add-index`); the ' +
+      "verification query of the tighten phase lists them.",
+  },
+  'rename-insert-null-with-default': {
+    title: 'An explicit NULL written to the new column takes the old column\'s value on insert',
+    text:
+      'While both columns exist, an INSERT that sets only the new column to NULL gets the value the old ' +
+      "column received (its default). Updates are exact in both directions.",
+  },
+  'not-null-restore-needs-data': {
+    title: 'NOT NULL comes back on rollback only if no row is NULL',
+    text:
+      'Rolling back the relax step restores NOT NULL only when every row has a value; after the drop ' +
+      'was rolled back the rows are NULL, so the column stays nullable and a warning says so.',
+  },
+  'concurrent-index-no-lock-timeout': {
+    title: 'A concurrent index build waits for old transactions',
+    text:
+      'CREATE INDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, which never blocks reads or writes, but ' +
+      'it waits for every transaction older than itself. It runs without lock_timeout and without ' +
+      'statement_timeout; watch pg_stat_progress_create_index.',
+  },
+  'invalid-index-leftover': {
+    title: 'A failed concurrent build leaves an INVALID index behind',
+    text:
+      'If the build fails (deadlock, duplicate key, cancel), PostgreSQL keeps an INVALID index that is ' +
+      'still updated on every write. Run the down (DROP INDEX CONCURRENTLY IF EXISTS) before trying again.',
+  },
+  'unique-index-may-fail': {
+    title: 'A unique index fails on existing duplicates',
+    text: 'Check for duplicates first with the verification query; the build aborts on the first one it finds.',
+  },
+  'volatile-default': {
+    title: 'A volatile default would rewrite the table',
+    text:
+      'ADD COLUMN with a volatile default (a random or clock-based value) rewrites every row under an ACCESS ' +
+      'EXCLUSIVE lock. The column is added without it, the default is set for new rows, and existing rows ' +
+      'are filled by the batched backfill.',
+  },
+  'ship-phases-separately': {
+    title: 'Ship each phase on its own',
+    text:
+      'All files are generated now, but each phase is deployed separately, in order, with the checks ' +
+      'between. Deploying later phases early (for example with a blanket "migrate to latest") skips the ' +
+      'code change they depend on.',
+  },
+} as const satisfies Record<string, { title: string; text: string }>;
+
+export type HazardKey = keyof typeof HAZARDS;
+
+export function hazardLine(key: HazardKey): string {
+  const h = HAZARDS[key];
+  return `${h.title}. ${h.text}`;
+}

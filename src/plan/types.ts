@@ -1,0 +1,119 @@
+/**
+ * The framework-neutral plan: what a run will do to the database, phase by phase. Operations build
+ * it, targets render it, rehearse executes it. The SQL of every step lives here and nowhere else.
+ */
+import type { HazardKey } from '../messages/hazards.js';
+
+/** Table-level lock modes, strongest first (PostgreSQL docs, "Table-Level Locks"). */
+export type Lock =
+  | 'ACCESS EXCLUSIVE'
+  | 'EXCLUSIVE'
+  | 'SHARE ROW EXCLUSIVE'
+  | 'SHARE'
+  | 'SHARE UPDATE EXCLUSIVE'
+  | 'ROW EXCLUSIVE'
+  | 'ACCESS SHARE';
+
+/** Locks that make application reads or writes wait: these always run under `lock_timeout`. */
+export const BLOCKING_LOCKS: ReadonlySet<Lock> = new Set([
+  'ACCESS EXCLUSIVE',
+  'EXCLUSIVE',
+  'SHARE ROW EXCLUSIVE',
+  'SHARE',
+]);
+
+export interface Statement {
+  /** One SQL statement, ending with `;`. */
+  sql: string;
+  /** The strongest table lock it takes, or null when it takes none worth naming. */
+  lock: Lock | null;
+  /** Scans or builds over the whole table (runs with `statement_timeout = 0`). */
+  long?: boolean;
+  /** One line for the reader of the generated file: why this statement is here. */
+  comment: string;
+}
+
+/** One atomic unit of schema change: one migration file (or folder, or revision) per target. */
+export interface Migration {
+  /** snake_case, used in file names and class names: `add_full_name_to_users`. */
+  name: string;
+  /**
+   * `transaction`: every statement of a direction runs in one transaction.
+   * `none`: a single statement that PostgreSQL refuses inside a transaction block
+   * (`CONCURRENTLY`); targets give it a migration of its own with nothing before it.
+   */
+  transaction: 'transaction' | 'none';
+  up: Statement[];
+  /** Empty when there is nothing to undo (the reason is in `downNote`). */
+  down: Statement[];
+  /** Why the down is not a perfect inverse (data it cannot bring back), from the catalogue. */
+  downHazard?: HazardKey;
+  /** Nothing to undo, said in the file so a reader does not think it was forgotten. */
+  downNote?: string;
+  /**
+   * A query returning one row when a leftover must be removed before `up` (an INVALID index from a
+   * failed concurrent build), with the statement that removes it. Targets that run host-language
+   * code (Alembic, Rails) check it automatically; the checklist tells everyone else what to do.
+   */
+  cleanup?: { when: string; statement: Statement };
+}
+
+export interface Backfill {
+  /** snake_case name of the script: `backfill_users_full_name`. */
+  name: string;
+  table: string; // quoted, possibly schema-qualified
+  tableLabel: string; // as the user typed it, for messages
+  key: string; // quoted primary-key column
+  /** Human description of the change per row: `full_name = name`. */
+  description: string;
+  /** First batch: the lowest keys. Params: `:batch_size`. Returns `last_key`, `updated`. */
+  firstBatchSql: string;
+  /** Later batches: keys after `:last_key`. Params: `:last_key`, `:batch_size`. */
+  nextBatchSql: string;
+  /** Rows still to do; 0 when finished. Also the phase's verification query. */
+  remainingSql: string;
+  /** Planner's row estimate, for progress and ETA without a count(*) scan. */
+  estimateSql: string;
+  /** Optional reverse direction (rename rollback), same shape as the forward queries. */
+  reverse?: { description: string; firstBatchSql: string; nextBatchSql: string; remainingSql: string };
+  batchSize: number;
+  pauseMs: number;
+  lockTimeout: string;
+  maxRetries: number;
+}
+
+/** A query a human (or rehearse) runs before moving on; `expect` is what the result must show. */
+export interface Verify {
+  sql: string;
+  expect: string;
+  /** Machine-checkable expectation: the first column of the first row. */
+  expectValue?: string | number | boolean;
+}
+
+/** What application code must do between two migrations; each target renders it in its idiom. */
+export type CodeChange =
+  | { kind: 'use-new-column'; table: string; column: string; notNull: boolean }
+  | { kind: 'write-column'; table: string; column: string }
+  | { kind: 'switch-to-renamed'; table: string; from: string; to: string }
+  | { kind: 'stop-using-column'; table: string; column: string }
+  | { kind: 'use-index'; table: string; index: string };
+
+export type Phase =
+  | { kind: 'migrate'; key: string; title: string; why: string; migrations: Migration[]; verify: Verify[] }
+  | { kind: 'backfill'; key: string; title: string; why: string; backfill: Backfill; verify: Verify[] }
+  | { kind: 'deploy'; key: string; title: string; why: string; code: CodeChange; verify: Verify[] };
+
+export type OperationName = 'add-column' | 'rename-column' | 'remove-column' | 'add-index';
+
+export interface Plan {
+  operation: OperationName;
+  /** `rename_users_name_to_full_name`: names the run's checklist and shared prefixes. */
+  name: string;
+  /** `Rename users.name to full_name`. */
+  title: string;
+  schema?: string;
+  table: string; // unquoted, as given
+  phases: Phase[];
+  hazards: HazardKey[];
+  settings: { lockTimeout: string; batchSize: number; pauseMs: number };
+}

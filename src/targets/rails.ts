@@ -1,0 +1,94 @@
+/** Rails / ActiveRecord: db/migrate/<version>_<name>.rb, SQL through execute, up and down. */
+import type { Migration, Plan, Statement } from '../plan/types.js';
+import { timeoutSettings } from '../plan/recipes.js';
+import { render } from '../render/templates.js';
+import { camelize, rubyHeredoc, rubyString } from '../render/strings.js';
+import { directionSql, headerLines, migrationsInOrder, version } from './shared.js';
+import { renderBackfillRuby } from './backfill.js';
+import { codeChange } from './code-changes.js';
+import type { MigrationRef, Rendered, Target, TargetOptions } from './types.js';
+
+function execute(sql: string, indent: number): string {
+  const pad = ' '.repeat(indent);
+  if (!sql.includes('\n')) return `${pad}execute ${rubyString(sql)}`;
+  const h = rubyHeredoc(sql, indent);
+  return `${pad}execute ${h.open}\n${h.body}`;
+}
+
+function statementLines(statements: Statement[], indent: number): string[] {
+  const pad = ' '.repeat(indent);
+  return statements.flatMap((s) => [`${pad}# ${s.comment}`, execute(s.sql, indent)]);
+}
+
+function body(m: Migration, direction: 'up' | 'down', lockTimeout: string): string {
+  const { settings, statements } = directionSql(m, direction, lockTimeout);
+  if (statements.length === 0) return `    # Nothing to undo: ${m.downNote ?? ''}`;
+  if (m.transaction === 'transaction')
+    return [...settings.map((s) => execute(s, 6)), ...statementLines(statements, 6)].join('\n');
+  // disable_ddl_transaction!: session settings, reset however the statement ends.
+  const { set, reset } = timeoutSettings(statements, lockTimeout, 'session');
+  const inner: string[] = [];
+  if (direction === 'up' && m.cleanup)
+    inner.push(
+      `        # ${m.cleanup.statement.comment}`,
+      `        if select_value(${rubyString(m.cleanup.when)})`,
+      execute(m.cleanup.statement.sql, 10),
+      '        end',
+    );
+  inner.push(...statementLines(statements, 8));
+  return [
+    ...set.map((s) => execute(s, 6)),
+    '      begin',
+    ...inner,
+    '      ensure',
+    ...(reset.length ? reset.map((s) => execute(s, 8)) : ['        # no settings to reset']),
+    '      end',
+  ].join('\n');
+}
+
+export const rails: Target = {
+  name: 'rails',
+  title: 'Rails / ActiveRecord',
+  language: 'Ruby',
+  render(plan: Plan, o: TargetOptions): Rendered {
+    const dir = o.paths.railsMigrate ?? 'db/migrate';
+    const refs: MigrationRef[] = [];
+    const files = migrationsInOrder(plan).map((p) => {
+      const v = version(o.timestamp, p.index);
+      const path = `${dir}/${v}_${p.migration.name}.rb`;
+      refs.push({
+        migration: p.migration,
+        id: v,
+        files: [path],
+        apply: `bin/rails db:migrate:up VERSION=${v}`,
+        rollback: `bin/rails db:migrate:down VERSION=${v}`,
+      });
+      return {
+        path,
+        role: 'migration' as const,
+        content: render('rails/migration.rb.hbs', {
+          header: headerLines(plan, p),
+          className: camelize(p.migration.name),
+          railsVersion: o.railsVersion,
+          noTransaction: p.migration.transaction === 'none',
+          upBody: body(p.migration, 'up', plan.settings.lockTimeout),
+          downBody: body(p.migration, 'down', plan.settings.lockTimeout),
+        }),
+      };
+    });
+    const bf = plan.phases.find((p) => p.kind === 'backfill');
+    const backfill = bf && bf.kind === 'backfill' ? renderBackfillRuby(plan, bf.backfill, o.paths.backfills ?? 'script') : undefined;
+    return {
+      files: [...files, ...(backfill ? [backfill.file] : [])],
+      migrations: refs,
+      backfill: backfill?.ref,
+      code: (c) => codeChange('rails', c),
+      notes: [
+        'Apply each phase with `bin/rails db:migrate:up VERSION=<version>` as listed; a blanket `db:migrate` would run later phases before their code change.',
+        'Works with or without strong_migrations: the SQL is already the safe form, so no `safety_assured` is needed around `execute`.',
+      ],
+      lockTimeoutRetry:
+        'the migration rolled back as a whole (nothing was applied): find the blocker with the query below, then run the same `db:migrate:up` again.',
+    };
+  },
+};

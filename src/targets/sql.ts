@@ -1,0 +1,81 @@
+/**
+ * Plain SQL: golang-migrate pairs (<version>_<name>.up.sql / .down.sql) or dbmate files with
+ * migrate:up / migrate:down sections (--sql-style dbmate).
+ */
+import type { Plan } from '../plan/types.js';
+import { render } from '../render/templates.js';
+import { headerLines, migrationsInOrder, version } from './shared.js';
+import { sqlDirection } from './sql-text.js';
+import { renderBackfillPsql } from './backfill.js';
+import { codeChange } from './code-changes.js';
+import type { MigrationRef, Rendered, Target, TargetOptions } from './types.js';
+
+export const sql: Target = {
+  name: 'sql',
+  title: 'Plain SQL',
+  language: 'SQL',
+  render(plan: Plan, o: TargetOptions): Rendered {
+    const dir = o.paths.sqlMigrations ?? 'db/migrations';
+    const dbmate = o.sqlStyle === 'dbmate';
+    const refs: MigrationRef[] = [];
+    const placed = migrationsInOrder(plan);
+    const files = placed.flatMap((p) => {
+      const v = version(o.timestamp, p.index);
+      const prev = p.index === 0 ? null : version(o.timestamp, p.index - 1);
+      if (dbmate) {
+        const path = `${dir}/${v}_${p.migration.name}.sql`;
+        refs.push({ migration: p.migration, id: v, files: [path], apply: 'dbmate migrate', rollback: 'dbmate rollback' });
+        const header = headerLines(plan, p).map((l) => `-- ${l}`).join('\n');
+        return [
+          {
+            path,
+            role: 'migration' as const,
+            content:
+              header +
+              '\n' +
+              render('sql/dbmate.sql.hbs', {
+                noTransaction: p.migration.transaction === 'none',
+                up: sqlDirection(plan, p, 'up', false).trim(),
+                down: sqlDirection(plan, p, 'down', false).trim(),
+              }),
+          },
+        ];
+      }
+      const up = `${dir}/${v}_${p.migration.name}.up.sql`;
+      const down = `${dir}/${v}_${p.migration.name}.down.sql`;
+      refs.push({
+        migration: p.migration,
+        id: v,
+        files: [up, down],
+        apply: `migrate -path ${dir} -database "$DATABASE_URL" goto ${v}`,
+        rollback: prev
+          ? `migrate -path ${dir} -database "$DATABASE_URL" goto ${prev}`
+          : `migrate -path ${dir} -database "$DATABASE_URL" down 1`,
+      });
+      return [
+        { path: up, role: 'migration' as const, content: sqlDirection(plan, p, 'up') },
+        { path: down, role: 'migration' as const, content: sqlDirection(plan, p, 'down') },
+      ];
+    });
+    const bf = plan.phases.find((p) => p.kind === 'backfill');
+    const backfill = bf && bf.kind === 'backfill' ? renderBackfillPsql(plan, bf.backfill, o.paths.backfills ?? 'db/backfills') : undefined;
+    return {
+      files: [...files, ...(backfill ? [backfill.file] : [])],
+      migrations: refs,
+      backfill: backfill?.ref,
+      code: (c) => codeChange('sql', c),
+      notes: dbmate
+        ? [
+            '`dbmate migrate` applies every pending file: deploy each phase from a commit that contains only the files of the phases so far.',
+            'CONCURRENTLY migrations use `transaction:false` and hold a single statement.',
+          ]
+        : [
+            'golang-migrate sends each file as one query (one implicit transaction): CONCURRENTLY migrations hold a single statement.',
+            'Use `migrate goto <version>` per phase, not `migrate up`.',
+          ],
+      lockTimeoutRetry: dbmate
+        ? 'the migration rolled back as a whole (nothing was applied): find the blocker with the query below, then run `dbmate migrate` again.'
+        : 'nothing was applied, but golang-migrate marks the version dirty: run `migrate force <previous version>`, find the blocker with the query below, then `goto` again.',
+    };
+  },
+};

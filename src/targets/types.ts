@@ -1,0 +1,63 @@
+/** What a target is: a translation of the plan into one framework's files and commands. */
+import type { Backfill, CodeChange, Migration, Plan } from '../plan/types.js';
+
+export type TargetName = 'alembic' | 'prisma' | 'rails' | 'sql';
+export const TARGET_NAMES: readonly TargetName[] = ['alembic', 'prisma', 'rails', 'sql'];
+
+export interface GeneratedFile {
+  /** Relative to the project root, with `/` separators. */
+  path: string;
+  content: string;
+  role: 'migration' | 'backfill' | 'checklist' | 'schema';
+}
+
+/** How a person applies or rolls back one migration with this target's own tool. */
+export interface MigrationRef {
+  migration: Migration;
+  /** Version, revision id or folder name. */
+  id: string;
+  files: string[];
+  apply: string;
+  rollback: string;
+}
+
+export interface BackfillRef {
+  backfill: Backfill;
+  path: string;
+  run: string;
+  /** The same command with a resume point placeholder. */
+  resume: string;
+  reverse?: string;
+}
+
+export interface TargetOptions {
+  /** Base time for version numbers; every later migration is one second after the previous. */
+  timestamp: Date;
+  /** Deterministic revision ids (Alembic), derived from this seed. */
+  revisionSeed: string;
+  railsVersion: string;
+  sqlStyle: 'golang-migrate' | 'dbmate';
+  /** Alembic: the revision the first new one revises (the project's current head). */
+  downRevision: string | null;
+  /** Where files go, relative to the project root; each target has defaults. */
+  paths: Partial<Record<'alembic' | 'prismaMigrations' | 'prismaSchema' | 'railsMigrate' | 'sqlMigrations' | 'backfills' | 'checklist', string>>;
+}
+
+export interface Rendered {
+  files: GeneratedFile[];
+  migrations: MigrationRef[];
+  backfill?: BackfillRef;
+  /** Markdown for a code-change phase, in the framework's idiom. */
+  code(change: CodeChange): string;
+  /** Target-specific lines for the checklist's preamble. */
+  notes: string[];
+  /** How to retry after `lock_timeout` fires, in this tool's words. */
+  lockTimeoutRetry: string;
+}
+
+export interface Target {
+  name: TargetName;
+  title: string;
+  language: string;
+  render(plan: Plan, options: TargetOptions): Rendered;
+}
