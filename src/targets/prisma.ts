@@ -15,7 +15,6 @@ export const prisma: Target = {
   language: 'TypeScript',
   render(plan: Plan, o: TargetOptions): Rendered {
     const dir = o.paths.prismaMigrations ?? 'prisma/migrations';
-    const schema = o.paths.prismaSchema ?? 'prisma/schema.prisma';
     const refs: MigrationRef[] = [];
     const files = migrationsInOrder(plan).flatMap((p) => {
       const folder = `${version(o.timestamp, p.index)}_${p.migration.name}`;
@@ -26,7 +25,11 @@ export const prisma: Target = {
         id: folder,
         files: [up, down],
         apply: 'npx prisma migrate deploy',
-        rollback: `npx prisma db execute --schema ${schema} --file ${down} && npx prisma migrate resolve --rolled-back ${folder}`,
+        // `migrate resolve --rolled-back` only accepts failed migrations, so a successfully applied
+        // one is un-recorded by hand after its down.sql ran.
+        rollback:
+          `npx prisma db execute --file ${down} && ` +
+          `echo "DELETE FROM _prisma_migrations WHERE migration_name = '${folder}';" | npx prisma db execute --stdin`,
       });
       return [
         { path: up, role: 'migration' as const, content: sqlDirection(plan, p, 'up') },
@@ -47,7 +50,7 @@ export const prisma: Target = {
         'A migration that runs CONCURRENTLY is alone in its folder, because Prisma sends the whole file as one implicit transaction.',
       ],
       lockTimeoutRetry:
-        'the migration is recorded as failed and nothing was applied (one implicit transaction): run `npx prisma migrate resolve --rolled-back <folder>`, find the blocker with the query below, then `npx prisma migrate deploy` again.',
+        'the migration is recorded as failed and nothing was applied (one implicit transaction): run `npx prisma migrate resolve --rolled-back <folder>` (it accepts failed migrations), find the blocker with the query below, then `npx prisma migrate deploy` again.',
     };
   },
 };
