@@ -148,7 +148,10 @@ export const renameColumn: Operation = {
         ].join('\n'),
       ),
       lock: 'ACCESS EXCLUSIVE',
-      comment: `Give ${target} the default ${source} had (only now: while both columns exist, a default on ${to} would overwrite what old code writes).`,
+      comment:
+        target === to
+          ? `Give ${to} the default ${from} had (only now: while both columns exist, a default on ${to} would overwrite what old code writes).`
+          : `Give ${from} back the default ${to} has.`,
     });
 
     const expand: Migration = {

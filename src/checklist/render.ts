@@ -19,7 +19,7 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered): string
         migrations: refs.map((x) => ({ ...x, concurrent: x.migration.transaction === 'none' })),
         rollback:
           downs.map((x) => `\`${x.rollback}\``).join(', then ') +
-          (hazards.length ? `. ${hazards.map((h) => `${HAZARDS[h].title}: ${HAZARDS[h].text}`).join(' ')}` : '.'),
+          (hazards.length ? `. ${hazards.map((h) => `**${HAZARDS[h].title}.** ${HAZARDS[h].text}`).join(' ')}` : '.'),
       };
     }
     if (p.kind === 'backfill') {

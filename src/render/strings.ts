@@ -5,7 +5,9 @@ export function pythonText(sql: string, keepBinds: string[] = []): string {
   const escapedBinds = sql.replace(/(?<![:\w\\]):(\w+)(?!:)/gu, (m, name: string) =>
     keepBinds.includes(name) ? m : `\\:${name}`,
   );
-  return `"""${escapedBinds.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"""`;
+  // Escape a quote only where it could close the triple-quoted string: before another quote, or last.
+  const body = escapedBinds.replace(/\\/g, '\\\\').replace(/"(?=")|"$/g, '\\"');
+  return `"""${body}"""`;
 }
 
 /** A Python string literal for a plain value (names, messages). */

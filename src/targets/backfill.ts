@@ -61,9 +61,10 @@ export function renderBackfillPython(plan: Plan, b: Backfill, dir: string): Out 
   };
 }
 
-function rubySql(sql: string): string {
+/** A heredoc value inside a hash literal: the comma belongs on the opening line. */
+function rubySql(sql: string, comma = true): string {
   const h = rubyHeredoc(sql, 4);
-  return `${h.open}.strip\n${h.body}`;
+  return `${h.open}.strip${comma ? ',' : ''}\n${h.body}`;
 }
 
 export function renderBackfillRuby(plan: Plan, b: Backfill, dir: string): Out {
@@ -79,7 +80,7 @@ export function renderBackfillRuby(plan: Plan, b: Backfill, dir: string): Out {
     reverseFirst: b.reverse ? rubySql(positional(b.reverse.firstBatchSql, FIRST)) : '',
     reverseNext: b.reverse ? rubySql(positional(b.reverse.nextBatchSql, NEXT)) : '',
     reverseRemaining: b.reverse ? rubySql(b.reverse.remainingSql) : '',
-    estimate: rubySql(b.estimateSql),
+    estimate: rubySql(b.estimateSql, false),
   });
   return {
     file: { path, content, role: 'backfill' },

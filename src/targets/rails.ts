@@ -22,7 +22,7 @@ function statementLines(statements: Statement[], indent: number): string[] {
 
 function body(m: Migration, direction: 'up' | 'down', lockTimeout: string): string {
   const { settings, statements } = directionSql(m, direction, lockTimeout);
-  if (statements.length === 0) return `    # Nothing to undo: ${m.downNote ?? ''}`;
+  if (statements.length === 0) return `      # Nothing to undo: ${m.downNote ?? ''}`;
   if (m.transaction === 'transaction')
     return [...settings.map((s) => execute(s, 6)), ...statementLines(statements, 6)].join('\n');
   // disable_ddl_transaction!: session settings, reset however the statement ends.
@@ -85,7 +85,7 @@ export const rails: Target = {
       code: (c) => codeChange('rails', c),
       notes: [
         'Apply each phase with `bin/rails db:migrate:up VERSION=<version>` as listed; a blanket `db:migrate` would run later phases before their code change.',
-        'Works with or without strong_migrations: the SQL is already the safe form, so no `safety_assured` is needed around `execute`.',
+        'Works with or without strong_migrations: when it is installed, `execute` runs inside `safety_assured`, since the SQL is already the safe form.',
       ],
       lockTimeoutRetry:
         'the migration rolled back as a whole (nothing was applied): find the blocker with the query below, then run the same `db:migrate:up` again.',
