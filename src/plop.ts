@@ -1,0 +1,67 @@
+/**
+ * The same operations as plop generators, for people who run `npx plop` in a project: prompts come
+ * from the operation's fields, and one action runs the whole pipeline (plan, render, stage, write).
+ */
+import { resolve } from 'node:path';
+import * as nodeFs from 'node:fs/promises';
+import type { NodePlopAPI } from 'node-plop';
+import { OPERATIONS } from '../generators/index.js';
+import { TARGETS, findTarget } from './targets/index.js';
+import type { Answers, Field } from './operation.js';
+import { normalise } from './cli/prompts.js';
+import { generate } from './generate.js';
+import { commit, diff, stage } from './write/writer.js';
+import { randomBytes } from 'node:crypto';
+
+function question(f: Field) {
+  if (f.kind === 'boolean') return { type: 'confirm', name: f.name, message: f.message, default: Boolean(f.default) };
+  return {
+    type: f.choices ? 'list' : 'input',
+    name: f.name,
+    message: f.message,
+    default: f.default,
+    ...(f.choices ? { choices: [...f.choices] } : {}),
+    validate: (raw: unknown) => {
+      const v = normalise(f, raw);
+      if (f.required && (v === undefined || v === '')) return `${f.name} is required`;
+      return f.validate?.(v, {}) ?? true;
+    },
+  };
+}
+
+export function registerGenerators(plop: NodePlopAPI): void {
+  for (const op of OPERATIONS) {
+    plop.setGenerator(op.name, {
+      description: op.summary,
+      prompts: [
+        { type: 'list', name: 'target', message: 'Target framework', choices: TARGETS.map((t) => ({ value: t.name, name: t.title })) },
+        ...op.fields.map(question),
+      ] as never,
+      actions: [
+        async (raw: unknown) => {
+          const given = raw as Record<string, unknown>;
+          const answers: Answers = {};
+          for (const f of op.fields) {
+            const v = normalise(f, given[f.name]);
+            if (v !== undefined && v !== '') answers[f.name] = v;
+            else if (f.default !== undefined) answers[f.name] = f.default;
+          }
+          op.check?.(answers);
+          const target = findTarget(String(given.target))!;
+          const root = resolve(plop.getDestBasePath());
+          const gen = await generate(op, target, answers, { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 }, {
+            timestamp: new Date(),
+            revisionSeed: randomBytes(6).toString('hex'),
+            railsVersion: '7.1',
+            sqlStyle: 'golang-migrate',
+            downRevision: null,
+            paths: {},
+          });
+          const changes = await diff(nodeFs, root, stage(gen.files), gen.files, false);
+          await commit(nodeFs, root, changes);
+          return `${changes.length} files; follow ${gen.checklistPath}`;
+        },
+      ] as never,
+    });
+  }
+}
