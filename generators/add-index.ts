@@ -35,6 +35,7 @@ export const addIndex: Operation = {
       name: 'where',
       kind: 'string',
       message: 'Partial-index predicate (empty for none)',
+      sql: 'predicate',
       required: false,
       validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
     },

@@ -16,6 +16,8 @@ export interface Field {
   required: boolean;
   default?: AnswerValue;
   choices?: readonly string[];
+  /** A SQL fragment, checked with PostgreSQL's parser before anything is written. */
+  sql?: 'type' | 'expression' | 'predicate';
   /** Returns an error message (one line) or null when the value is acceptable. */
   validate?: (value: AnswerValue, answers: Answers) => string | null;
 }

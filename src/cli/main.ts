@@ -13,6 +13,7 @@ import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
 import { generate } from '../generate.js';
 import { stage, diff, commit } from '../write/writer.js';
 import { normalise } from './prompts.js';
+import { fragmentError } from '../sql/parse.js';
 import { VERSION } from '../version.js';
 import { report, reportJson } from './output.js';
 
@@ -180,6 +181,7 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
       if (problem) throw errors.invalid(f.name, Array.isArray(v) ? v.join(',') : String(v), problem);
     }
     op.check?.(answers);
+    await checkSqlFragments(op, answers);
     const target = findTarget(targetName!)!;
 
     const root = resolve(fx.cwd, (values.out as string | undefined) ?? '.');
@@ -210,4 +212,14 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
 
 function isParseError(e: unknown): boolean {
   return e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS');
+}
+
+/** Types and expressions go through PostgreSQL's parser before anything is written. */
+async function checkSqlFragments(op: Operation, answers: Answers): Promise<void> {
+  for (const f of op.fields) {
+    const v = answers[f.name];
+    if (!f.sql || typeof v !== 'string' || v === '') continue;
+    const problem = await fragmentError(f.sql, v);
+    if (problem) throw errors.invalid(f.name, v, problem);
+  }
 }

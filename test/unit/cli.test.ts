@@ -201,3 +201,26 @@ describe('writer guards', () => {
     void Volume;
   });
 });
+
+describe('SQL fragments are checked by PostgreSQL\'s parser before anything is written', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['a type that does not parse', ['add-column', '--table', 't', '--column', 'c', '--type', 'varchar(', '--target', 'sql'], /invalid --type/],
+    ['two types', ['add-column', '--table', 't', '--column', 'c', '--type', 'text, int', '--target', 'sql'], /invalid --type/],
+    ['a default that does not parse', ['add-column', '--table', 't', '--column', 'c', '--type', 'text', '--default', "'a' ||", '--target', 'sql'], /invalid --default .*cannot parse/],
+    ['a default with a subquery', ['add-column', '--table', 't', '--column', 'c', '--type', 'int', '--default', '(SELECT 1)', '--target', 'sql'], /subqueries/],
+    ['a backfill that is a whole query', ['add-column', '--table', 't', '--column', 'c', '--type', 'int', '--backfill', '1 FROM pg_class', '--not-null', '--target', 'sql'], /invalid --backfill/],
+    ['a predicate that is not one', ['add-index', '--table', 't', '--columns', 'a', '--where', 'a = 1 ORDER BY a', '--target', 'sql'], /invalid --where/],
+  ];
+  it.each(cases)('%s', async (_name, argv, message) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(tree(r.vol)).toEqual({});
+  });
+
+  it('accepts what PostgreSQL accepts', async () => {
+    const r = await run(['add-column', '--table', 't', '--column', 'c', '--type', 'numeric(10, 2)[]', '--default', "'{}'::numeric[]", '--target', 'sql', '--yes', ...FIXED]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+});
