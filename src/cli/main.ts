@@ -16,6 +16,12 @@ import { normalise } from './prompts.js';
 import { fragmentError } from '../sql/parse.js';
 import { VERSION } from '../version.js';
 import { report, reportJson } from './output.js';
+import { chooseTarget, inspectProject, type Project } from '../project/detect.js';
+import { chooseDownRevision } from '../project/alembic.js';
+import { version } from '../targets/shared.js';
+import { camelize } from '../render/strings.js';
+import { RefusedError } from '../messages/errors.js';
+import type { TargetOptions } from '../targets/types.js';
 
 const GLOBAL_OPTIONS = {
   target: { type: 'string' },
@@ -146,15 +152,23 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
     for (const k of Object.keys(values))
       if (!known.has(k)) throw errors.badFlag(`--${k} is not an option of ${op.name}: see migscaffold ${op.name} --help`);
 
-    const settings = settingsFrom(values);
-    let targetName = values.target as string | undefined;
+    const root = resolve(fx.cwd, (values.out as string | undefined) ?? '.');
+    const project = await inspectProject(fx.fs, root);
+    const cfg = project.config;
+    const settings = settingsFrom({
+      'lock-timeout': values['lock-timeout'] ?? cfg.lockTimeout,
+      'batch-size': values['batch-size'] ?? (cfg.batchSize !== undefined ? String(cfg.batchSize) : undefined),
+      'pause-ms': values['pause-ms'] ?? (cfg.pauseMs !== undefined ? String(cfg.pauseMs) : undefined),
+    });
+    const chosen = chooseTarget(values.target as string | undefined, project);
+    let targetName = chosen.name;
     if (targetName !== undefined && !findTarget(targetName)) throw errors.unknownTarget(targetName, [...TARGET_NAMES]);
-    const sqlStyle = (values['sql-style'] as string | undefined) ?? 'golang-migrate';
-    if (sqlStyle !== 'golang-migrate' && sqlStyle !== 'dbmate')
-      throw errors.invalid('sql-style', sqlStyle, 'use golang-migrate or dbmate');
-    const railsVersion = (values['rails-version'] as string | undefined) ?? '7.1';
+    const sqlStyle = (values['sql-style'] as string | undefined) ?? cfg.sqlStyle ?? project.sql?.style ?? 'golang-migrate';
+    if (sqlStyle !== 'golang-migrate' && sqlStyle !== 'dbmate' && sqlStyle !== 'flyway')
+      throw errors.invalid('sql-style', sqlStyle, 'use golang-migrate, dbmate or flyway');
+    const railsVersion = (values['rails-version'] as string | undefined) ?? cfg.railsVersion ?? project.rails?.version ?? '7.1';
     if (!/^\d+\.\d+$/.test(railsVersion)) throw errors.invalid('rails-version', railsVersion, 'use MAJOR.MINOR, for example 7.1');
-    const timestamp = values.timestamp ? parseTimestamp(values.timestamp as string) : fx.now();
+    let timestamp = values.timestamp ? parseTimestamp(values.timestamp as string) : fx.now();
     const revId = values['rev-id'] as string | undefined;
     if (revId !== undefined && !/^[0-9a-f]{12}$/.test(revId))
       throw errors.invalid('rev-id', revId, 'use 12 lower-case hex characters, as Alembic does');
@@ -184,25 +198,27 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
     await checkSqlFragments(op, answers);
     const target = findTarget(targetName!)!;
 
-    const root = resolve(fx.cwd, (values.out as string | undefined) ?? '.');
-    const gen = await generate(op, target, answers, settings, {
+    const options = targetOptions(target.name, project, {
       timestamp,
       revisionSeed: revId ?? fx.randomHex(6),
       railsVersion,
       sqlStyle,
       downRevision: (values['down-revision'] as string | undefined) ?? null,
-      paths: {},
-    });
+      paths: { ...(cfg.paths ?? {}) },
+    }, values['down-revision'] as string | undefined);
+    const gen = await generate(op, target, answers, settings, options);
+    if (target.name === 'rails' && project.rails) refuseDuplicateClasses(gen.rendered.migrations.map((m) => m.migration.name), project.rails.classNames);
     const vol = stage(gen.files);
     const changes = await diff(fx.fs, root, vol, gen.files, Boolean(values.force));
     const dryRun = Boolean(values['dry-run']);
     if (!dryRun) await commit(fx.fs, root, changes);
-    if (json) fx.stdout(reportJson(gen, changes, target.name as TargetName, dryRun));
-    else fx.stdout(report(gen, changes, dryRun));
+    const detected = chosen.reason ? `${target.name} (${chosen.reason})` : null;
+    if (json) fx.stdout(reportJson(gen, changes, target.name as TargetName, dryRun, detected));
+    else fx.stdout(report(gen, changes, dryRun, detected));
     return 0;
   } catch (e) {
     const code = exitCodeOf(e);
-    const known = e instanceof UsageError || code === 1 && e instanceof Error && e.constructor.name === 'RefusedError';
+    const known = e instanceof UsageError || e instanceof RefusedError;
     const message = e instanceof Error ? (known || isParseError(e) ? e.message : `internal error: ${e.message}`) : String(e);
     fx.stderr(`migscaffold: ${message}\n`);
     if (json) fx.stdout(JSON.stringify({ ok: false, error: message, exitCode: isParseError(e) ? 2 : code }) + '\n');
@@ -222,4 +238,37 @@ async function checkSqlFragments(op: Operation, answers: Answers): Promise<void>
     const problem = await fragmentError(f.sql, v);
     if (problem) throw errors.invalid(f.name, v, problem);
   }
+}
+
+/** Paths, versions and naming from the project, applied to the target's options. */
+function targetOptions(target: TargetName, p: Project, o: TargetOptions, downRevisionFlag: string | undefined): TargetOptions {
+  const paths = { ...o.paths };
+  if (target === 'alembic' && p.alembic) {
+    paths.alembic ??= p.alembic.scriptLocation;
+    paths.alembicVersions ??= p.alembic.versionLocations[0];
+    return { ...o, paths, alembicFileTemplate: p.alembic.fileTemplate, downRevision: chooseDownRevision(p.alembic, downRevisionFlag) };
+  }
+  if (target === 'rails' && p.rails?.newestVersion) {
+    // Versions must stay strictly increasing after the newest existing migration.
+    const newest = p.rails.newestVersion;
+    if (version(o.timestamp, 0) <= newest) {
+      const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(newest);
+      if (m) return { ...o, paths, timestamp: new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) + 1000) };
+    }
+  }
+  if (target === 'prisma' && p.prisma) {
+    paths.prismaMigrations ??= p.prisma.migrationsPath;
+    paths.prismaSchema ??= p.prisma.schemaPath;
+  }
+  if (target === 'sql' && p.sql) {
+    paths.sqlMigrations ??= p.sql.dir;
+    if (p.sql.style === o.sqlStyle) return { ...o, paths, sqlSequence: p.sql.sequence };
+  }
+  return { ...o, paths };
+}
+
+function refuseDuplicateClasses(names: string[], existing: Set<string>): void {
+  const clash = names.map(camelize).filter((c) => existing.has(c));
+  if (clash.length)
+    throw new RefusedError(`db/migrate already has a migration class ${clash[0]}: Rails needs unique class names; remove or rename the old one first`);
 }

@@ -12,8 +12,8 @@ const LABEL: Record<FileChange['status'], string> = {
   conflict: 'conflict',
 };
 
-export function report(gen: Generation, changes: FileChange[], dryRun: boolean): string {
-  const lines: string[] = [];
+export function report(gen: Generation, changes: FileChange[], dryRun: boolean, detected: string | null): string {
+  const lines: string[] = detected ? [`target          ${detected}`] : [];
   for (const c of changes) {
     lines.push(`${(dryRun ? `would ${LABEL[c.status]}` : LABEL[c.status]).padEnd(16)}${c.path}`);
     if (dryRun) lines.push('', ...c.content.replace(/\n$/, '').split('\n').map((l) => `    ${l}`), '');
@@ -24,7 +24,7 @@ export function report(gen: Generation, changes: FileChange[], dryRun: boolean):
   return lines.join('\n') + '\n';
 }
 
-export function reportJson(gen: Generation, changes: FileChange[], target: TargetName, dryRun: boolean): string {
+export function reportJson(gen: Generation, changes: FileChange[], target: TargetName, dryRun: boolean, detected: string | null): string {
   let m = 0;
   return (
     JSON.stringify(
@@ -33,6 +33,7 @@ export function reportJson(gen: Generation, changes: FileChange[], target: Targe
         dryRun,
         operation: gen.plan.operation,
         target,
+        detected,
         title: gen.plan.title,
         checklist: gen.checklistPath,
         files: changes.map((c) => ({ path: c.path, status: c.status, role: c.role, ...(dryRun ? { content: c.content } : {}) })),

@@ -6,6 +6,7 @@ import { pythonText } from '../render/strings.js';
 import { directionSql, headerLines, migrationsInOrder, revisionId } from './shared.js';
 import { renderBackfillPython } from './backfill.js';
 import { codeChange } from './code-changes.js';
+import { alembicFileName } from '../project/alembic.js';
 import type { MigrationRef, Rendered, Target, TargetOptions } from './types.js';
 
 const PAD = '    ';
@@ -62,7 +63,8 @@ export const alembic: Target = {
       const rev = revisionId(o.revisionSeed, p.index);
       const down = p.index === 0 ? o.downRevision : refs[p.index - 1].id;
       const message = p.migration.name.replace(/_/g, ' ');
-      const path = `${root}/versions/${rev}_${truncateSlug(p.migration.name)}.py`;
+      const file = alembicFileName(o.alembicFileTemplate ?? '%(rev)s_%(slug)s', rev, truncateSlug(p.migration.name), o.timestamp);
+      const path = `${o.paths.alembicVersions ?? `${root}/versions`}/${file}`;
       refs.push({
         migration: p.migration,
         id: rev,

@@ -17,11 +17,30 @@ export const sql: Target = {
   render(plan: Plan, o: TargetOptions): Rendered {
     const dir = o.paths.sqlMigrations ?? 'db/migrations';
     const dbmate = o.sqlStyle === 'dbmate';
+    const flyway = o.sqlStyle === 'flyway';
+    // The project's own numbering wins: a sequence continues where the folder stops.
+    const versionAt = (i: number) =>
+      o.sqlSequence ? String(o.sqlSequence.next + i).padStart(o.sqlSequence.width, '0') : version(o.timestamp, i);
     const refs: MigrationRef[] = [];
     const placed = migrationsInOrder(plan);
     const files = placed.flatMap((p) => {
-      const v = version(o.timestamp, p.index);
-      const prev = p.index === 0 ? null : version(o.timestamp, p.index - 1);
+      const v = versionAt(p.index);
+      const prev = p.index === 0 ? null : versionAt(p.index - 1);
+      if (flyway) {
+        const up = `${dir}/V${v}__${p.migration.name}.sql`;
+        const undo = `${dir}/U${v}__${p.migration.name}.sql`;
+        refs.push({
+          migration: p.migration,
+          id: v,
+          files: [up, undo],
+          apply: `flyway migrate -target=${v}`,
+          rollback: `flyway undo -target=${prev ?? '0'}   # undo needs Flyway Teams; otherwise run ${undo} by hand`,
+        });
+        return [
+          { path: up, role: 'migration' as const, content: sqlDirection(plan, p, 'up') },
+          { path: undo, role: 'migration' as const, content: sqlDirection(plan, p, 'down') },
+        ];
+      }
       if (dbmate) {
         const path = `${dir}/${v}_${p.migration.name}.sql`;
         refs.push({ migration: p.migration, id: v, files: [path], apply: 'dbmate migrate', rollback: 'dbmate rollback' });
@@ -64,7 +83,12 @@ export const sql: Target = {
       migrations: refs,
       backfill: backfill?.ref,
       code: (c) => codeChange('sql', c),
-      notes: dbmate
+      notes: flyway
+        ? [
+            'Apply each phase with `flyway migrate -target=<version>` as listed, not a blanket migrate.',
+            'Flyway detects CONCURRENTLY and runs that file outside a transaction; it holds a single statement.',
+          ]
+        : dbmate
         ? [
             '`dbmate migrate` applies every pending file: deploy each phase from a commit that contains only the files of the phases so far.',
             'CONCURRENTLY migrations use `transaction:false` and hold a single statement.',

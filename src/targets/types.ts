@@ -36,11 +36,15 @@ export interface TargetOptions {
   /** Deterministic revision ids (Alembic), derived from this seed. */
   revisionSeed: string;
   railsVersion: string;
-  sqlStyle: 'golang-migrate' | 'dbmate';
+  sqlStyle: 'golang-migrate' | 'dbmate' | 'flyway';
+  /** Sequence numbering (000042_...) continued from the project's folder, instead of timestamps. */
+  sqlSequence?: { next: number; width: number } | null;
+  /** Alembic's file_template (default `%(rev)s_%(slug)s`). */
+  alembicFileTemplate?: string;
   /** Alembic: the revision the first new one revises (the project's current head). */
   downRevision: string | null;
   /** Where files go, relative to the project root; each target has defaults. */
-  paths: Partial<Record<'alembic' | 'prismaMigrations' | 'prismaSchema' | 'railsMigrate' | 'sqlMigrations' | 'backfills' | 'checklist', string>>;
+  paths: Partial<Record<'alembic' | 'alembicVersions' | 'prismaMigrations' | 'prismaSchema' | 'railsMigrate' | 'sqlMigrations' | 'backfills' | 'checklist', string>>;
 }
 
 export interface Rendered {
