@@ -3,12 +3,19 @@
  * from an earlier failed build is removed first where the target can check for it.
  */
 import { fragmentProblem, identifierProblem, parseTable, tableField } from '../src/fields.js';
-import type { Operation } from '../src/operation.js';
+import type { Answers, Operation } from '../src/operation.js';
 import { label, qualified } from '../src/plan/recipes.js';
 import type { Plan, Verify } from '../src/plan/types.js';
 import { objectName, quoteIdent, quoteLiteral, slug } from '../src/sql/ident.js';
 
 const METHODS = ['btree', 'hash', 'gist', 'spgist', 'gin', 'brin'] as const;
+
+/** The index's name: --name, or PostgreSQL's own convention <table>_<columns>_idx (or _key). */
+export function indexName(a: Answers): string {
+  if (a.name) return String(a.name);
+  const cols = (Array.isArray(a.columns) ? a.columns : String(a.columns).split(',')).map(String);
+  return objectName(parseTable(String(a.table)).name, ...cols, a.unique ? 'key' : 'idx');
+}
 
 export const addIndex: Operation = {
   name: 'add-index',
@@ -62,7 +69,7 @@ export const addIndex: Operation = {
     const unique = Boolean(a.unique);
     const where = a.where ? String(a.where) : undefined;
     const using = String(a.using ?? 'btree');
-    const name = a.name ? String(a.name) : objectName(t.name, ...cols, unique ? 'key' : 'idx');
+    const name = indexName(a);
     const I = t.schema ? `${quoteIdent(t.schema)}.${quoteIdent(name)}` : quoteIdent(name);
     const tl = label(t);
     const schemaSql = t.schema ? quoteLiteral(t.schema) : 'current_schema()';

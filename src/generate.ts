@@ -14,6 +14,8 @@ export interface Generation {
   rendered: Rendered;
   files: GeneratedFile[];
   checklistPath: string;
+  /** Things the run did or could not do that the user should read (schema edits). */
+  notes: string[];
 }
 
 export async function generate(
@@ -28,5 +30,5 @@ export async function generate(
   const checklistPath = `${options.paths.checklist ?? 'migscaffold'}/${version(options.timestamp, 0)}_${plan.name}.md`;
   const checklist: GeneratedFile = { path: checklistPath, role: 'checklist', content: renderChecklist(plan, target, rendered) };
   const files = await Promise.all([...rendered.files, checklist].map(formatFile));
-  return { plan, rendered, files, checklistPath };
+  return { plan, rendered, files, checklistPath, notes: [] };
 }

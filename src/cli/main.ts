@@ -22,6 +22,9 @@ import { version } from '../targets/shared.js';
 import { camelize } from '../render/strings.js';
 import { RefusedError } from '../messages/errors.js';
 import type { TargetOptions } from '../targets/types.js';
+import { prismaSchemaEdit, resolvePrismaNames } from '../project/prisma-edit.js';
+import { checkAgainstSchema, fromPrisma, fromSchemaRb } from '../project/known-schema.js';
+import { indexName } from '../../generators/add-index.js';
 
 const GLOBAL_OPTIONS = {
   target: { type: 'string' },
@@ -197,6 +200,14 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
     op.check?.(answers);
     await checkSqlFragments(op, answers);
     const target = findTarget(targetName!)!;
+    const prismaText = target.name === 'prisma' ? project.prisma?.schemaText ?? null : null;
+    if (prismaText) Object.assign(answers, resolvePrismaNames(op.name, answers, prismaText));
+    const declared = prismaText
+      ? fromPrisma(prismaText, project.prisma!.schemaPath)
+      : target.name === 'rails' && project.rails?.schemaText
+        ? fromSchemaRb(project.rails.schemaText, 'db/schema.rb')
+        : null;
+    if (declared) checkAgainstSchema(op.name, answers, declared);
 
     const options = targetOptions(target.name, project, {
       timestamp,
@@ -208,6 +219,12 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
     }, values['down-revision'] as string | undefined);
     const gen = await generate(op, target, answers, settings, options);
     if (target.name === 'rails' && project.rails) refuseDuplicateClasses(gen.rendered.migrations.map((m) => m.migration.name), project.rails.classNames);
+    if (prismaText) {
+      const edit = prismaSchemaEdit(op.name, answers, prismaText, indexName(answers));
+      gen.notes.push(`schema.prisma: ${edit.summary}`);
+      if (edit.content !== null && edit.content !== prismaText)
+        gen.files.push({ path: options.paths.prismaSchema ?? 'prisma/schema.prisma', role: 'schema', content: edit.content });
+    }
     const vol = stage(gen.files);
     const changes = await diff(fx.fs, root, vol, gen.files, Boolean(values.force));
     const dryRun = Boolean(values['dry-run']);

@@ -20,6 +20,7 @@ export function report(gen: Generation, changes: FileChange[], dryRun: boolean, 
   }
   lines.push('', `${gen.plan.title}: ${gen.plan.phases.length} phases, deploy them one at a time.`);
   gen.plan.phases.forEach((p, i) => lines.push(`  ${i + 1}. ${p.title}`));
+  for (const n of gen.notes) lines.push(`note            ${n}`);
   lines.push('', `Next: follow ${gen.checklistPath}${dryRun ? ' (dry run: nothing was written)' : ''}`);
   return lines.join('\n') + '\n';
 }
@@ -44,6 +45,7 @@ export function reportJson(gen: Generation, changes: FileChange[], target: Targe
           title: p.title,
           migrations: p.kind === 'migrate' ? p.migrations.map(() => gen.rendered.migrations[m++].id) : [],
         })),
+        notes: gen.notes,
         warnings: gen.plan.hazards.map((h) => ({ key: h, title: HAZARDS[h].title, text: HAZARDS[h].text })),
       },
       null,

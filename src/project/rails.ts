@@ -10,6 +10,7 @@ export interface RailsProject {
   migrateDir: string;
   newestVersion: string | null;
   classNames: Set<string>;
+  schemaText: string | null;
 }
 
 export async function readRails(fs: FsPromises, root: string): Promise<RailsProject | null> {
@@ -20,8 +21,8 @@ export async function readRails(fs: FsPromises, root: string): Promise<RailsProj
   const lock = await readText(fs, join(root, 'Gemfile.lock'));
   const fromLock = lock && /^ {4}(?:rails|activerecord) \((\d+)\.(\d+)[^)]*\)/m.exec(lock);
   if (fromLock) [version, versionSource] = [`${fromLock[1]}.${fromLock[2]}`, 'Gemfile.lock'];
+  const schema = await readText(fs, join(root, 'db/schema.rb'));
   if (!version) {
-    const schema = await readText(fs, join(root, 'db/schema.rb'));
     const m = schema && /ActiveRecord::Schema\[(\d+\.\d+)\]/.exec(schema);
     if (m) [version, versionSource] = [m[1], 'db/schema.rb'];
   }
@@ -33,5 +34,5 @@ export async function readRails(fs: FsPromises, root: string): Promise<RailsProj
     if (m) classNames.add(m[1]);
   }
   const versions = files.map((f) => f.split('_')[0]).sort();
-  return { version, versionSource, migrateDir: 'db/migrate', newestVersion: versions.at(-1) ?? null, classNames };
+  return { version, versionSource, migrateDir: 'db/migrate', newestVersion: versions.at(-1) ?? null, classNames, schemaText: schema };
 }
