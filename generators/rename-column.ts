@@ -7,6 +7,7 @@ import { columnField, keyField, parseTable, tableField } from '../src/fields.js'
 import type { Operation } from '../src/operation.js';
 import {
   doBlock,
+  dollarQuote,
   inSchema,
   label,
   qualified,
@@ -98,7 +99,7 @@ export const renameColumn: Operation = {
     ].join('\n');
     const createSync: Statement[] = [
       {
-        sql: `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS $sync$\n${syncBody}\n$sync$;`,
+        sql: `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS ${dollarQuote(syncBody, 'sync')};`,
         lock: null,
         comment: `Copies ${from} <-> ${to} on every write, so old and new code both see their column.`,
       },

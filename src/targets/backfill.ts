@@ -125,8 +125,13 @@ export function renderBackfillPsql(plan: Plan, b: Backfill, dir: string): Out {
   const path = `${dir}/${b.name}.sql`;
   const vars = ['last_key', 'batch_size'];
   const c = common(plan, b, path);
+  // The DO body embeds identifiers: its dollar-quote tag must not occur in them.
+  const everything = [b.firstBatchSql, b.nextBatchSql, b.reverse?.firstBatchSql ?? '', b.reverse?.nextBatchSql ?? '', b.table, b.key].join('\n');
+  let tag = 'backfill';
+  for (let i = 1; everything.includes(`$${tag}$`); i++) tag = `backfill${i}`;
   const content = render('sql/backfill.sql.hbs', {
     ...c,
+    tag,
     lockTimeout: b.lockTimeout,
     keyType: `${b.table}.${b.key}%TYPE`,
     noticeLabel: c.tableLabel.replace(/%/g, '%%'),
