@@ -15,6 +15,8 @@ export interface AlembicProject {
   fileTemplate: string;
   revisions: { id: string; downs: string[]; file: string }[];
   heads: string[];
+  /** What the project's script.py.mako does, so new revisions look like the old ones. */
+  style: { returnNone: boolean; typedIds: boolean } | null;
 }
 
 /** Values of one INI/TOML section, enough for the keys Alembic reads. */
@@ -73,7 +75,9 @@ export async function readAlembic(fs: FsPromises, root: string): Promise<Alembic
       if (rev) revisions.push({ ...rev, file: posix.join(loc, name) });
     }
   const revised = new Set(revisions.flatMap((r) => r.downs));
+  const mako = await readText(fs, join(root, scriptLocation, 'script.py.mako'));
   return {
+    style: mako === null ? null : { returnNone: /def upgrade\(\)\s*->\s*None/.test(mako), typedIds: /^revision\s*:\s*str/m.test(mako) },
     source,
     scriptLocation,
     versionLocations: locations,

@@ -82,6 +82,8 @@ export const alembic: Target = {
           createDate: o.timestamp.toISOString().replace('T', ' ').replace('Z', '').replace(/\.\d+$/, '.000000'),
           header: headerLines(plan, p),
           downRevision: down ? JSON.stringify(down) : 'None',
+          returnNone: o.alembicStyle?.returnNone ?? true,
+          typedIds: o.alembicStyle?.typedIds ?? false,
           upBody: body(p.migration, 'up', plan.settings.lockTimeout),
           downBody: body(p.migration, 'down', plan.settings.lockTimeout),
         }),

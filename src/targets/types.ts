@@ -41,6 +41,8 @@ export interface TargetOptions {
   sqlSequence?: { next: number; width: number } | null;
   /** Alembic's file_template (default `%(rev)s_%(slug)s`). */
   alembicFileTemplate?: string;
+  /** Follow the project's script.py.mako: `-> None` on functions, annotated revision ids. */
+  alembicStyle?: { returnNone: boolean; typedIds: boolean };
   /** Alembic: the revision the first new one revises (the project's current head). */
   downRevision: string | null;
   /** Where files go, relative to the project root; each target has defaults. */
