@@ -263,7 +263,13 @@ function targetOptions(target: TargetName, p: Project, o: TargetOptions, downRev
   if (target === 'alembic' && p.alembic) {
     paths.alembic ??= p.alembic.scriptLocation;
     paths.alembicVersions ??= p.alembic.versionLocations[0];
-    return { ...o, paths, alembicFileTemplate: p.alembic.fileTemplate, downRevision: chooseDownRevision(p.alembic, downRevisionFlag) };
+    return {
+      ...o,
+      paths,
+      alembicFileTemplate: p.alembic.fileTemplate,
+      alembicStyle: p.alembic.style ?? undefined,
+      downRevision: chooseDownRevision(p.alembic, downRevisionFlag),
+    };
   }
   if (target === 'rails' && p.rails?.newestVersion) {
     // Versions must stay strictly increasing after the newest existing migration.
