@@ -1,10 +1,12 @@
 /**
- * Prettier for what it can parse (TypeScript, Markdown); other languages are emitted already
- * formatted by their templates. Loaded lazily: most runs write no TypeScript.
+ * Prettier formats the TypeScript backfill (code users lint with prettier themselves). Every other
+ * file, the Markdown checklist included, leaves its template already formatted: loading prettier's
+ * Markdown plugin alone costs more than the rest of a run. Loaded lazily: most runs write no
+ * TypeScript.
  */
 import type { GeneratedFile } from '../targets/types.js';
 
-const PARSERS: Record<string, string> = { '.ts': 'typescript', '.md': 'markdown' };
+const PARSERS: Record<string, string> = { '.ts': 'typescript' };
 
 export async function formatFile(file: GeneratedFile): Promise<GeneratedFile> {
   const ext = file.path.slice(file.path.lastIndexOf('.'));
