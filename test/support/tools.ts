@@ -14,7 +14,7 @@
  *   Prisma            the engine sends each migration.sql as ONE simple query, no explicit transaction,
  *                     and records it in _prisma_migrations: prismaApply does the same with `pg`.
  *   golang-migrate    one Exec of the whole file (one simple query): sqlApplyFile.
- *   dbmate 2.36       the real binary from the `dbmate` npm package.
+ *   dbmate 2.36       the real binary from the `@dbmate/linux-x64` npm package.
  *   psql              /usr/lib/postgresql/15/bin/psql -X -v ON_ERROR_STOP=1 -f (autocommit, statement by
  *                     statement: it accepts files Prisma/golang-migrate would reject).
  */
@@ -557,13 +557,9 @@ export async function sqlApplyFile(url: string, file: string, opts: Pick<RunOpti
   return withClient(url, (client) => simpleQuery(client, text, `golang-migrate style apply of ${basename(file)}`, opts.check !== false));
 }
 
+/** The real dbmate binary, from its platform package (a dev dependency: the registry here has no other platforms). */
 function dbmateBinary(): string {
-  try {
-    const req = createRequire(join(REPO_ROOT, 'node_modules', 'dbmate', 'package.json'));
-    return req.resolve(`@dbmate/${process.platform}-${process.arch}/bin/dbmate`);
-  } catch {
-    return join(BIN, 'dbmate');
-  }
+  return join(REPO_ROOT, 'node_modules', '@dbmate', `${process.platform}-${process.arch}`, 'bin', 'dbmate');
 }
 
 /** Adds sslmode=disable unless the URL sets it: dbmate's driver otherwise tries SSL first/only. */
