@@ -3,7 +3,7 @@
  * metadata-only since PG 11), otherwise add nullable, backfill in batches, then NOT NULL through a
  * NOT VALID check.
  */
-import { columnField, fragmentProblem, keyField, parseTable, tableField, typeProblem } from '../src/fields.js';
+import { columnField, expressionField, keyField, parseTable, tableField, typeProblem } from '../src/fields.js';
 import type { Operation } from '../src/operation.js';
 import {
   backfill,
@@ -34,23 +34,9 @@ export const addColumn: Operation = {
       required: true,
       validate: (v) => (typeof v === 'string' ? typeProblem(v) : 'expected a type'),
     },
-    {
-      name: 'default',
-      kind: 'string',
-      message: 'Default, as a SQL expression (empty for none)',
-      sql: 'expression',
-      required: false,
-      validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
-    },
+    expressionField('default', 'Default, as a SQL expression (empty for none)'),
     { name: 'not-null', kind: 'boolean', message: 'NOT NULL?', required: false, default: false },
-    {
-      name: 'backfill',
-      kind: 'string',
-      message: 'Value for existing rows, as a SQL expression over the row (empty for none)',
-      sql: 'expression',
-      required: false,
-      validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
-    },
+    expressionField('backfill', 'Value for existing rows, as a SQL expression over the row (empty for none)'),
     keyField,
   ],
   check(a) {
@@ -72,6 +58,16 @@ export const addColumn: Operation = {
     const tl = label(t);
     const name = slug(`add ${column} to ${t.name}`);
     const down = [dropColumn(t, column, true)];
+    const planOf = (phases: Phase[]): Plan => ({
+      operation: 'add-column',
+      name,
+      title: `Add ${tl}.${column}`,
+      schema: t.schema,
+      table: t.name,
+      settings: s,
+      hazards,
+      phases,
+    });
 
     // The cheap, complete case: one metadata-only statement.
     if (!fill && !volatile) {
@@ -82,15 +78,7 @@ export const addColumn: Operation = {
           ? 'A non-volatile default is stored in the catalog (PostgreSQL 11+): no table rewrite.'
           : 'Nullable with no default: catalog-only, instant once the lock is granted.',
       };
-      return {
-        operation: 'add-column',
-        name,
-        title: `Add ${tl}.${column}`,
-        schema: t.schema,
-        table: t.name,
-        settings: s,
-        hazards,
-        phases: [
+      return planOf([
           {
             kind: 'migrate',
             key: 'add',
@@ -100,8 +88,7 @@ export const addColumn: Operation = {
             verify: [{ sql: columnExistsSql(t, column), expect: '1 (the column exists)', expectValue: 1 }],
           },
           useColumnPhase(tl, column, notNull),
-        ],
-      };
+      ]);
     }
 
     if (volatile) hazards.unshift('volatile-default');
@@ -170,16 +157,7 @@ export const addColumn: Operation = {
         verify: [{ sql: isNotNullSql(t, column), expect: 'true', expectValue: true }],
       });
     phases.push(useColumnPhase(tl, column, notNull));
-    return {
-      operation: 'add-column',
-      name,
-      title: `Add ${tl}.${column}`,
-      schema: t.schema,
-      table: t.name,
-      settings: s,
-      hazards,
-      phases,
-    };
+    return planOf(phases);
   },
 };
 

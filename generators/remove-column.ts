@@ -2,7 +2,7 @@
  * remove-column: code stops using the column first, then the column is dropped. A NOT NULL column
  * without a default is relaxed before that deploy, or the new code's inserts would fail.
  */
-import { columnField, fragmentProblem, parseTable, tableField, typeProblem } from '../src/fields.js';
+import { columnField, expressionField, parseTable, tableField, typeProblem } from '../src/fields.js';
 import type { Operation } from '../src/operation.js';
 import { columnExistsSql, doBlock, dropColumn, isNotNullSql, label, qualified } from '../src/plan/recipes.js';
 import type { Phase, Plan } from '../src/plan/types.js';
@@ -29,14 +29,7 @@ export const removeColumn: Operation = {
       required: false,
       default: false,
     },
-    {
-      name: 'default',
-      kind: 'string',
-      message: 'Its default, so the down can restore it (empty for none)',
-      sql: 'expression',
-      required: false,
-      validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
-    },
+    expressionField('default', 'Its default, so the down can restore it (empty for none)'),
   ],
   plan(a, s): Plan {
     const t = parseTable(String(a.table));

@@ -87,3 +87,15 @@ export function typeProblem(value: string): string | null {
   if (!/^[\p{L}\p{N}_ ()[\],."]+$/u.test(value)) return 'it is not a type name (for example text, bigint, varchar(255), numeric(10,2), timestamptz)';
   return null;
 }
+
+/** An optional SQL expression (a default, a backfill value), checked by PostgreSQL's parser too. */
+export function expressionField(name: string, message: string): Field {
+  return {
+    name,
+    kind: 'string',
+    message,
+    required: false,
+    sql: 'expression',
+    validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
+  };
+}
