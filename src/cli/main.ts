@@ -73,7 +73,7 @@ function helpText(op?: Operation): string {
   }
   return (
     `migscaffold ${VERSION}: zero-downtime PostgreSQL migrations for Alembic, Prisma, Rails and SQL\n\n` +
-    'Usage: migscaffold <operation> [flags]\n       migscaffold list\n\nOperations:\n' +
+    'Usage: migscaffold <operation> [flags]\n       migscaffold rehearse <operation> [flags]   (run the plan under load on PostgreSQL)\n       migscaffold list\n\nOperations:\n' +
     OPERATIONS.map((o) => `  ${o.name.padEnd(16)} ${o.summary}`).join('\n') +
     `\n\nCommon flags:\n${pad(GLOBAL_HELP)}\n\n` +
     'Without a terminal, with CI set or with --yes it never prompts. Exit codes: 0 done, 1 refused, 2 usage error.\n' +
@@ -125,6 +125,11 @@ function settingsFrom(v: Record<string, unknown>): PlanSettings {
 
 export async function main(argv: string[], fx: Effects = realEffects()): Promise<number> {
   let json = argv.includes('--json');
+  if (argv[0] === 'rehearse') {
+    // Loaded on demand: rehearse brings pg and a cluster manager that generation never needs.
+    const { rehearseMain } = await import('../rehearse/cli.js');
+    return rehearseMain(argv.slice(1), fx);
+  }
   try {
     const { values, positionals } = parseArgs({ args: argv, options: allOptions(), allowPositionals: true, strict: true });
     json = Boolean(values.json);

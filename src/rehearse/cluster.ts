@@ -1,0 +1,207 @@
+/**
+ * A throwaway local PostgreSQL cluster for a rehearsal when no --database-url is given: initdb into a
+ * temp dir, listen on 127.0.0.1 (and a private socket dir) on a free port, trust auth, durability off
+ * (it is thrown away). As root, server binaries run as the `postgres` user through runuser.
+ * The cluster is stopped and its directory removed by stop(), on process exit and signals, and by a
+ * detached watchdog if this process is killed outright.
+ */
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RehearseError } from './connect.js';
+
+export interface LocalCluster {
+  url: string;
+  adminUrl: string;
+  port: number;
+  binDir: string;
+  baseDir: string;
+  stop(): Promise<void>;
+}
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+const RUNUSER = ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find((p) => existsSync(p)) ?? 'runuser';
+
+const SERVER_ENV = (): NodeJS.ProcessEnv => ({ PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8', TZ: 'UTC' });
+
+/** Directory holding initdb/pg_ctl/postgres: $MIGSCAFFOLD_PG_BIN, the newest /usr/lib/postgresql/N/bin, pg_config --bindir. */
+export function findServerBinDir(env: Record<string, string | undefined> = process.env): string | null {
+  const ok = (d: string) => ['initdb', 'pg_ctl', 'postgres'].every((b) => existsSync(join(d, b)));
+  if (env.MIGSCAFFOLD_PG_BIN) return ok(env.MIGSCAFFOLD_PG_BIN) ? env.MIGSCAFFOLD_PG_BIN : null;
+  try {
+    const versions = readdirSync('/usr/lib/postgresql')
+      .filter((v) => /^\d+$/.test(v))
+      .sort((a, b) => Number(b) - Number(a));
+    for (const v of versions) if (ok(`/usr/lib/postgresql/${v}/bin`)) return `/usr/lib/postgresql/${v}/bin`;
+  } catch {
+    /* no Debian layout */
+  }
+  const r = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
+  const dir = r.status === 0 ? r.stdout.trim() : '';
+  if (dir && ok(dir)) return dir;
+  return null;
+}
+
+function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { env: SERVER_ENV(), timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8', cwd: '/', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0;
+      resolve({ code, out: `${stdout}${stderr}${err && code === null ? err.message : ''}` });
+    });
+  });
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startLocalCluster(opts: { log?: (line: string) => void; database?: string } = {}): Promise<LocalCluster> {
+  const binDir = findServerBinDir();
+  if (!binDir)
+    throw new RehearseError(
+      'no --database-url and no PostgreSQL server binaries (initdb, pg_ctl) to start a throwaway cluster: ' +
+        'pass --database-url postgresql://user@127.0.0.1:5432/scratch_db, or install the server ' +
+        '(Debian/Ubuntu: apt-get install postgresql; or set MIGSCAFFOLD_PG_BIN to the directory holding initdb)',
+    );
+  let pgUid: { uid: number; gid: number } | null = null;
+  if (isRoot) {
+    const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+    if (!Number.isInteger(uid) || uid <= 0 || !Number.isInteger(gid))
+      throw new RehearseError('running as root, PostgreSQL refuses to run as root and there is no `postgres` user to run it as: pass --database-url');
+    pgUid = { uid, gid };
+  }
+  const as = (bin: string, args: string[]): [string, string[]] =>
+    isRoot ? [RUNUSER, ['-u', 'postgres', '--', join(binDir, bin), ...args]] : [join(binDir, bin), args];
+
+  const baseDir = mkdtempSync(join(tmpdir(), 'migscaffold-rehearse-'));
+  const dataDir = join(baseDir, 'data');
+  const socketDir = join(baseDir, 'sock');
+  const logFile = join(baseDir, 'postgres.log');
+  let watchdogPid: number | null = null;
+  let stopped = false;
+  const stopSync = () => {
+    if (stopped) return;
+    stopped = true;
+    if (existsSync(join(dataDir, 'postmaster.pid'))) {
+      const [c, a] = as('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      spawnSync(c, a, { stdio: 'ignore', env: SERVER_ENV(), timeout: 30_000, cwd: '/' });
+    }
+    if (watchdogPid) {
+      try {
+        process.kill(-watchdogPid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    rmSync(baseDir, { recursive: true, force: true });
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const onSignal = (s: NodeJS.Signals) => {
+    stopSync();
+    removeHandlers();
+    if (process.listenerCount(s) === 0) process.kill(process.pid, s);
+  };
+  const removeHandlers = () => {
+    process.off('exit', stopSync);
+    for (const s of signals) process.off(s, onSignal);
+  };
+  process.on('exit', stopSync);
+  for (const s of signals) process.on(s, onSignal);
+
+  try {
+    mkdirSync(socketDir, { mode: 0o700 });
+    if (pgUid) {
+      chownSync(baseDir, pgUid.uid, pgUid.gid);
+      chownSync(socketDir, pgUid.uid, pgUid.gid);
+    }
+    opts.log?.('initdb (throwaway cluster)');
+    const [ic, ia] = as('initdb', ['-D', dataDir, '--no-sync', '--no-instructions', '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C']);
+    const init = await run(ic, ia, 120_000);
+    if (init.code !== 0) throw new RehearseError(`initdb failed (exit ${init.code}):\n${init.out}`);
+    let lastErr = '';
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const port = await freePort();
+      const serverOpts = [
+        '-c listen_addresses=127.0.0.1',
+        `-c port=${port}`,
+        `-c unix_socket_directories=${socketDir}`,
+        '-c fsync=off',
+        '-c full_page_writes=off',
+        '-c synchronous_commit=off',
+        '-c shared_buffers=256MB',
+        '-c max_wal_size=4GB',
+        '-c max_connections=100',
+        '-c timezone=UTC',
+      ].join(' ');
+      const [cc, ca] = as('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', serverOpts, 'start']);
+      const r = await run(cc, ca, 90_000);
+      if (r.code === 0) {
+        watchdogPid = spawnWatchdog(as('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']), baseDir);
+        const adminUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;
+        const db = opts.database ?? 'rehearse';
+        const { default: pg } = await import('pg');
+        const c = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 15_000 });
+        await c.connect();
+        try {
+          if (db !== 'postgres') await c.query(`CREATE DATABASE "${db.replace(/"/g, '""')}"`);
+        } finally {
+          await c.end();
+        }
+        return {
+          url: `postgresql://postgres@127.0.0.1:${port}/${encodeURIComponent(db)}`,
+          adminUrl,
+          port,
+          binDir,
+          baseDir,
+          async stop() {
+            removeHandlers();
+            stopSync();
+          },
+        };
+      }
+      let log = '';
+      try {
+        log = readFileSync(logFile, 'utf8');
+      } catch {
+        /* none */
+      }
+      lastErr = `pg_ctl start failed (exit ${r.code}): ${r.out}\n${log}`;
+      if (!/could not (bind|create listen socket)|Address already in use/i.test(log)) break;
+    }
+    throw new RehearseError(lastErr);
+  } catch (err) {
+    removeHandlers();
+    stopSync();
+    throw err;
+  }
+}
+
+/** Stops the cluster and removes its directory once this process is gone, however it died. */
+function spawnWatchdog([cmd, args]: [string, string[]], baseDir: string): number | null {
+  const script =
+    'parent="$1"; base="$2"; shift 2; while kill -0 "$parent" 2>/dev/null; do sleep 2; done; "$@" >/dev/null 2>&1; rm -rf -- "$base"';
+  try {
+    const child = spawn('/bin/sh', ['-c', script, 'migscaffold-rehearse-watchdog', String(process.pid), baseDir, cmd, ...args], {
+      detached: true,
+      stdio: 'ignore',
+      env: SERVER_ENV(),
+      cwd: '/',
+    });
+    child.unref();
+    return child.pid ?? null;
+  } catch {
+    return null;
+  }
+}

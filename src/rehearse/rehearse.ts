@@ -1,0 +1,119 @@
+/**
+ * One rehearsal, end to end, as a function: (seed,) measure a baseline of app traffic, run the plan's
+ * phases under that traffic while watching locks, and return the measurements. The CLI (cli.ts) and
+ * the benchmark (bench/) both call it.
+ */
+import type { Answers } from '../operation.js';
+import type { Plan } from '../plan/types.js';
+import { regclass } from '../plan/recipes.js';
+import { APP_NAME, closeQuietly, connect } from './connect.js';
+import { LockMonitor, newLockSample, type PhaseLockSample } from './locks.js';
+import { runPhases, type PhaseRun } from './runner.js';
+import { seedTable, type ExtraColumn } from './seed.js';
+import { newBucket, Traffic, type Bucket } from './traffic.js';
+import { buildWorkload, introspect, keySource, tableOf } from './workload.js';
+
+export interface RehearseOptions {
+  url: string;
+  plan: Plan;
+  answers: Answers;
+  /** Rows to seed when the table does not exist (0: never seed). */
+  rows: number;
+  clients: number;
+  /** Traffic measured before the first phase, ms. */
+  baselineMs: number;
+  dwellMs: number;
+  /** Overall time limit, ms. */
+  timeLimitMs: number;
+  thinkMs?: number;
+  log: (line: string) => void;
+}
+
+export interface RehearseResult {
+  serverVersion: string;
+  seeded: boolean;
+  rowsAtStart: number;
+  workload: string;
+  baseline: { bucket: Bucket; locks: PhaseLockSample; durationMs: number };
+  phases: PhaseRun[];
+  /** Wall time of all phases' work (no dwell, no verify), ms. */
+  workMs: number;
+}
+
+/** Columns the answers name that a seeded table must have. */
+export function extraColumns(operation: string, a: Answers): ExtraColumn[] {
+  if (operation === 'rename-column') return [{ name: String(a.from), type: 'text', notNull: true }];
+  if (operation === 'remove-column')
+    return [{ name: String(a.column), type: String(a.type), notNull: Boolean(a['not-null']), default: a.default ? String(a.default) : undefined }];
+  if (operation === 'add-index') {
+    const cols = (Array.isArray(a.columns) ? a.columns : String(a.columns).split(',')).map(String);
+    return cols.map((name) => ({ name, type: 'text' }));
+  }
+  return [];
+}
+
+export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
+  const deadline = Date.now() + o.timeLimitMs;
+  const t = tableOf(o.answers);
+  const key = String(o.answers.key ?? 'id');
+  const setup = await connect(o.url, { name: APP_NAME.setup, statementTimeoutMs: o.timeLimitMs });
+  let traffic: Traffic | undefined;
+  let monitor: LockMonitor | undefined;
+  let guard: NodeJS.Timeout | undefined;
+  const migration = await connect(o.url, { name: APP_NAME.migration, statementTimeoutMs: o.timeLimitMs });
+  try {
+    const serverVersion = (await setup.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
+    const seeded = o.rows > 0 ? await seedTable(setup, t, { rows: o.rows, key, extras: extraColumns(o.plan.operation, o.answers), log: o.log }) : false;
+    const info = await introspect(setup, t, key);
+    const rowsAtStart = Number(
+      (await setup.query<{ n: string }>(`SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = ${regclass(t)}`)).rows[0].n,
+    );
+    const workload = buildWorkload(o.plan.operation, o.answers, info);
+    const nextKey = await keySource(setup, info);
+    await closeQuietly(setup);
+
+    monitor = new LockMonitor(o.url, regclass(t));
+    monitor.migrationPid = (await migration.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    await monitor.start();
+    const baseline = { bucket: newBucket(), locks: newLockSample(), durationMs: o.baselineMs };
+    monitor.setSample(baseline.locks);
+    traffic = new Traffic({ url: o.url, clients: o.clients, workload, nextKey, thinkMs: o.thinkMs });
+    traffic.setBucket(baseline.bucket);
+    o.log(`traffic: ${o.clients} app clients (${workload.describe})`);
+    await traffic.start();
+    await new Promise((r) => setTimeout(r, o.baselineMs));
+
+    // Hard bound: at the deadline, cancel whatever statement the migration is running (a long build
+    // or scan would otherwise only notice the limit when it ends).
+    const migrationPid = monitor.migrationPid;
+    guard = setTimeout(() => {
+      o.log('time limit reached: cancelling the running migration statement');
+      void connect(o.url, { name: APP_NAME.setup, statementTimeoutMs: 10_000 })
+        .then(async (c) => {
+          await c.query('SELECT pg_cancel_backend($1)', [migrationPid]).catch(() => {});
+          await closeQuietly(c);
+        })
+        .catch(() => {});
+    }, Math.max(0, deadline - Date.now()));
+    const phases = await runPhases({
+      migration,
+      plan: o.plan,
+      tableRegclass: regclass(t),
+      traffic,
+      monitor,
+      workload,
+      dwellMs: o.dwellMs,
+      deadline,
+      log: o.log,
+    });
+    clearTimeout(guard);
+    const workMs = phases.reduce((s, p) => s + p.durationMs, 0);
+    return { serverVersion, seeded, rowsAtStart, workload: workload.describe, baseline, phases, workMs };
+  } finally {
+    clearTimeout(guard);
+    await traffic?.stop().catch(() => {});
+    await monitor?.stop().catch(() => {});
+    await closeQuietly(migration);
+    await closeQuietly(setup);
+  }
+}

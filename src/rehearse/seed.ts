@@ -1,0 +1,115 @@
+/**
+ * A realistic table to rehearse on, created only when the table does not exist: a `users` table
+ * (bigserial key, unique email, names, a nullable text, counters, timestamps) plus any column the
+ * operation's answers name that is not among those (the column to rename, remove or index).
+ */
+import type pg from 'pg';
+import type { TableRef } from '../plan/recipes.js';
+import { qualified } from '../plan/recipes.js';
+import { quoteIdent, quoteLiteral } from '../sql/ident.js';
+
+export interface ExtraColumn {
+  name: string;
+  type: string;
+  notNull?: boolean;
+  default?: string;
+}
+
+/**
+ * SQL producing a value of `type` from the number expression `n`, or null when the type is not one
+ * we know how to make up. Used for seeding (n = the row number) and by the simulated app (n random).
+ */
+export function valueSql(type: string, n: string): string | null {
+  const t = type.toLowerCase().replace(/\s+/g, ' ').trim();
+  if (/\[\]$/.test(t)) return null;
+  const cast = `::${type}`;
+  if (/^(text|citext|character varying|varchar|character|char|bpchar|name)\b/.test(t)) return `('v' || md5((${n})::text))${cast}`;
+  if (/^(smallint|integer|int|int2|int4|int8|bigint|serial|bigserial|smallserial)\b/.test(t)) return `((${n}) % 30000)${cast}`;
+  if (/^(numeric|decimal|real|double precision|float|float4|float8|money)\b/.test(t)) return `(((${n}) % 1000) / 100.0)${cast}`;
+  if (/^bool(ean)?$/.test(t)) return `((${n}) % 2 = 0)`;
+  if (/^(timestamp|timestamptz|date|time|timetz)\b/.test(t)) return `(now() - ((${n}) % 100000) * interval '1 second')${cast}`;
+  if (t === 'interval') return `(((${n}) % 1000) * interval '1 second')`;
+  if (t === 'uuid') return `md5((${n})::text || clock_timestamp()::text)::uuid`;
+  if (t === 'json' || t === 'jsonb') return `jsonb_build_object('n', ${n})${cast}`;
+  if (t === 'bytea') return `decode(md5((${n})::text), 'hex')`;
+  if (t === 'inet') return `('10.0.' || ((${n}) % 250) || '.' || ((${n}) % 200))::inet`;
+  return null;
+}
+
+const FIRST = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Margaret', 'Linus'];
+const LAST = ['Lovelace', 'Hopper', 'Turing', 'Dijkstra', 'Liskov', 'Knuth', 'Allen', 'Thompson', 'Hamilton', 'Torvalds'];
+
+interface SeedColumn {
+  name: string;
+  ddl: string;
+  value: string; // SQL over g (the row number)
+}
+
+function standardColumns(): SeedColumn[] {
+  const first = `(ARRAY[${FIRST.map(quoteLiteral).join(', ')}])[1 + g % ${FIRST.length}]`;
+  const last = `(ARRAY[${LAST.map(quoteLiteral).join(', ')}])[1 + (g / ${FIRST.length}) % ${LAST.length}]`;
+  return [
+    { name: 'email', ddl: 'text NOT NULL', value: `'user' || g || '@example.com'` },
+    { name: 'name', ddl: 'text NOT NULL', value: `${first} || ' ' || ${last}` },
+    { name: 'bio', ddl: 'text', value: `CASE WHEN g % 3 = 0 THEN NULL ELSE 'Likes ' || md5(g::text) END` },
+    { name: 'login_count', ddl: 'integer NOT NULL DEFAULT 0', value: 'g % 97' },
+    { name: 'created_at', ddl: 'timestamptz NOT NULL DEFAULT now()', value: `timestamptz '2020-01-01' + g * interval '1 minute'` },
+    { name: 'updated_at', ddl: 'timestamptz NOT NULL DEFAULT now()', value: `timestamptz '2024-01-01' + g * interval '1 second'` },
+  ];
+}
+
+export async function tableExists(client: pg.Client, t: TableRef): Promise<boolean> {
+  const r = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified(t)]);
+  return r.rows[0].t !== null;
+}
+
+/**
+ * Creates and fills the table unless it exists. Returns whether it seeded. Rows go in chunks so
+ * progress can be reported; keys and the unique index come after the load (faster), then VACUUM
+ * ANALYZE so the planner and the visibility map look like a live table's.
+ */
+export async function seedTable(
+  client: pg.Client,
+  t: TableRef,
+  opts: { rows: number; key: string; extras: ExtraColumn[]; log: (line: string) => void },
+): Promise<boolean> {
+  if (await tableExists(client, t)) return false;
+  const T = qualified(t);
+  const K = quoteIdent(opts.key);
+  const cols = standardColumns().filter((c) => c.name !== opts.key);
+  for (const e of opts.extras) {
+    if (e.name === opts.key || cols.some((c) => c.name === e.name)) continue;
+    const v = valueSql(e.type, 'g');
+    const notNull = e.notNull && (v !== null || e.default);
+    cols.push({
+      name: e.name,
+      ddl: `${e.type}${e.default ? ` DEFAULT ${e.default}` : ''}${notNull ? ' NOT NULL' : ''}`,
+      value: v ?? (e.default ? e.default : 'NULL'),
+    });
+  }
+  if (t.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(t.schema)}`);
+  await client.query(`CREATE TABLE ${T} (${K} bigserial NOT NULL, ${cols.map((c) => `${quoteIdent(c.name)} ${c.ddl}`).join(', ')})`);
+  const chunk = 100_000;
+  const started = Date.now();
+  let lastLog = started;
+  for (let from = 1; from <= opts.rows; from += chunk) {
+    const to = Math.min(opts.rows, from + chunk - 1);
+    await client.query(
+      `INSERT INTO ${T} (${K}, ${cols.map((c) => quoteIdent(c.name)).join(', ')}) ` +
+        `SELECT g, ${cols.map((c) => c.value).join(', ')} FROM generate_series($1::bigint, $2::bigint) AS g`,
+      [from, to],
+    );
+    if (Date.now() - lastLog > 2000 || to === opts.rows) {
+      lastLog = Date.now();
+      opts.log(`seeding ${t.schema ? `${t.schema}.` : ''}${t.name}: ${to.toLocaleString('en-US')}/${opts.rows.toLocaleString('en-US')} rows`);
+    }
+  }
+  await client.query(`SELECT setval(pg_get_serial_sequence(${quoteLiteral(T)}, ${quoteLiteral(opts.key)}), greatest((SELECT max(${K}) FROM ${T}), 1))`);
+  opts.log('seeding: primary key and unique email index');
+  await client.query(`ALTER TABLE ${T} ADD PRIMARY KEY (${K})`);
+  if (cols.some((c) => c.name === 'email')) await client.query(`CREATE UNIQUE INDEX ON ${T} (email)`);
+  opts.log('seeding: VACUUM ANALYZE');
+  await client.query(`VACUUM ANALYZE ${T}`);
+  opts.log(`seeded ${opts.rows.toLocaleString('en-US')} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return true;
+}

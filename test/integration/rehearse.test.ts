@@ -1,0 +1,123 @@
+/**
+ * `migscaffold rehearse` against a database on the shared test cluster, for every operation: the
+ * plan's phases run under concurrent app traffic with zero failed application queries, every verify
+ * check passes, and the JSON report has one entry per phase. ~20,000 rows; no timing assertions
+ * (--max-stall is set out of reach: machines running the suite are noisy).
+ */
+import { describe, expect, inject, it } from 'vitest';
+import { realEffects, type Effects } from '../../src/effects.js';
+import { findOperation } from '../../generators/index.js';
+import { rehearseMain } from '../../src/rehearse/cli.js';
+import { createDatabase, uniqueDbName, query } from '../support/pg.js';
+
+interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function rehearse(args: string[]): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const fx: Effects = { ...realEffects(), stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), interactive: false };
+  const code = await rehearseMain(args, fx);
+  return { code, stdout, stderr };
+}
+
+const CASES: { name: string; args: string[] }[] = [
+  { name: 'add-column, nullable', args: ['add-column', '--table', 'users', '--column', 'nickname', '--type', 'text'] },
+  { name: 'add-column, NOT NULL with a constant default', args: ['add-column', '--table', 'users', '--column', 'score', '--type', 'integer', '--not-null', '--default', '0'] },
+  { name: 'add-column, volatile default', args: ['add-column', '--table', 'users', '--column', 'token', '--type', 'uuid', '--default', 'gen_random_uuid()'] },
+  {
+    name: 'add-column, --not-null --backfill',
+    args: ['add-column', '--table', 'users', '--column', 'email_lower', '--type', 'text', '--not-null', '--backfill', 'lower(email)'],
+  },
+  { name: 'rename-column', args: ['rename-column', '--table', 'users', '--from', 'name', '--to', 'full_name'] },
+  { name: 'remove-column', args: ['remove-column', '--table', 'users', '--column', 'bio', '--type', 'text'] },
+  { name: 'remove-column, NOT NULL without default', args: ['remove-column', '--table', 'users', '--column', 'legacy_code', '--type', 'text', '--not-null'] },
+  { name: 'add-index', args: ['add-index', '--table', 'users', '--columns', 'name'] },
+  { name: 'add-index, unique partial', args: ['add-index', '--table', 'users', '--columns', 'email', '--unique', '--where', 'login_count > 10', '--name', 'users_active_email_key'] },
+];
+
+/** Phases the plan has for these answers (what the report must list). */
+function phaseKeys(args: string[]): string[] {
+  const op = findOperation(args[0])!;
+  const answers: Record<string, unknown> = {};
+  for (let i = 1; i < args.length; i++) {
+    const name = args[i].slice(2);
+    const field = op.fields.find((f) => f.name === name)!;
+    if (field.kind === 'boolean') answers[name] = true;
+    else answers[name] = field.kind === 'list' ? args[++i].split(',') : args[++i];
+  }
+  for (const f of op.fields) if (answers[f.name] === undefined && f.default !== undefined) answers[f.name] = f.default;
+  return op.plan(answers as never, { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 }).phases.map((p) => p.key);
+}
+
+describe('migscaffold rehearse (20,000 rows, 4 app clients)', () => {
+  it.each(CASES)('$name: no failed app query, one JSON entry per phase, every check passes', async ({ args }) => {
+    const url = await createDatabase(inject('pg'), uniqueDbName('rehearse'));
+    const res = await rehearse([...args, '--database-url', url, '--rows', '20000', '--clients', '4', '--dwell', '150', '--max-stall', '600000', '--time-limit', '100', '--json']);
+    const report = JSON.parse(res.stdout);
+    const context = `${res.stderr}\n${JSON.stringify(report.problems ?? report, null, 2)}`;
+    expect(report.problems, context).toEqual([]);
+    expect(res.code, context).toBe(0);
+    expect(report.seeded).toBe(true);
+    expect(report.phases.map((p: { key: string }) => p.key)).toEqual(phaseKeys(args));
+    for (const p of report.phases) {
+      expect(p.app.failed, `${p.key}: ${JSON.stringify(p.app.errors)}`).toBe(0);
+      expect(p.error).toBeUndefined();
+      for (const v of p.verify) expect(v.ok, `${p.key}: ${v.sql} -> ${JSON.stringify(v.got)}`).not.toBe(false);
+      if (p.kind === 'migrate') expect(p.locks.length).toBeGreaterThan(0);
+    }
+    expect(report.totals.appQueries).toBeGreaterThan(0);
+    expect(report.totals.appFailed).toBe(0);
+    for (const p of report.phases.filter((x: { kind: string }) => x.kind === 'backfill')) expect(p.backfill.rows).toBeGreaterThan(0);
+    // Progress goes to stderr, one line per phase at least.
+    expect(res.stderr).toMatch(/seeding users: 20,000\/20,000 rows/);
+    expect((res.stderr.match(/phase \d+\/\d+/g) ?? []).length).toBe(report.phases.length);
+  });
+
+  it('fails (exit 1) and says why when old code still runs against a renamed column', async () => {
+    // The naive way, as a plan: RENAME COLUMN while old code runs. Proves failures are seen and reported.
+    const url = await createDatabase(inject('pg'), uniqueDbName('rehearse_naive'));
+    const { rehearse: run } = await import('../../src/rehearse/rehearse.js');
+    const { buildReport } = await import('../../src/rehearse/report.js');
+    const answers = { table: 'users', from: 'name', to: 'full_name', key: 'id' };
+    const plan = {
+      operation: 'rename-column' as const,
+      name: 'naive_rename',
+      title: 'Naive rename',
+      table: 'users',
+      hazards: [],
+      settings: { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 },
+      phases: [
+        {
+          kind: 'migrate' as const,
+          key: 'rename',
+          title: 'RENAME COLUMN',
+          why: '',
+          verify: [],
+          migrations: [{ name: 'rename', transaction: 'transaction' as const, up: [{ sql: 'ALTER TABLE users RENAME COLUMN name TO full_name;', lock: 'ACCESS EXCLUSIVE' as const, comment: '' }], down: [] }],
+        },
+      ],
+    };
+    const result = await run({ url, plan, answers, rows: 5000, clients: 2, baselineMs: 200, dwellMs: 400, timeLimitMs: 60_000, log: () => {} });
+    const report = buildReport(result, { operation: 'rename-column', plan: plan.name, title: plan.title, table: 'users', clients: 2, maxStallMs: 600000, phaseCount: 1 });
+    expect(report.ok).toBe(false);
+    expect(report.totals.appFailed).toBeGreaterThan(0);
+    expect(report.phases[0].app.errors[0].message).toMatch(/old code .*column "name" does not exist/);
+    expect(await query(url, `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'full_name'`)).toEqual([{ n: 1 }]);
+  });
+
+  it('refuses a non-local --database-url and explains usage errors (exit 2)', async () => {
+    const remote = await rehearse(['rename-column', '--table', 'users', '--from', 'a', '--to', 'b', '--database-url', 'postgresql://u@db.example.com/x']);
+    expect(remote.code).toBe(2);
+    expect(remote.stderr).toMatch(/only runs against a local scratch database/);
+    const missing = await rehearse(['rename-column', '--table', 'users']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/missing --from, --to/);
+    const help = await rehearse(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/covers all targets at once/);
+  });
+});
