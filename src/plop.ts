@@ -8,7 +8,7 @@ import type { NodePlopAPI } from 'node-plop';
 import { OPERATIONS } from '../generators/index.js';
 import { TARGETS, findTarget } from './targets/index.js';
 import type { Answers, Field } from './operation.js';
-import { normalise } from './cli/prompts.js';
+import { normalise } from './cli/answers.js';
 import { generate } from './generate.js';
 import { commit, diff, stage } from './write/writer.js';
 import { randomBytes } from 'node:crypto';

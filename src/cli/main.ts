@@ -8,11 +8,11 @@ import { realEffects, type Effects } from '../effects.js';
 import { OPERATIONS, findOperation } from '../../generators/index.js';
 import { TARGETS, findTarget } from '../targets/index.js';
 import { TARGET_NAMES, type TargetName } from '../targets/types.js';
-import type { Answers, Field, Operation, PlanSettings } from '../operation.js';
+import type { Answers, Field, Operation } from '../operation.js';
 import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
 import { generate } from '../generate.js';
 import { stage, diff, commit } from '../write/writer.js';
-import { normalise } from './prompts.js';
+import { normalise, settingsFrom } from './answers.js';
 import { fragmentError } from '../sql/parse.js';
 import { VERSION } from '../version.js';
 import { report, reportJson } from './output.js';
@@ -103,24 +103,6 @@ function parseTimestamp(value: string): Date {
   if (!d || d.toISOString().replace(/[-:T]/g, '').slice(0, 14) !== value)
     throw errors.invalid('timestamp', value, 'use YYYYMMDDHHMMSS in UTC, for example 20260115093000');
   return d;
-}
-
-function positiveInt(flag: string, value: string | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw errors.invalid(flag, value, `expected a whole number >= ${min}`);
-  return n;
-}
-
-function settingsFrom(v: Record<string, unknown>): PlanSettings {
-  const lockTimeout = (v['lock-timeout'] as string | undefined) ?? '1s';
-  if (!/^\d+(\.\d+)?\s*(ms|s|min)?$/.test(lockTimeout) || /^0+(\.0+)?\s*\D*$/.test(lockTimeout))
-    throw errors.invalid('lock-timeout', lockTimeout, 'use a positive duration such as 500ms, 1s or 2s');
-  return {
-    lockTimeout: lockTimeout.replace(/\s+/g, ''),
-    batchSize: positiveInt('batch-size', v['batch-size'] as string | undefined, 1000),
-    pauseMs: positiveInt('pause-ms', v['pause-ms'] as string | undefined, 0, 0),
-  };
 }
 
 export async function main(argv: string[], fx: Effects = realEffects()): Promise<number> {

@@ -1,7 +1,8 @@
 /** Prompts with inquirer: only for what the flags did not answer, with defaults and validation. */
 import inquirer from 'inquirer';
 import type { Prompter } from '../effects.js';
-import type { Answers, AnswerValue, Field } from '../operation.js';
+import type { Answers, Field } from '../operation.js';
+import { normalise } from './answers.js';
 
 function toQuestion(f: Field, known: Answers) {
   const validate = (raw: unknown) => {
@@ -12,17 +13,6 @@ function toQuestion(f: Field, known: Answers) {
   if (f.kind === 'boolean') return { type: 'confirm', name: f.name, message: f.message, default: Boolean(f.default) };
   if (f.choices) return { type: 'list', name: f.name, message: f.message, choices: [...f.choices], default: f.default };
   return { type: 'input', name: f.name, message: f.message, default: f.default, validate };
-}
-
-export function normalise(f: Field, raw: unknown): AnswerValue {
-  if (raw === undefined || raw === null) return undefined;
-  if (f.kind === 'list' && typeof raw === 'string')
-    return raw
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  if (f.kind === 'number') return Number(raw);
-  return raw as AnswerValue;
 }
 
 export function inquirerPrompter(): Prompter {

@@ -8,7 +8,8 @@
 import { parseArgs } from 'node:util';
 import type { Effects } from '../effects.js';
 import { OPERATIONS, findOperation } from '../../generators/index.js';
-import type { Answers, AnswerValue, Field, Operation, PlanSettings } from '../operation.js';
+import type { Answers, Operation } from '../operation.js';
+import { normalise, settingsFrom, wholeNumber as int } from '../cli/answers.js';
 import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
 
 const REHEARSE_OPTIONS = {
@@ -63,35 +64,6 @@ export function rehearseHelp(op?: Operation): string {
     'Example: migscaffold rehearse rename-column --table users --from name --to full_name --rows 200000\n' +
     'Exit codes: 0 clean, 1 an app query failed / a stall over --max-stall / a check failed, 2 usage error.\n'
   );
-}
-
-function normalise(f: Field, raw: unknown): AnswerValue {
-  if (raw === undefined || raw === null) return undefined;
-  if (f.kind === 'list' && typeof raw === 'string')
-    return raw
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  if (f.kind === 'number') return Number(raw);
-  return raw as AnswerValue;
-}
-
-function int(flag: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(String(value).replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < min) throw errors.invalid(flag, String(value), `expected a whole number >= ${min}`);
-  return n;
-}
-
-function settingsFrom(v: Record<string, unknown>): PlanSettings {
-  const lockTimeout = (v['lock-timeout'] as string | undefined) ?? '1s';
-  if (!/^\d+(\.\d+)?\s*(ms|s|min)?$/.test(lockTimeout) || /^0+(\.0+)?\s*\D*$/.test(lockTimeout))
-    throw errors.invalid('lock-timeout', lockTimeout, 'use a positive duration such as 500ms, 1s or 2s');
-  return {
-    lockTimeout: lockTimeout.replace(/\s+/g, ''),
-    batchSize: int('batch-size', v['batch-size'], 1000, 1),
-    pauseMs: int('pause-ms', v['pause-ms'], 0, 0),
-  };
 }
 
 export async function rehearseMain(argv: string[], fx: Effects): Promise<number> {
