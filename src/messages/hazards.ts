@@ -7,7 +7,8 @@ export const HAZARDS = {
     title: 'Dropping a column destroys its data',
     text:
       'The down migration re-creates the column, but its values are gone: rows come back NULL ' +
-      '(or with the default). Take a copy first if you may need the data.',
+      '(or with the default), and the column comes back last in the table. Take a copy first if you ' +
+      'may need the data.',
   },
   'add-column-down-drops-data': {
     title: 'Rolling back the add drops the new column and any values written to it',
@@ -18,7 +19,8 @@ export const HAZARDS = {
     text:
       'The down re-creates the old column and copies the data back in one UPDATE under an ACCESS ' +
       'EXCLUSIVE lock: on a big table that blocks traffic for as long as the copy takes. Prefer to fix ' +
-      'forward; roll the contract back only at a quiet time.',
+      'forward; roll the contract back only at a quiet time. The column comes back last in the table ' +
+      '(PostgreSQL cannot re-add a column in its old position), which matters only to SELECT * by position.',
   },
   'rename-indexes-not-copied': {
     title: 'Indexes and foreign keys on the old column are not copied',

@@ -206,7 +206,9 @@ function batchSql(
 ): string {
   const k = quoteIdent(key);
   // The batch CTE names its key column batch_key so an expression that mentions the key
-  // column (or any column) resolves to the updated table, never ambiguously.
+  // column (or any column) resolves to the updated table, never ambiguously. Rows are not
+  // filtered by `pending` while choosing the batch: each batch covers a fixed key range, so its
+  // cost stays bounded whatever is left to do.
   return [
     'WITH batch AS (',
     `  SELECT ${k} AS batch_key FROM ${qualified(t)}`,
@@ -216,8 +218,9 @@ function batchSql(
     '), updated AS (',
     `  UPDATE ${qualified(t)} AS t`,
     `  SET ${quoteIdent(set.column)} = ${set.expr}`,
-    '  FROM batch',
-    `  WHERE t.${k} = batch.batch_key`,
+    // = ANY (ARRAY(...)) keeps the planner on the key index: a join with the batch may pick a hash
+    // join over a sequential scan of the whole table, for every batch, on mid-sized tables.
+    `  WHERE t.${k} = ANY (ARRAY(SELECT batch_key FROM batch))`,
     `    AND (${pending})`,
     '  RETURNING 1',
     ')',
@@ -242,6 +245,7 @@ export function backfill(spec: BackfillSpec): Backfill {
     nextBatchSql: batchSql(t, key, set, pending, true),
     remainingSql: remainingSql(t, pending),
     estimateSql: `SELECT greatest(reltuples, 0)::bigint AS estimate FROM pg_class WHERE oid = ${regclass(t)}`,
+    finishSql: `VACUUM (ANALYZE) ${qualified(t)}`,
     reverse: spec.reverse && {
       description: spec.reverse.description,
       firstBatchSql: batchSql(t, key, spec.reverse.set, spec.reverse.pending, false),

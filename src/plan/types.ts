@@ -74,6 +74,12 @@ export interface Backfill {
   remainingSql: string;
   /** Planner's row estimate, for progress and ETA without a count(*) scan. */
   estimateSql: string;
+  /**
+   * Run once the backfill is done, outside any transaction: VACUUM (ANALYZE) clears the dead rows
+   * every batch left, so autovacuum does not wake up and hold SHARE UPDATE EXCLUSIVE exactly when
+   * the next migration needs its lock (it yields only after deadlock_timeout, 1 s by default).
+   */
+  finishSql: string;
   /** Optional reverse direction (rename rollback), same shape as the forward queries. */
   reverse?: { description: string; firstBatchSql: string; nextBatchSql: string; remainingSql: string };
   batchSize: number;

@@ -121,7 +121,10 @@ export async function runBackfill(
   o: { batchSize?: number; deadline: number; log: (line: string) => void; maxAttempts?: number },
 ): Promise<BackfillStats> {
   try {
-    return await backfillLoop(client, b, o);
+    const stats = await backfillLoop(client, b, o);
+    await client.query('RESET lock_timeout');
+    await client.query(b.finishSql);
+    return stats;
   } finally {
     // The lock_timeout below is the script's session setting: it must not leak into later migrations.
     await client.query('RESET lock_timeout').catch(() => {});
@@ -151,14 +154,12 @@ async function backfillLoop(
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
-        await client.query('BEGIN');
+        // One statement in autocommit: one transaction per batch, one round trip.
         const r: pg.QueryResult = lastKey === null ? await client.query(first, [batchSize]) : await client.query(next, [lastKey, batchSize]);
-        await client.query('COMMIT');
         batchMs.push(performance.now() - t0);
         row = r.rows[0];
         break;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
         if (!RETRYABLE.has(sqlState(err) ?? '') || attempt + 1 >= (o.maxAttempts ?? 6)) throw err;
         retries++;
         await sleep(backoff(attempt));

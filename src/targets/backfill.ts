@@ -48,6 +48,7 @@ export function renderBackfillPython(plan: Plan, b: Backfill, dir: string): Out 
     reverseNext: b.reverse ? pythonText(b.reverse.nextBatchSql, binds) : '',
     reverseRemaining: b.reverse ? pythonText(b.reverse.remainingSql) : '',
     estimate: pythonText(b.estimateSql),
+    finish: pythonText(b.finishSql),
   });
   return {
     file: { path, content, role: 'backfill' },
@@ -81,6 +82,7 @@ export function renderBackfillRuby(plan: Plan, b: Backfill, dir: string): Out {
     reverseNext: b.reverse ? rubySql(positional(b.reverse.nextBatchSql, NEXT)) : '',
     reverseRemaining: b.reverse ? rubySql(b.reverse.remainingSql) : '',
     estimate: rubySql(b.estimateSql, false),
+    finish: rubySql(b.finishSql, false),
   });
   return {
     file: { path, content, role: 'backfill' },
@@ -108,6 +110,7 @@ export function renderBackfillTypeScript(plan: Plan, b: Backfill, dir: string): 
     reverseNext: b.reverse ? tsTemplate(positional(b.reverse.nextBatchSql, NEXT)) : '',
     reverseRemaining: b.reverse ? tsTemplate(b.reverse.remainingSql) : '',
     estimate: tsTemplate(b.estimateSql),
+    finish: tsTemplate(b.finishSql),
   });
   return {
     file: { path, content, role: 'backfill' },
@@ -138,6 +141,7 @@ export function renderBackfillPsql(plan: Plan, b: Backfill, dir: string): Out {
     sqlDescription: quoteLiteral(b.description),
     sqlReverseDescription: b.reverse ? quoteLiteral(b.reverse.description) : '',
     estimate: b.estimateSql,
+    finish: b.finishSql,
     first: plpgsqlVars(b.firstBatchSql, vars),
     next: plpgsqlVars(b.nextBatchSql, vars),
     remaining: b.remainingSql,

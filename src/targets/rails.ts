@@ -25,7 +25,10 @@ function body(m: Migration, direction: 'up' | 'down', lockTimeout: string): stri
   if (statements.length === 0) return `      # Nothing to undo: ${m.downNote ?? ''}`;
   if (m.transaction === 'transaction')
     return [...settings.map((s) => execute(s, 6)), ...statementLines(statements, 6)].join('\n');
-  // disable_ddl_transaction!: session settings, reset however the statement ends.
+  // disable_ddl_transaction!: session settings, reset however the statement ends. Not inside a
+  // transaction (disable_ddl_transaction! removed, an outer transaction): there the failed statement
+  // aborted it, a RESET would raise InFailedSqlTransaction and hide the real error, and the abort
+  // undoes the SET anyway.
   const { set, reset } = timeoutSettings(statements, lockTimeout, 'session');
   const inner: string[] = [];
   if (direction === 'up' && m.cleanup)
@@ -41,7 +44,7 @@ function body(m: Migration, direction: 'up' | 'down', lockTimeout: string): stri
     '      begin',
     ...inner,
     '      ensure',
-    ...(reset.length ? reset.map((s) => execute(s, 8)) : ['        # no settings to reset']),
+    ...(reset.length ? reset.map((s) => `${execute(s, 8)} unless transaction_open?`) : ['        # no settings to reset']),
     '      end',
   ].join('\n');
 }

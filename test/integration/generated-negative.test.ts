@@ -1,0 +1,66 @@
+/**
+ * Negative controls: the lifecycle harness must reject generated files that are wrong in the ways
+ * that matter. Each test breaks one generated file (after generation, before anything runs) and
+ * expects runLifecycle to fail, with the tool's own error or the schema comparison's message.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { describe, it, type ExpectStatic } from 'vitest';
+import { caseById } from '../support/cases.js';
+import { runLifecycle, type DriverName, type Generated } from '../support/lifecycle.js';
+
+/** Replaces `from` by `to` in the one generated file whose path matches, failing if nothing changed. */
+function edit(pathPattern: RegExp, from: string | RegExp, to: string) {
+  return (expect: ExpectStatic) => async (gen: Generated): Promise<void> => {
+    const files = gen.migrationFiles.filter((f) => pathPattern.test(f));
+    expect(files, `one generated file matches ${pathPattern}`).toHaveLength(1);
+    const text = await readFile(files[0], 'utf8');
+    const changed = text.replace(from, to);
+    expect(changed, `the edit of ${files[0]} changes something`).not.toBe(text);
+    await writeFile(files[0], changed);
+  };
+}
+
+const NOT_IN_TRANSACTION = /cannot run inside a transaction block/;
+
+describe.concurrent('negative controls: a concurrent index build put back inside a transaction fails under the real tool', () => {
+  const breakages: Record<DriverName, ReturnType<typeof edit>> = {
+    // Prisma sends migration.sql as one query: anything before the CREATE makes it a transaction block.
+    prisma: edit(/migration\.sql$/, /^/, "SET LOCAL lock_timeout = '1s';\n"),
+    sql: edit(/\.up\.sql$/, /^/, "SET LOCAL lock_timeout = '1s';\n"),
+    dbmate: edit(/\.sql$/, '-- migrate:up transaction:false', '-- migrate:up'),
+    rails: edit(/\.rb$/, /^\s*disable_ddl_transaction!\n/m, ''),
+    alembic: edit(/\.py$/, /^( *)with op\.get_context\(\)\.autocommit_block\(\):$/m, '$1if True:'),
+  };
+  for (const [driver, mutate] of Object.entries(breakages) as [DriverName, ReturnType<typeof edit>][])
+    it(`${driver}: add-index without its transaction escape`, async ({ expect }) => {
+      await expect(runLifecycle(expect, caseById('index_plain'), driver, { mutate: mutate(expect) })).rejects.toThrow(NOT_IN_TRANSACTION);
+    });
+});
+
+describe.concurrent('negative controls: a down migration missing a statement fails the schema comparison', () => {
+  const ROLLED_BACK = /schema after rolling back/;
+  it('sql: rename expand down without DROP FUNCTION (the sync function stays)', async ({ expect }) => {
+    const mutate = edit(/_add_full_name_to_users_for_rename_of_name\.down\.sql$/, /^DROP FUNCTION .*\n/m, '');
+    await expect(runLifecycle(expect, caseById('rename'), 'sql', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
+  });
+  it('prisma: add-index down.sql without its DROP INDEX (the index stays)', async ({ expect }) => {
+    const mutate = edit(/down\.sql$/, /^DROP INDEX .*\n/m, '');
+    await expect(runLifecycle(expect, caseById('index_brin'), 'prisma', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
+  });
+  it('rails: add-column down without its DROP COLUMN (the column stays)', async ({ expect }) => {
+    const mutate = edit(/\.rb$/, /^ *execute "ALTER TABLE users DROP COLUMN IF EXISTS nickname;"\n/m, '');
+    await expect(runLifecycle(expect, caseById('add_nullable'), 'rails', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
+  });
+  it('alembic: remove-column downgrade without its ADD COLUMN (the column stays gone)', async ({ expect }) => {
+    const mutate = edit(/remove_deprecated_flag_from_users\.py$/, /^ *op\.execute\(\n *"""ALTER TABLE users ADD COLUMN deprecated_flag boolean;"""\n *\)\n/m, '');
+    await expect(runLifecycle(expect, caseById('remove_plain'), 'alembic', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
+  });
+  it('dbmate: tighten down without DROP NOT NULL (the column stays NOT NULL)', async ({ expect }) => {
+    const mutate = edit(/_set_users_handle_not_null\.sql$/, /(-- migrate:down[\s\S]*?)^ALTER TABLE users ALTER COLUMN handle DROP NOT NULL;\n/m, '$1');
+    await expect(runLifecycle(expect, caseById('add_backfill_not_null'), 'dbmate', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
+  });
+  it("sql: rename contract down without restoring the old column's default (name comes back without DEFAULT 'anon')", async ({ expect }) => {
+    const mutate = edit(/_drop_name_from_users_after_rename_to_full_name\.down\.sql$/, /\n-- Give name back the default full_name has\.\nDO \$do\$[\s\S]*?\$do\$;\n/, '\n');
+    await expect(runLifecycle(expect, caseById('rename'), 'sql', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
+  });
+});
