@@ -104,7 +104,8 @@ export async function runScript(t: ScriptTarget, file: string, url: string): Pro
 /**
  * Polls pg_stat_activity every 10 ms for the longest open *writing* transaction (backend_xid set: it
  * has updated rows, so it holds row locks) of another client in this database. Read-only transactions,
- * such as the scripts' final count of remaining rows, hold no row locks and are not counted.
+ * such as the scripts' final count of remaining rows, hold no row locks and are not counted; nor is
+ * the closing VACUUM (ANALYZE), whose statistics update takes an xid but locks no user rows.
  */
 export async function xactSampler(url: string): Promise<{ stop(): Promise<void>; maxMs(): number }> {
   const c = await connect(url, { name: 'migscaffold-bench-sampler', statementTimeoutMs: 5000 });
@@ -116,7 +117,8 @@ export async function xactSampler(url: string): Promise<{ stop(): Promise<void>;
         const r = await c.query<{ ms: number | null }>(
           `SELECT max(extract(epoch FROM clock_timestamp() - xact_start) * 1000)::float8 AS ms FROM pg_stat_activity
             WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-              AND xact_start IS NOT NULL AND backend_xid IS NOT NULL AND state <> 'idle'`,
+              AND xact_start IS NOT NULL AND backend_xid IS NOT NULL AND state <> 'idle'
+              AND query NOT ILIKE 'VACUUM%'`,
         );
         if (r.rows[0].ms !== null && r.rows[0].ms > max) max = r.rows[0].ms;
       } catch {

@@ -151,7 +151,7 @@ export function renderResults(r: BenchResults): string {
     out.push(`of it, so load from other processes on this shared machine hits both sides of a ratio alike (mean of all: ${Math.round(meanRef).toLocaleString('en-US')} rows/s).`);
     out.push('Rate = rows / the script\'s own loop time (its "Done" line; interpreter start-up excluded, shown in wall).');
     out.push('"Longest batch" = the longest writing transaction of the script seen by the server (pg_stat_activity.xact_start of');
-    out.push('a backend with an xid, sampled every 10 ms): how long one batch held its row locks. "Gap" = the longest time between two consecutive progress');
+    out.push('a backend with an xid, sampled every 10 ms; the closing VACUUM (ANALYZE) locks no rows and is left out): how long one batch held its row locks. "Gap" = the longest time between two consecutive progress');
     out.push('lines on the client (batch + round trips + printing: an upper bound).', '');
     const rows = r.scripts.map((x) => {
       const ratio = ratioOf(x);

@@ -103,7 +103,8 @@ export class LockMonitor {
       const r = await this.client.query<{ wait_ms: number | null; xact_ms: number | null; locks: { mode: string; relname: string; granted: boolean }[] | null }>(
         `SELECT
            (SELECT (extract(epoch FROM clock_timestamp() - a.xact_start) * 1000)::float8 FROM pg_stat_activity a
-             WHERE a.pid = $1 AND a.xact_start IS NOT NULL AND a.backend_xid IS NOT NULL AND a.state <> 'idle') AS xact_ms,
+             WHERE a.pid = $1 AND a.xact_start IS NOT NULL AND a.backend_xid IS NOT NULL AND a.state <> 'idle'
+               AND a.query NOT ILIKE 'VACUUM%' /* the backfill's closing VACUUM locks no rows */) AS xact_ms,
            (SELECT max(extract(epoch FROM clock_timestamp() - a.query_start) * 1000)::float8 FROM pg_stat_activity a
              WHERE a.application_name = $2 AND a.wait_event_type = 'Lock' AND a.datname = current_database()) AS wait_ms,
            (SELECT json_agg(json_build_object('mode', l.mode, 'relname', c.relname, 'granted', l.granted))

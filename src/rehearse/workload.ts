@@ -82,6 +82,7 @@ export interface Workload {
 }
 
 const rnd = '(random() * 1000000000)::bigint';
+const WIDE_RANDOM = '(random() * 9000000000000000)::bigint';
 
 /** Value the app writes into a column of this type, or null when we cannot make one up. */
 function appValue(c: ColumnInfo): string | null {
@@ -96,7 +97,9 @@ function insertShape(info: TableInfo, known: ColumnInfo[], special?: { column: s
       out.push({ column: c.name, value: c.defaultSql });
       continue;
     }
-    const v = c.unique || !c.defaultSql ? appValue(c) : c.defaultSql;
+    // Unique columns draw from 9e15 values: with 1e9 a long run's inserts met a birthday collision
+    // and the app reported a duplicate key that had nothing to do with the migration.
+    const v = c.unique ? valueSql(c.type, WIDE_RANDOM) : !c.defaultSql ? appValue(c) : c.defaultSql;
     if (v !== null) out.push({ column: c.name, value: v });
     else if (c.defaultSql) out.push({ column: c.name, value: c.defaultSql });
     else if (c.notNull) return null; // cannot make up a value: this code does not insert
