@@ -1,5 +1,6 @@
 /** Turning raw flag and prompt values into answers and settings (shared by generate and rehearse). */
-import type { AnswerValue, Field, PlanSettings } from '../operation.js';
+import type { Answers, AnswerValue, Field, Operation, PlanSettings } from '../operation.js';
+import { fragmentError } from '../sql/parse.js';
 import { errors } from '../messages/errors.js';
 
 export function normalise(f: Field, raw: unknown): AnswerValue {
@@ -30,4 +31,35 @@ export function settingsFrom(v: Record<string, unknown>): PlanSettings {
     batchSize: wholeNumber('batch-size', v['batch-size'], 1000, 1),
     pauseMs: wholeNumber('pause-ms', v['pause-ms'], 0, 0),
   };
+}
+
+/** The answers the flags give, normalised. */
+export function flagAnswers(op: Operation, values: Record<string, unknown>): Answers {
+  const answers: Answers = {};
+  for (const f of op.fields) {
+    const raw = values[f.name];
+    if (raw !== undefined) answers[f.name] = normalise(f, raw);
+  }
+  return answers;
+}
+
+/**
+ * Defaults filled in, every answer validated, the operation's cross-field rules applied, and SQL
+ * fragments put through PostgreSQL's parser: after this, a plan can be built without surprises.
+ */
+export async function completeAnswers(op: Operation, answers: Answers): Promise<void> {
+  for (const f of op.fields) {
+    if (answers[f.name] === undefined && f.default !== undefined) answers[f.name] = f.default;
+    const v = answers[f.name];
+    if (v === undefined) continue;
+    const problem = f.validate?.(v, answers);
+    if (problem) throw errors.invalid(f.name, Array.isArray(v) ? v.join(',') : String(v), problem);
+  }
+  op.check?.(answers);
+  for (const f of op.fields) {
+    const v = answers[f.name];
+    if (!f.sql || typeof v !== 'string' || v === '') continue;
+    const problem = await fragmentError(f.sql, v);
+    if (problem) throw errors.invalid(f.name, v, problem);
+  }
 }

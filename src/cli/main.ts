@@ -12,8 +12,7 @@ import type { Answers, Field, Operation } from '../operation.js';
 import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
 import { generate } from '../generate.js';
 import { stage, diff, commit } from '../write/writer.js';
-import { normalise, settingsFrom } from './answers.js';
-import { fragmentError } from '../sql/parse.js';
+import { completeAnswers, flagAnswers, settingsFrom } from './answers.js';
 import { VERSION } from '../version.js';
 import { report, reportJson } from './output.js';
 import { chooseTarget, inspectProject, type Project } from '../project/detect.js';
@@ -164,11 +163,7 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
       throw errors.invalid('rev-id', revId, 'use 12 lower-case hex characters, as Alembic does');
 
     // Answers: flags first, then prompts for what is missing (terminal only).
-    const answers: Answers = {};
-    for (const f of op.fields) {
-      const raw = values[f.name];
-      if (raw !== undefined) answers[f.name] = normalise(f, raw);
-    }
+    const answers: Answers = flagAnswers(op, values);
     const missing: Field[] = op.fields.filter((f) => f.required && answers[f.name] === undefined);
     if (!targetName || missing.length) {
       if (!interactive)
@@ -177,15 +172,7 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
       if (!targetName) targetName = await p.choose('Target framework', TARGETS.map((t) => ({ value: t.name, name: t.title })));
       Object.assign(answers, await p.ask(op.fields.filter((f) => answers[f.name] === undefined), answers));
     }
-    for (const f of op.fields) {
-      if (answers[f.name] === undefined && f.default !== undefined) answers[f.name] = f.default;
-      const v = answers[f.name];
-      if (v === undefined) continue;
-      const problem = f.validate?.(v, answers);
-      if (problem) throw errors.invalid(f.name, Array.isArray(v) ? v.join(',') : String(v), problem);
-    }
-    op.check?.(answers);
-    await checkSqlFragments(op, answers);
+    await completeAnswers(op, answers);
     const target = findTarget(targetName!)!;
     const prismaText = target.name === 'prisma' ? project.prisma?.schemaText ?? null : null;
     if (prismaText) Object.assign(answers, resolvePrismaNames(op.name, answers, prismaText));
@@ -234,15 +221,6 @@ function isParseError(e: unknown): boolean {
   return e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS');
 }
 
-/** Types and expressions go through PostgreSQL's parser before anything is written. */
-async function checkSqlFragments(op: Operation, answers: Answers): Promise<void> {
-  for (const f of op.fields) {
-    const v = answers[f.name];
-    if (!f.sql || typeof v !== 'string' || v === '') continue;
-    const problem = await fragmentError(f.sql, v);
-    if (problem) throw errors.invalid(f.name, v, problem);
-  }
-}
 
 /** Paths, versions and naming from the project, applied to the target's options. */
 function targetOptions(target: TargetName, p: Project, o: TargetOptions, downRevisionFlag: string | undefined): TargetOptions {

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Effects } from '../effects.js';
 import { OPERATIONS, findOperation } from '../../generators/index.js';
 import type { Answers, Operation } from '../operation.js';
-import { normalise, settingsFrom, wholeNumber as int } from '../cli/answers.js';
+import { completeAnswers, flagAnswers, settingsFrom, wholeNumber as int } from '../cli/answers.js';
 import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
 
 const REHEARSE_OPTIONS = {
@@ -89,21 +89,10 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       if (!known.has(k)) throw errors.badFlag(`--${k} is not an option of rehearse ${op.name}: see migscaffold rehearse ${op.name} --help`);
 
     const settings = settingsFrom(values);
-    const answers: Answers = {};
-    for (const f of op.fields) {
-      const raw = values[f.name];
-      if (raw !== undefined) answers[f.name] = normalise(f, raw);
-    }
+    const answers: Answers = flagAnswers(op, values);
     const missing = op.fields.filter((f) => f.required && answers[f.name] === undefined);
     if (missing.length) throw errors.missingAnswers(missing.map((f) => f.name));
-    for (const f of op.fields) {
-      if (answers[f.name] === undefined && f.default !== undefined) answers[f.name] = f.default;
-      const v = answers[f.name];
-      if (v === undefined) continue;
-      const problem = f.validate?.(v, answers);
-      if (problem) throw errors.invalid(f.name, Array.isArray(v) ? v.join(',') : String(v), problem);
-    }
-    op.check?.(answers);
+    await completeAnswers(op, answers);
     const rows = int('rows', values.rows, 1_000_000, 0);
     const clients = int('clients', values.clients, 4, 1);
     if (clients > 64) throw errors.invalid('clients', String(clients), 'at most 64');
