@@ -43,7 +43,6 @@ export const renameColumn: Operation = {
     const N = quoteIdent(to);
     const fn = inSchema(t, objectName(t.name, from, 'to', to, 'sync'));
     const trigger = quoteIdent(objectName(t.name, from, 'to', to, 'sync'));
-    const check = quoteIdent(notNullConstraintName(t, to));
     const base = `${t.name}_${from}_to_${to}`;
 
     const attr = (col: string) =>

@@ -76,7 +76,3 @@ export const HAZARDS = {
 
 export type HazardKey = keyof typeof HAZARDS;
 
-export function hazardLine(key: HazardKey): string {
-  const h = HAZARDS[key];
-  return `${h.title}. ${h.text}`;
-}

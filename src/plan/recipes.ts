@@ -3,7 +3,7 @@
  * (statements, migrations, backfills); the SQL text of every step is written here, once.
  */
 import { objectName, quoteIdent, quoteLiteral, slug } from '../sql/ident.js';
-import type { Backfill, Migration, Statement } from './types.js';
+import { BLOCKING_LOCKS, type Backfill, type Migration, type Statement } from './types.js';
 
 export interface TableRef {
   schema?: string;
@@ -44,19 +44,13 @@ export function doBlock(body: string): string {
   return `DO ${dollarQuote(body, 'do')};`;
 }
 
-const indent = (text: string, by = '  ') =>
-  text
-    .split('\n')
-    .map((l) => (l ? by + l : l))
-    .join('\n');
-
 /** The SQL that sets a migration's timeouts, derived from the locks its statements take. */
 export function timeoutSettings(
   statements: Statement[],
   lockTimeout: string,
   scope: 'local' | 'session',
 ): { set: string[]; reset: string[] } {
-  const blocking = statements.some((s) => s.lock && BLOCKING.has(s.lock));
+  const blocking = statements.some((s) => s.lock && BLOCKING_LOCKS.has(s.lock));
   const long = statements.some((s) => s.long);
   const set: string[] = [];
   const reset: string[] = [];
@@ -71,7 +65,6 @@ export function timeoutSettings(
   }
   return { set, reset: scope === 'session' ? reset : [] };
 }
-const BLOCKING = new Set(['ACCESS EXCLUSIVE', 'EXCLUSIVE', 'SHARE ROW EXCLUSIVE', 'SHARE']);
 
 // ---------------------------------------------------------------------------------------------
 // Columns
@@ -259,4 +252,3 @@ export function backfill(spec: BackfillSpec): Backfill {
   };
 }
 
-export { indent };

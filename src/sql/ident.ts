@@ -35,11 +35,6 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** A qualified name: `schema.table`, each part quoted on its own. */
-export function quoteQualified(schema: string | undefined, name: string): string {
-  return schema ? `${quoteIdent(schema)}.${quoteIdent(name)}` : quoteIdent(name);
-}
-
 /** A SQL string literal; standard_conforming_strings is on in every supported PostgreSQL. */
 export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;

@@ -57,18 +57,3 @@ export function directionSql(
   if (m.transaction === 'none') return { settings: [], statements };
   return { settings: timeoutSettings(statements, lockTimeout, 'local').set, statements };
 }
-
-/** Wrap text at ~100 columns for comments. */
-export function wrap(text: string, width = 96): string[] {
-  const words = text.split(/\s+/);
-  const lines: string[] = [];
-  let cur = '';
-  for (const w of words) {
-    if (cur && cur.length + w.length + 1 > width) {
-      lines.push(cur);
-      cur = w;
-    } else cur = cur ? `${cur} ${w}` : w;
-  }
-  if (cur) lines.push(cur);
-  return lines;
-}

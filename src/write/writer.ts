@@ -3,7 +3,7 @@
  * reaches the disk, and a failure half way removes what the run wrote and restores what it replaced.
  */
 import { Volume } from 'memfs';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { FsPromises } from '../effects.js';
 import { errors } from '../messages/errors.js';
 import type { GeneratedFile } from '../targets/types.js';
@@ -120,4 +120,3 @@ async function mkdirp(fs: FsPromises, dir: string, root: string): Promise<string
   return [...missing].reverse();
 }
 
-export const pathSep = sep;
