@@ -53,7 +53,8 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
   });
 }
 
-function freePort(): Promise<number> {
+/** A free TCP port on loopback for a throwaway server. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
@@ -64,6 +65,28 @@ function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** initdb for a scratch cluster: no fsync at creation, trust auth, C locale. */
+export function initdbArgs(dataDir: string): string[] {
+  return ['-D', dataDir, '--no-sync', '--no-instructions', '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C'];
+}
+
+/**
+ * Server settings of a throwaway cluster (also the test harness's): loopback only, durability off
+ * (nothing here must survive a crash), UTC. `extra` adds or overrides settings.
+ */
+export function scratchServerOptions(port: number, socketDir: string, extra: string[] = []): string {
+  return [
+    '-c listen_addresses=127.0.0.1',
+    `-c port=${port}`,
+    `-c unix_socket_directories=${socketDir}`,
+    '-c fsync=off',
+    '-c full_page_writes=off',
+    '-c synchronous_commit=off',
+    '-c timezone=UTC',
+    ...extra,
+  ].join(' ');
 }
 
 export async function startLocalCluster(opts: { log?: (line: string) => void; database?: string } = {}): Promise<LocalCluster> {
@@ -127,24 +150,13 @@ export async function startLocalCluster(opts: { log?: (line: string) => void; da
       chownSync(socketDir, pgUid.uid, pgUid.gid);
     }
     opts.log?.('initdb (throwaway cluster)');
-    const [ic, ia] = as('initdb', ['-D', dataDir, '--no-sync', '--no-instructions', '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C']);
+    const [ic, ia] = as('initdb', initdbArgs(dataDir));
     const init = await run(ic, ia, 120_000);
     if (init.code !== 0) throw new RehearseError(`initdb failed (exit ${init.code}):\n${init.out}`);
     let lastErr = '';
     for (let attempt = 0; attempt < 5; attempt++) {
       const port = await freePort();
-      const serverOpts = [
-        '-c listen_addresses=127.0.0.1',
-        `-c port=${port}`,
-        `-c unix_socket_directories=${socketDir}`,
-        '-c fsync=off',
-        '-c full_page_writes=off',
-        '-c synchronous_commit=off',
-        '-c shared_buffers=256MB',
-        '-c max_wal_size=4GB',
-        '-c max_connections=100',
-        '-c timezone=UTC',
-      ].join(' ');
+      const serverOpts = scratchServerOptions(port, socketDir, ['-c shared_buffers=256MB', '-c max_wal_size=4GB', '-c max_connections=100']);
       const [cc, ca] = as('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', serverOpts, 'start']);
       const r = await run(cc, ca, 90_000);
       if (r.code === 0) {

@@ -13,10 +13,10 @@
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, chownSync, mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { freePort, initdbArgs, scratchServerOptions } from '../../src/rehearse/cluster.js';
 
 export const PG_BIN = '/usr/lib/postgresql/15/bin';
 const RUNUSER = ['/usr/sbin/runuser', '/sbin/runuser', '/usr/bin/runuser'].find((p) => existsSync(p)) ?? 'runuser';
@@ -105,18 +105,6 @@ async function runChecked(what: string, cmd: string, args: string[], opts: { tim
   return r;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 function readLog(file: string): string {
   try {
@@ -149,30 +137,13 @@ export async function startCluster(): Promise<ClusterInfo> {
       chownSync(baseDir, uid, gid);
       chownSync(socketDir, uid, gid);
     }
-    const [initCmd, initArgs] = asPostgres('initdb', [
-      '-D', dataDir,
-      '--no-sync',
-      '--no-instructions',
-      '-U', 'postgres',
-      '--auth=trust',
-      '-E', 'UTF8',
-      '--locale=C',
-    ]);
+    const [initCmd, initArgs] = asPostgres('initdb', initdbArgs(dataDir));
     await runChecked('initdb', initCmd, initArgs, { timeoutMs: 120_000 });
 
     let lastErr: unknown;
     for (let attempt = 0; attempt < 5; attempt++) {
       const port = await freePort();
-      const serverOpts = [
-        '-c listen_addresses=127.0.0.1',
-        `-c port=${port}`,
-        `-c unix_socket_directories=${socketDir}`,
-        '-c fsync=off',
-        '-c full_page_writes=off',
-        '-c synchronous_commit=off',
-        '-c max_connections=200',
-        '-c timezone=UTC',
-      ].join(' ');
+      const serverOpts = scratchServerOptions(port, socketDir, ['-c max_connections=200']);
       const [ctlCmd, ctlArgs] = asPostgres('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', serverOpts, 'start']);
       const r = await run(ctlCmd, ctlArgs, { timeoutMs: 90_000 });
       if (r.code === 0) {
