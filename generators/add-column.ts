@@ -7,6 +7,7 @@ import { columnField, expressionField, keyField, parseTable, tableField, typePro
 import type { Operation } from '../src/operation.js';
 import {
   backfill,
+  backfillFinishedGuard,
   columnExistsSql,
   isNotNullSql,
   label,
@@ -139,10 +140,11 @@ export const addColumn: Operation = {
         code: { kind: 'write-column', table: tl, column },
         verify: [],
       });
+    const backfillTitle = `Backfill ${column} for existing rows`;
     phases.push({
       kind: 'backfill',
       key: 'backfill',
-      title: `Backfill ${column} for existing rows`,
+      title: backfillTitle,
       why: 'Keyset batches, one short transaction each: no long row locks, no WAL burst.',
       backfill: bf,
       verify: [{ sql: bf.remainingSql, expect: '0 rows left', expectValue: 0 }],
@@ -153,7 +155,7 @@ export const addColumn: Operation = {
         key: 'tighten',
         title: `Make ${column} NOT NULL without a long lock`,
         why: 'CHECK NOT VALID is instant, VALIDATE scans without blocking writes, SET NOT NULL then needs no scan.',
-        migrations: notNullMigrations(t, column),
+        migrations: notNullMigrations(t, column, backfillFinishedGuard(t, `t.${C} IS NULL`, bf.description, backfillTitle)),
         verify: [{ sql: isNotNullSql(t, column), expect: 'true', expectValue: true }],
       });
     phases.push(useColumnPhase(tl, column, notNull));

@@ -119,7 +119,7 @@ export const removeColumn: Operation = {
       schema: t.schema,
       table: t.name,
       settings: s,
-      hazards: ['ship-phases-separately', 'drop-column-data-loss', ...(notNull && !def ? (['not-null-restore-needs-data'] as const) : [])],
+      hazards: ['drop-column-data-loss', ...(notNull && !def ? (['not-null-restore-needs-data'] as const) : [])],
       phases,
     };
   },

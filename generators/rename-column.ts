@@ -20,11 +20,14 @@ import {
   addNotNullCheck,
   columnExistsSql,
   isNotNullSql,
+  backfillFinishedGuard,
+  guard,
   type TableRef,
 } from '../src/plan/recipes.js';
 import type { Migration, Plan, Statement } from '../src/plan/types.js';
 import { objectName, quoteIdent, quoteLiteral, slug } from '../src/sql/ident.js';
 import { errors } from '../src/messages/errors.js';
+import { GUARDS } from '../src/messages/guards.js';
 
 export const renameColumn: Operation = {
   name: 'rename-column',
@@ -154,6 +157,12 @@ export const renameColumn: Operation = {
           : `Give ${from} back the default ${to} has.`,
     });
 
+    const pendingFwd = `t.${N} IS DISTINCT FROM t.${F}`;
+    const expandTitle = `Expand: add ${to} and keep it in sync with ${from}`;
+    const backfillTitle = `Backfill: copy ${from} into ${to} for existing rows`;
+    const triggerName = objectName(t.name, from, 'to', to, 'sync');
+    const tl = label(t);
+
     const expand: Migration = {
       name: slug(`add ${to} to ${t.name} for rename of ${from}`),
       transaction: 'transaction',
@@ -163,7 +172,10 @@ export const renameColumn: Operation = {
     const validate: Migration = {
       name: slug(`validate ${t.name} ${to} not null`),
       transaction: 'transaction',
-      up: [{ ...validateNotNullCheck(t, to), sql: ifCheckExists(validateNotNullCheck(t, to).sql), comment: `If ${from} is NOT NULL: prove ${to} has no NULLs, scanning under SHARE UPDATE EXCLUSIVE (reads and writes go on).` }],
+      up: [
+        backfillFinishedGuard(t, pendingFwd, `${to} = ${from}`, backfillTitle),
+        { ...validateNotNullCheck(t, to), sql: ifCheckExists(validateNotNullCheck(t, to).sql), comment: `If ${from} is NOT NULL: prove ${to} has no NULLs, scanning under SHARE UPDATE EXCLUSIVE (reads and writes go on).` },
+      ],
       down: [],
       downNote: 'validation changes no data and no definition.',
     };
@@ -176,7 +188,21 @@ export const renameColumn: Operation = {
     const contract: Migration = {
       name: slug(`drop ${from} from ${t.name} after rename to ${to}`),
       transaction: 'transaction',
-      up: [...dropSync, copyDefault(from, to), { sql: `ALTER TABLE ${T} DROP COLUMN ${F};`, lock: 'ACCESS EXCLUSIVE', comment: `Drop ${from}: every value lives in ${to}.` }],
+      up: [
+        guard(
+          `SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = ${regclass(t)} AND tgname = ${quoteLiteral(triggerName)})`,
+          GUARDS.syncTriggerMissing(tl, expandTitle),
+          'Guard: without the sync trigger, writes since the expand may be missing from the new column.',
+        ),
+        guard(
+          `SELECT 1 FROM ${T} AS t WHERE ${pendingFwd} LIMIT 1`,
+          GUARDS.columnsDiffer(tl, from, to, backfillTitle),
+          `Guard: every value must already be in ${to} before ${from} is dropped.`,
+        ),
+        ...dropSync,
+        copyDefault(from, to),
+        { sql: `ALTER TABLE ${T} DROP COLUMN ${F};`, lock: 'ACCESS EXCLUSIVE', comment: `Drop ${from}: every value lives in ${to}.` },
+      ],
       down: [
         addLike(to, from, false),
         copyDefault(to, from),
@@ -188,7 +214,6 @@ export const renameColumn: Operation = {
       downHazard: 'rename-contract-rollback-copies-table',
     };
 
-    const pendingFwd = `t.${N} IS DISTINCT FROM t.${F}`;
     const bf = backfill({
       name: slug(`backfill ${t.name} ${to}`),
       table: t,
@@ -202,7 +227,6 @@ export const renameColumn: Operation = {
       reverse: { set: { column: from, expr: `t.${N}` }, pending: `t.${F} IS DISTINCT FROM t.${N}`, description: `${from} = ${to}` },
     });
 
-    const tl = label(t);
     return {
       operation: 'rename-column',
       name: slug(`rename ${base}`),
@@ -210,23 +234,23 @@ export const renameColumn: Operation = {
       schema: t.schema,
       table: t.name,
       settings: s,
-      hazards: ['ship-phases-separately', 'rename-indexes-not-copied', 'rename-insert-null-with-default', 'rename-contract-rollback-copies-table'],
+      hazards: ['rename-indexes-not-copied', 'rename-insert-null-with-default', 'rename-contract-rollback-copies-table'],
       phases: [
         {
           kind: 'migrate',
           key: 'expand',
-          title: `Expand: add ${to} and keep it in sync with ${from}`,
+          title: expandTitle,
           why: `Old code keeps writing ${from}; the trigger copies each write into ${to} (and back).`,
           migrations: [expand],
           verify: [
             { sql: columnExistsSql(t, to), expect: `1 (the column ${to} exists)`, expectValue: 1 },
-            { sql: `SELECT count(*) FROM pg_trigger WHERE tgrelid = ${regclass(t)} AND tgname = ${quoteLiteral(objectName(t.name, from, 'to', to, 'sync'))}`, expect: '1 (the sync trigger is installed)', expectValue: 1 },
+            { sql: `SELECT count(*) FROM pg_trigger WHERE tgrelid = ${regclass(t)} AND tgname = ${quoteLiteral(triggerName)}`, expect: '1 (the sync trigger is installed)', expectValue: 1 },
           ],
         },
         {
           kind: 'backfill',
           key: 'backfill',
-          title: `Backfill: copy ${from} into ${to} for existing rows`,
+          title: backfillTitle,
           why: 'Rows written before the trigger existed still have an empty new column.',
           backfill: bf,
           verify: [{ sql: bf.remainingSql, expect: '0 rows left to copy', expectValue: 0 }],

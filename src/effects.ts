@@ -15,6 +15,14 @@ export interface Prompter {
   /** Ask for the given fields (the ones the flags did not answer), in order. */
   ask(fields: Field[], known: Answers): Promise<Answers>;
   choose(message: string, choices: readonly { value: string; name: string }[]): Promise<string>;
+  confirm(message: string): Promise<boolean>;
+}
+
+/** A connection for `migscaffold next` and `status` checks. */
+export interface Database {
+  /** Rows of one query, sent as a simple query (no parameters). */
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
 }
 
 export interface Effects {
@@ -29,6 +37,8 @@ export interface Effects {
   env: Record<string, string | undefined>;
   /** Loaded only when a prompt is really needed (inquirer is slow to import). */
   prompter(): Promise<Prompter>;
+  /** Opens a database connection; pg is loaded only when a check needs one. */
+  database(url: string): Promise<Database>;
 }
 
 export function realEffects(): Effects {
@@ -42,5 +52,15 @@ export function realEffects(): Effects {
     interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     env: process.env,
     prompter: async () => (await import('./cli/prompts.js')).inquirerPrompter(),
+    database: async (url) => {
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 15_000, application_name: 'migscaffold' });
+      client.on('error', () => {});
+      await client.connect();
+      return {
+        query: async (sql) => (await client.query(sql)).rows,
+        close: () => client.end().catch(() => {}),
+      };
+    },
   };
 }

@@ -56,7 +56,7 @@ export function registerGenerators(plop: NodePlopAPI): void {
             sqlStyle: 'golang-migrate',
             downRevision: null,
             paths: {},
-          });
+          }, { mode: 'phased', command: `plop ${op.name}`, createdAt: new Date() });
           const changes = await diff(nodeFs, root, stage(gen.files), gen.files, false);
           await commit(nodeFs, root, changes);
           return `${changes.length} files; follow ${gen.checklistPath}`;

@@ -3,20 +3,43 @@ import type { Plan } from '../plan/types.js';
 import { HAZARDS } from '../messages/hazards.js';
 import { regclass } from '../plan/recipes.js';
 import { render } from '../render/templates.js';
-import type { Rendered, Target } from '../targets/types.js';
+import { deliveries } from '../plan/delivery.js';
+import type { MigrationRef, Rendered, Target } from '../targets/types.js';
 
-export function renderChecklist(plan: Plan, target: Target, r: Rendered): string {
+export interface ChecklistDelivery {
+  /** `phased`: migrations are written one delivery at a time by `migscaffold next`. */
+  mode: 'phased' | 'all-phases';
+  /** Every migration written so far, this run's included. */
+  refs: MigrationRef[];
+  /** The plan file, when later deliveries are still to be written from it. */
+  planFile: string | null;
+}
+
+export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: ChecklistDelivery): string {
   const t = { schema: plan.schema, name: plan.table };
-  let migrationIndex = 0;
+  const ds = deliveries(plan);
+  const next = d.planFile ? `npx migscaffold next ${d.planFile}` : 'npx migscaffold next';
   const phases = plan.phases.map((p, i) => {
     const base = { number: i + 1, title: p.title, why: p.why, verify: p.verify, migrations: [] as object[] };
     if (p.kind === 'migrate') {
-      const refs = p.migrations.map(() => r.migrations[migrationIndex++]);
+      const refs = d.refs.filter((x) => x.phaseKey === p.key);
+      if (refs.length === 0) {
+        const deployed = ds.find((x) => x.phases.includes(p))!.gates.some((g) => g.kind === 'deploy');
+        return {
+          ...base,
+          unwritten: { next: deployed ? `${next} --deployed` : next, deployed },
+          rollback: 'nothing to roll back until its migrations are written and applied; `migscaffold next` fills this in.',
+        };
+      }
       const downs = [...refs].reverse();
       const hazards = refs.map((x) => x.migration.downHazard).filter(Boolean) as (keyof typeof HAZARDS)[];
       return {
         ...base,
-        migrations: refs.map((x) => ({ ...x, concurrent: x.migration.transaction === 'none' })),
+        migrations: refs.map((x) => ({
+          ...x,
+          concurrent: x.migration.transaction === 'none',
+          viaPipeline: d.mode === 'phased' && x.apply !== r.pipeline,
+        })),
         rollback:
           downs.map((x) => `\`${x.rollback}\``).join(', then ') +
           (hazards.length ? `. ${hazards.map((h) => `**${HAZARDS[h].title}.** ${HAZARDS[h].text}`).join(' ')}` : '.'),
@@ -43,6 +66,10 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered): string
     targetTitle: target.title,
     lockTimeout: plan.settings.lockTimeout,
     phaseCount: plan.phases.length,
+    phased: d.mode === 'phased',
+    laterDeliveries: ds.filter((x) => x.phases.length).length > 1,
+    planFile: d.planFile,
+    pipeline: r.pipeline,
     hazards: plan.hazards.map((h) => HAZARDS[h]),
     notes: r.notes,
     phases,

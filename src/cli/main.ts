@@ -16,8 +16,7 @@ import { completeAnswers, flagAnswers, settingsFrom } from './answers.js';
 import { VERSION } from '../version.js';
 import { report, reportJson } from './output.js';
 import { chooseTarget, inspectProject, type Project } from '../project/detect.js';
-import { chooseDownRevision } from '../project/alembic.js';
-import { version } from '../targets/shared.js';
+import { fitToProject } from '../project/fit.js';
 import { camelize } from '../render/strings.js';
 import { RefusedError } from '../messages/errors.js';
 import type { TargetOptions } from '../targets/types.js';
@@ -40,6 +39,7 @@ const GLOBAL_OPTIONS = {
   'pause-ms': { type: 'string' },
   'sql-style': { type: 'string' },
   'rails-version': { type: 'string' },
+  'all-phases': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -59,6 +59,7 @@ const GLOBAL_HELP: [string, string][] = [
   ['--pause-ms <n>', 'pause between backfill batches (default 0)'],
   ['--sql-style golang-migrate|dbmate', 'file layout for --target sql (default golang-migrate)'],
   ['--rails-version <x.y>', 'ActiveRecord::Migration[x.y] (default 7.1)'],
+  ['--all-phases', 'write every phase now, to apply by version by hand (default: only what may ship in the next deploy)'],
 ];
 
 function helpText(op?: Operation): string {
@@ -72,7 +73,10 @@ function helpText(op?: Operation): string {
   }
   return (
     `migscaffold ${VERSION}: zero-downtime PostgreSQL migrations for Alembic, Prisma, Rails and SQL\n\n` +
-    'Usage: migscaffold <operation> [flags]\n       migscaffold rehearse <operation> [flags]   (run the plan under load on PostgreSQL)\n       migscaffold list\n\nOperations:\n' +
+    'Usage: migscaffold <operation> [flags]      write what may ship in the next deploy, and the plan for the rest\n' +
+    '       migscaffold next [<plan>] [flags]   check the previous phase against the database, then write the next one\n' +
+    '       migscaffold status                  the plans in progress: where each stands, what comes next\n' +
+    '       migscaffold rehearse <operation> [flags]   (run the plan under load on PostgreSQL)\n       migscaffold list\n\nOperations:\n' +
     OPERATIONS.map((o) => `  ${o.name.padEnd(16)} ${o.summary}`).join('\n') +
     `\n\nCommon flags:\n${pad(GLOBAL_HELP)}\n\n` +
     'Without a terminal, with CI set or with --yes it never prompts. Exit codes: 0 done, 1 refused, 2 usage error.\n' +
@@ -106,6 +110,11 @@ function parseTimestamp(value: string): Date {
 
 export async function main(argv: string[], fx: Effects = realEffects()): Promise<number> {
   let json = argv.includes('--json');
+  if (argv[0] === 'next' || argv[0] === 'status') {
+    // Loaded on demand: they read plan files and may query a database.
+    const { deliveryMain } = await import('../delivery/cli.js');
+    return deliveryMain(argv[0], argv.slice(1), fx);
+  }
   if (argv[0] === 'rehearse') {
     // Loaded on demand: rehearse brings pg and a cluster manager that generation never needs.
     const { rehearseMain } = await import('../rehearse/cli.js');
@@ -183,7 +192,7 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
         : null;
     if (declared) checkAgainstSchema(op.name, answers, declared);
 
-    const options = targetOptions(target.name, project, {
+    const options = fitToProject(target.name, project, {
       timestamp,
       revisionSeed: revId ?? fx.randomHex(6),
       railsVersion,
@@ -191,13 +200,17 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
       downRevision: (values['down-revision'] as string | undefined) ?? null,
       paths: { ...(cfg.paths ?? {}) },
     }, values['down-revision'] as string | undefined);
-    const gen = await generate(op, target, answers, settings, options);
+    const gen = await generate(op, target, answers, settings, options, {
+      mode: values['all-phases'] ? 'all-phases' : 'phased',
+      command: ['migscaffold', ...argv.filter((a) => a !== '--dry-run' && a !== '--json')].map(shellWord).join(' '),
+      createdAt: fx.now(),
+    });
     if (target.name === 'rails' && project.rails) refuseDuplicateClasses(gen.rendered.migrations.map((m) => m.migration.name), project.rails.classNames);
     if (prismaText) {
       const edit = prismaSchemaEdit(op.name, answers, prismaText, indexName(answers));
       gen.notes.push(`schema.prisma: ${edit.summary}`);
       if (edit.content !== null && edit.content !== prismaText)
-        gen.files.push({ path: options.paths.prismaSchema ?? 'prisma/schema.prisma', role: 'schema', content: edit.content });
+        gen.files.push({ path: options.paths.prismaSchema ?? 'prisma/schema.prisma', role: 'schema', replaces: true, content: edit.content });
     }
     const vol = stage(gen.files);
     const changes = await diff(fx.fs, root, vol, gen.files, Boolean(values.force));
@@ -222,37 +235,9 @@ function isParseError(e: unknown): boolean {
 }
 
 
-/** Paths, versions and naming from the project, applied to the target's options. */
-function targetOptions(target: TargetName, p: Project, o: TargetOptions, downRevisionFlag: string | undefined): TargetOptions {
-  const paths = { ...o.paths };
-  if (target === 'alembic' && p.alembic) {
-    paths.alembic ??= p.alembic.scriptLocation;
-    paths.alembicVersions ??= p.alembic.versionLocations[0];
-    return {
-      ...o,
-      paths,
-      alembicFileTemplate: p.alembic.fileTemplate,
-      alembicStyle: p.alembic.style ?? undefined,
-      downRevision: chooseDownRevision(p.alembic, downRevisionFlag),
-    };
-  }
-  if (target === 'rails' && p.rails?.newestVersion) {
-    // Versions must stay strictly increasing after the newest existing migration.
-    const newest = p.rails.newestVersion;
-    if (version(o.timestamp, 0) <= newest) {
-      const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(newest);
-      if (m) return { ...o, paths, timestamp: new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) + 1000) };
-    }
-  }
-  if (target === 'prisma' && p.prisma) {
-    paths.prismaMigrations ??= p.prisma.migrationsPath;
-    paths.prismaSchema ??= p.prisma.schemaPath;
-  }
-  if (target === 'sql' && p.sql) {
-    paths.sqlMigrations ??= p.sql.dir;
-    if (p.sql.style === o.sqlStyle) return { ...o, paths, sqlSequence: p.sql.sequence };
-  }
-  return { ...o, paths };
+/** A word as a POSIX shell reads it back. */
+function shellWord(w: string): string {
+  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 
 function refuseDuplicateClasses(names: string[], existing: Set<string>): void {

@@ -18,15 +18,24 @@ export function report(gen: Generation, changes: FileChange[], dryRun: boolean, 
     lines.push(`${(dryRun ? `would ${LABEL[c.status]}` : LABEL[c.status]).padEnd(16)}${c.path}`);
     if (dryRun) lines.push('', ...c.content.replace(/\n$/, '').split('\n').map((l) => `    ${l}`), '');
   }
+  const written = new Set(gen.written.map((r) => r.phaseKey));
   lines.push('', `${gen.plan.title}: ${gen.plan.phases.length} phases, deploy them one at a time.`);
-  gen.plan.phases.forEach((p, i) => lines.push(`  ${i + 1}. ${p.title}`));
+  gen.plan.phases.forEach((p, i) =>
+    lines.push(`  ${i + 1}. ${p.title}${p.kind === 'migrate' && !written.has(p.key) ? '  (written later by migscaffold next)' : ''}`),
+  );
   for (const n of gen.notes) lines.push(`note            ${n}`);
-  lines.push('', `Next: follow ${gen.checklistPath}${dryRun ? ' (dry run: nothing was written)' : ''}`);
+  const dry = dryRun ? ' (dry run: nothing was written)' : '';
+  lines.push(
+    '',
+    gen.planFilePath
+      ? `Next: ship these migrations (your pipeline's \`${gen.rendered.pipeline}\` may apply them), then follow ${gen.checklistPath}; ` +
+          `\`migscaffold next\` writes each later phase once the one before is done${dry}`
+      : `Next: follow ${gen.checklistPath}${dry}`,
+  );
   return lines.join('\n') + '\n';
 }
 
 export function reportJson(gen: Generation, changes: FileChange[], target: TargetName, dryRun: boolean, detected: string | null): string {
-  let m = 0;
   return (
     JSON.stringify(
       {
@@ -37,13 +46,16 @@ export function reportJson(gen: Generation, changes: FileChange[], target: Targe
         detected,
         title: gen.plan.title,
         checklist: gen.checklistPath,
+        mode: gen.mode,
+        planFile: gen.planFilePath,
         files: changes.map((c) => ({ path: c.path, status: c.status, role: c.role, ...(dryRun ? { content: c.content } : {}) })),
         phases: gen.plan.phases.map((p, i) => ({
           number: i + 1,
           key: p.key,
           kind: p.kind,
           title: p.title,
-          migrations: p.kind === 'migrate' ? p.migrations.map(() => gen.rendered.migrations[m++].id) : [],
+          written: p.kind === 'migrate' ? gen.written.some((r) => r.phaseKey === p.key) : undefined,
+          migrations: gen.written.filter((r) => r.phaseKey === p.key).map((r) => r.id),
         })),
         notes: gen.notes,
         warnings: gen.plan.hazards.map((h) => ({ key: h, title: HAZARDS[h].title, text: HAZARDS[h].text })),

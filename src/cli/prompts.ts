@@ -30,5 +30,9 @@ export function inquirerPrompter(): Prompter {
       const answer = await inquirer.prompt([{ type: 'list', name: 'choice', message, choices: [...choices] } as never]);
       return String((answer as Record<string, unknown>).choice);
     },
+    async confirm(message) {
+      const answer = await inquirer.prompt([{ type: 'confirm', name: 'ok', message, default: false } as never]);
+      return Boolean((answer as Record<string, unknown>).ok);
+    },
   };
 }

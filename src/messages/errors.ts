@@ -40,6 +40,27 @@ export const errors = {
     new RefusedError(`cannot write in ${dir} (${code}): check its permissions or choose another --out`),
   writeFailed: (path: string, code: string) =>
     new RefusedError(`writing ${path} failed (${code}); nothing from this run was kept`),
+  badPlanFile: (path: string, why: string) =>
+    new UsageError(`${path} is ${why.startsWith('not') ? '' : 'broken: '}${why}: restore it from version control, or generate the plan again`),
+  noPlanInProgress: (dir: string) =>
+    new UsageError(`no plan in progress in ${dir}/: generate one first (migscaffold <operation> ...), or name the plan file`),
+  severalPlans: (paths: string[]) =>
+    new UsageError(`several plans are in progress (${paths.join(', ')}): name one, as in migscaffold next ${paths[0]}`),
+  planFileMissing: (path: string) => new UsageError(`no plan file at ${path}: check the path (plans live in migscaffold/*.plan.json)`),
+  phaseNotFinished: (phase: string, sql: string, got: string, expect: string, hint: string) =>
+    new RefusedError(`"${phase}" is not finished: ${sql} returned ${got} (expected ${expect}); ${hint}`),
+  awaitingDeploy: (phase: string, planPath: string) =>
+    new RefusedError(
+      `"${phase}" is a code deploy, which no query can prove: ship it (see the checklist), wait until every instance runs it, ` +
+        `then run migscaffold next ${planPath} --deployed`,
+    ),
+  uncheckedWithoutDatabase: (what: string[]) =>
+    new UsageError(
+      `cannot check ${what.join('; ')} without a database: pass --database-url <url> or set DATABASE_URL, or pass --yes to go on unchecked`,
+    ),
+  databaseUnreachable: (url: string, why: string) =>
+    new RefusedError(`cannot query the database at ${url} (${why}): check --database-url or DATABASE_URL`),
+  declinedUnchecked: () => new RefusedError('stopped: nothing was checked and nothing was written'),
 } as const;
 
 export function exitCodeOf(err: unknown): number {

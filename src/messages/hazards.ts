@@ -65,13 +65,6 @@ export const HAZARDS = {
       'EXCLUSIVE lock. The column is added without it, the default is set for new rows, and existing rows ' +
       'are filled by the batched backfill.',
   },
-  'ship-phases-separately': {
-    title: 'Ship each phase on its own',
-    text:
-      'All files are generated now, but each phase is deployed separately, in order, with the checks ' +
-      'between. Deploying later phases early (for example with a blanket "migrate to latest") skips the ' +
-      'code change they depend on.',
-  },
 } as const satisfies Record<string, { title: string; text: string }>;
 
 export type HazardKey = keyof typeof HAZARDS;

@@ -3,6 +3,7 @@
  * (statements, migrations, backfills); the SQL text of every step is written here, once.
  */
 import { objectName, quoteIdent, quoteLiteral, slug } from '../sql/ident.js';
+import { GUARDS } from '../messages/guards.js';
 import { BLOCKING_LOCKS, type Backfill, type Migration, type Statement } from './types.js';
 
 export interface TableRef {
@@ -64,6 +65,39 @@ export function timeoutSettings(
     reset.push('RESET statement_timeout;');
   }
   return { set, reset: scope === 'session' ? reset : [] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guards: a migration applied before its phase is due refuses before it takes any strong lock.
+
+/**
+ * Raises `message` when `exists` (a query) returns a row. Runs first in its migration, under the
+ * ACCESS SHARE lock of a plain read, so a migration applied early by a blanket "migrate to latest"
+ * fails without having blocked anyone or changed anything.
+ */
+export function guard(exists: string, message: string, comment: string): Statement {
+  return {
+    sql: doBlock(
+      [
+        'BEGIN',
+        `  IF EXISTS (${exists.replace(/\n/g, '\n    ')}) THEN`,
+        `    RAISE EXCEPTION USING MESSAGE = ${quoteLiteral(message)}, ERRCODE = 'object_not_in_prerequisite_state';`,
+        '  END IF;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS SHARE',
+    comment,
+  };
+}
+
+/** Refuses while any row still matches the backfill's `pending` predicate (over alias `t`). */
+export function backfillFinishedGuard(t: TableRef, pending: string, description: string, phase: string): Statement {
+  return guard(
+    `SELECT 1 FROM ${qualified(t)} AS t WHERE ${pending} LIMIT 1`,
+    GUARDS.backfillUnfinished(label(t), description, phase),
+    'Guard: stop here, before any lock, if the backfill has not finished.',
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -148,13 +182,15 @@ export function unsetNotNullToCheck(t: TableRef, column: string): Statement[] {
 }
 
 /** The three migrations of the NOT NULL recipe, each its own transaction. */
-export function notNullMigrations(t: TableRef, column: string): Migration[] {
+export function notNullMigrations(t: TableRef, column: string, guardFirst?: Statement): Migration[] {
   const base = `${t.name} ${column}`;
   return [
     {
       name: slug(`add ${base} not null check`),
       transaction: 'transaction',
-      up: [addNotNullCheck(t, column)],
+      // A NOT VALID check still refuses every UPDATE of a row that violates it, even one that never
+      // touches the column: it must not arrive while rows still wait for their value.
+      up: [...(guardFirst ? [guardFirst] : []), addNotNullCheck(t, column)],
       down: [dropNotNullCheck(t, column)],
     },
     {

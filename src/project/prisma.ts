@@ -2,13 +2,15 @@
 import { join, posix } from 'node:path';
 import type { FsPromises } from '../effects.js';
 import { RefusedError } from '../messages/errors.js';
-import { readText } from './files.js';
+import { listDir, readText } from './files.js';
 
 export interface PrismaProject {
   source: string;
   schemaPath: string;
   migrationsPath: string;
   schemaText: string | null;
+  /** The version prefix of the newest migration folder (`20260115093000`), if any. */
+  newestVersion: string | null;
 }
 
 export async function readPrisma(fs: FsPromises, root: string): Promise<PrismaProject | null> {
@@ -33,5 +35,6 @@ export async function readPrisma(fs: FsPromises, root: string): Promise<PrismaPr
     throw new RefusedError(
       `${migrationsPath}/migration_lock.toml says provider "${provider[1]}": migscaffold writes PostgreSQL migrations only`,
     );
-  return { source, schemaPath, migrationsPath, schemaText };
+  const versions = (await listDir(fs, join(root, migrationsPath))).map((f) => /^(\d{14})_/.exec(f)?.[1]).filter((v): v is string => !!v);
+  return { source, schemaPath, migrationsPath, schemaText, newestVersion: versions.sort().at(-1) ?? null };
 }

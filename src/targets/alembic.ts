@@ -3,7 +3,7 @@ import type { Migration, Plan, Statement } from '../plan/types.js';
 import { timeoutSettings } from '../plan/recipes.js';
 import { render } from '../render/templates.js';
 import { pythonText } from '../render/strings.js';
-import { directionSql, headerLines, migrationsInOrder, revisionId } from './shared.js';
+import { backfillOf, directionSql, headerLines, migrationsInOrder, revisionId } from './shared.js';
 import { renderBackfillPython } from './backfill.js';
 import { codeChange } from './code-changes.js';
 import { alembicFileName } from '../project/alembic.js';
@@ -57,7 +57,7 @@ export const alembic: Target = {
   language: 'Python',
   render(plan: Plan, o: TargetOptions): Rendered {
     const root = o.paths.alembic ?? 'alembic';
-    const placed = migrationsInOrder(plan);
+    const placed = migrationsInOrder(plan, o.phases);
     const refs: MigrationRef[] = [];
     const files = placed.map((p) => {
       const rev = revisionId(o.revisionSeed, p.index);
@@ -67,6 +67,7 @@ export const alembic: Target = {
       const path = `${o.paths.alembicVersions ?? `${root}/versions`}/${file}`;
       refs.push({
         migration: p.migration,
+        phaseKey: p.phaseKey,
         id: rev,
         files: [path],
         apply: `alembic upgrade ${rev}`,
@@ -89,15 +90,15 @@ export const alembic: Target = {
         }),
       };
     });
-    const bf = plan.phases.find((p) => p.kind === 'backfill');
-    const backfill = bf && bf.kind === 'backfill' ? renderBackfillPython(plan, bf.backfill, `${o.paths.backfills ?? `${root}/backfills`}`) : undefined;
+    const bf = backfillOf(plan);
+    const backfill = bf && renderBackfillPython(plan, bf, `${o.paths.backfills ?? `${root}/backfills`}`);
     return {
       files: [...files, ...(backfill ? [backfill.file] : [])],
       migrations: refs,
       backfill: backfill?.ref,
       code: (c) => codeChange('alembic', c),
+      pipeline: 'alembic upgrade head',
       notes: [
-        'Apply each phase with `alembic upgrade <revision>` as listed, not `alembic upgrade head`: later revisions wait for the code changes in between.',
         'Recommended in env.py: `context.configure(..., transaction_per_migration=True)`, so each revision commits on its own.',
       ],
       lockTimeoutRetry:

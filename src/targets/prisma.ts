@@ -3,7 +3,7 @@
  * query; down.sql beside it for `prisma db execute` (Prisma has no down migrations of its own).
  */
 import type { Plan } from '../plan/types.js';
-import { migrationsInOrder, version } from './shared.js';
+import { backfillOf, migrationsInOrder, version } from './shared.js';
 import { sqlDirection } from './sql-text.js';
 import { renderBackfillTypeScript } from './backfill.js';
 import { codeChange } from './code-changes.js';
@@ -16,12 +16,13 @@ export const prisma: Target = {
   render(plan: Plan, o: TargetOptions): Rendered {
     const dir = o.paths.prismaMigrations ?? 'prisma/migrations';
     const refs: MigrationRef[] = [];
-    const files = migrationsInOrder(plan).flatMap((p) => {
+    const files = migrationsInOrder(plan, o.phases).flatMap((p) => {
       const folder = `${version(o.timestamp, p.index)}_${p.migration.name}`;
       const up = `${dir}/${folder}/migration.sql`;
       const down = `${dir}/${folder}/down.sql`;
       refs.push({
         migration: p.migration,
+        phaseKey: p.phaseKey,
         id: folder,
         files: [up, down],
         apply: 'npx prisma migrate deploy',
@@ -36,16 +37,15 @@ export const prisma: Target = {
         { path: down, role: 'migration' as const, content: sqlDirection(plan, p, 'down') },
       ];
     });
-    const bf = plan.phases.find((p) => p.kind === 'backfill');
-    const backfill =
-      bf && bf.kind === 'backfill' ? renderBackfillTypeScript(plan, bf.backfill, o.paths.backfills ?? 'prisma/backfills') : undefined;
+    const bf = backfillOf(plan);
+    const backfill = bf && renderBackfillTypeScript(plan, bf, o.paths.backfills ?? 'prisma/backfills');
     return {
       files: [...files, ...(backfill ? [backfill.file] : [])],
       migrations: refs,
       backfill: backfill?.ref,
       code: (c) => codeChange('prisma', c),
+      pipeline: 'npx prisma migrate deploy',
       notes: [
-        '`prisma migrate deploy` applies every pending folder: deploy each phase from a commit that contains only the folders of the phases so far.',
         'Never edit a folder after it was applied: Prisma checksums migration.sql.',
         'A migration that runs CONCURRENTLY is alone in its folder, because Prisma sends the whole file as one implicit transaction.',
       ],

@@ -3,7 +3,7 @@ import type { Migration, Plan, Statement } from '../plan/types.js';
 import { timeoutSettings } from '../plan/recipes.js';
 import { render } from '../render/templates.js';
 import { camelize, rubyHeredoc, rubyString } from '../render/strings.js';
-import { directionSql, headerLines, migrationsInOrder, version } from './shared.js';
+import { backfillOf, directionSql, headerLines, migrationsInOrder, version } from './shared.js';
 import { renderBackfillRuby } from './backfill.js';
 import { codeChange } from './code-changes.js';
 import type { MigrationRef, Rendered, Target, TargetOptions } from './types.js';
@@ -56,11 +56,12 @@ export const rails: Target = {
   render(plan: Plan, o: TargetOptions): Rendered {
     const dir = o.paths.railsMigrate ?? 'db/migrate';
     const refs: MigrationRef[] = [];
-    const files = migrationsInOrder(plan).map((p) => {
+    const files = migrationsInOrder(plan, o.phases).map((p) => {
       const v = version(o.timestamp, p.index);
       const path = `${dir}/${v}_${p.migration.name}.rb`;
       refs.push({
         migration: p.migration,
+        phaseKey: p.phaseKey,
         id: v,
         files: [path],
         apply: `bin/rails db:migrate:up VERSION=${v}`,
@@ -79,15 +80,15 @@ export const rails: Target = {
         }),
       };
     });
-    const bf = plan.phases.find((p) => p.kind === 'backfill');
-    const backfill = bf && bf.kind === 'backfill' ? renderBackfillRuby(plan, bf.backfill, o.paths.backfills ?? 'script') : undefined;
+    const bf = backfillOf(plan);
+    const backfill = bf && renderBackfillRuby(plan, bf, o.paths.backfills ?? 'script');
     return {
       files: [...files, ...(backfill ? [backfill.file] : [])],
       migrations: refs,
       backfill: backfill?.ref,
       code: (c) => codeChange('rails', c),
+      pipeline: 'bin/rails db:migrate',
       notes: [
-        'Apply each phase with `bin/rails db:migrate:up VERSION=<version>` as listed; a blanket `db:migrate` would run later phases before their code change.',
         'Works with or without strong_migrations: when it is installed, `execute` runs inside `safety_assured`, since the SQL is already the safe form.',
       ],
       lockTimeoutRetry:

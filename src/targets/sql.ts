@@ -4,7 +4,7 @@
  */
 import type { Plan } from '../plan/types.js';
 import { render } from '../render/templates.js';
-import { headerLines, migrationsInOrder, version } from './shared.js';
+import { backfillOf, headerLines, migrationsInOrder, version } from './shared.js';
 import { sqlDirection } from './sql-text.js';
 import { renderBackfillPsql } from './backfill.js';
 import { codeChange } from './code-changes.js';
@@ -22,7 +22,7 @@ export const sql: Target = {
     const versionAt = (i: number) =>
       o.sqlSequence ? String(o.sqlSequence.next + i).padStart(o.sqlSequence.width, '0') : version(o.timestamp, i);
     const refs: MigrationRef[] = [];
-    const placed = migrationsInOrder(plan);
+    const placed = migrationsInOrder(plan, o.phases);
     const files = placed.flatMap((p) => {
       const v = versionAt(p.index);
       const prev = p.index === 0 ? null : versionAt(p.index - 1);
@@ -31,6 +31,7 @@ export const sql: Target = {
         const undo = `${dir}/U${v}__${p.migration.name}.sql`;
         refs.push({
           migration: p.migration,
+          phaseKey: p.phaseKey,
           id: v,
           files: [up, undo],
           apply: `flyway migrate -target=${v}`,
@@ -43,7 +44,7 @@ export const sql: Target = {
       }
       if (dbmate) {
         const path = `${dir}/${v}_${p.migration.name}.sql`;
-        refs.push({ migration: p.migration, id: v, files: [path], apply: 'dbmate migrate', rollback: 'dbmate rollback' });
+        refs.push({ migration: p.migration, phaseKey: p.phaseKey, id: v, files: [path], apply: 'dbmate migrate', rollback: 'dbmate rollback' });
         const header = headerLines(plan, p).map((l) => `-- ${l}`).join('\n');
         return [
           {
@@ -64,6 +65,7 @@ export const sql: Target = {
       const down = `${dir}/${v}_${p.migration.name}.down.sql`;
       refs.push({
         migration: p.migration,
+        phaseKey: p.phaseKey,
         id: v,
         files: [up, down],
         apply: `migrate -path ${dir} -database "$DATABASE_URL" goto ${v}`,
@@ -76,27 +78,19 @@ export const sql: Target = {
         { path: down, role: 'migration' as const, content: sqlDirection(plan, p, 'down') },
       ];
     });
-    const bf = plan.phases.find((p) => p.kind === 'backfill');
-    const backfill = bf && bf.kind === 'backfill' ? renderBackfillPsql(plan, bf.backfill, o.paths.backfills ?? 'db/backfills') : undefined;
+    const bf = backfillOf(plan);
+    const backfill = bf && renderBackfillPsql(plan, bf, o.paths.backfills ?? 'db/backfills');
     return {
       files: [...files, ...(backfill ? [backfill.file] : [])],
       migrations: refs,
       backfill: backfill?.ref,
       code: (c) => codeChange('sql', c),
+      pipeline: flyway ? 'flyway migrate' : dbmate ? 'dbmate migrate' : `migrate -path ${dir} -database "$DATABASE_URL" up`,
       notes: flyway
-        ? [
-            'Apply each phase with `flyway migrate -target=<version>` as listed, not a blanket migrate.',
-            'Flyway detects CONCURRENTLY and runs that file outside a transaction; it holds a single statement.',
-          ]
+        ? ['Flyway detects CONCURRENTLY and runs that file outside a transaction; it holds a single statement.']
         : dbmate
-        ? [
-            '`dbmate migrate` applies every pending file: deploy each phase from a commit that contains only the files of the phases so far.',
-            'CONCURRENTLY migrations use `transaction:false` and hold a single statement.',
-          ]
-        : [
-            'golang-migrate sends each file as one query (one implicit transaction): CONCURRENTLY migrations hold a single statement.',
-            'Use `migrate goto <version>` per phase, not `migrate up`.',
-          ],
+        ? ['CONCURRENTLY migrations use `transaction:false` and hold a single statement.']
+        : ['golang-migrate sends each file as one query (one implicit transaction): CONCURRENTLY migrations hold a single statement.'],
       lockTimeoutRetry: dbmate
         ? 'the migration rolled back as a whole (nothing was applied): find the blocker with the query below, then run `dbmate migrate` again.'
         : 'nothing was applied, but golang-migrate marks the version dirty: run `migrate force <previous version>`, find the blocker with the query below, then `goto` again.',

@@ -8,12 +8,16 @@ export interface GeneratedFile {
   /** Relative to the project root, with `/` separators. */
   path: string;
   content: string;
-  role: 'migration' | 'backfill' | 'checklist' | 'schema';
+  role: 'migration' | 'backfill' | 'checklist' | 'schema' | 'plan';
+  /** An edit of a file the project already has and expects us to change (schema, plan progress). */
+  replaces?: boolean;
 }
 
 /** How a person applies or rolls back one migration with this target's own tool. */
 export interface MigrationRef {
   migration: Migration;
+  /** The plan phase it belongs to. */
+  phaseKey: string;
   /** Version, revision id or folder name. */
   id: string;
   files: string[];
@@ -45,6 +49,8 @@ export interface TargetOptions {
   alembicStyle?: { returnNone: boolean; typedIds: boolean };
   /** Alembic: the revision the first new one revises (the project's current head). */
   downRevision: string | null;
+  /** The migrate phases whose migrations this run writes (absent: all of them, `--all-phases`). */
+  phases?: ReadonlySet<string>;
   /** Where files go, relative to the project root; each target has defaults. */
   paths: Partial<Record<'alembic' | 'alembicVersions' | 'prismaMigrations' | 'prismaSchema' | 'railsMigrate' | 'sqlMigrations' | 'backfills' | 'checklist', string>>;
 }
@@ -57,6 +63,8 @@ export interface Rendered {
   code(change: CodeChange): string;
   /** Target-specific lines for the checklist's preamble. */
   notes: string[];
+  /** The command a deploy pipeline runs to apply every pending migration ("migrate to latest"). */
+  pipeline: string;
   /** How to retry after `lock_timeout` fires, in this tool's words. */
   lockTimeoutRetry: string;
 }

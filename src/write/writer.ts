@@ -43,7 +43,7 @@ async function readIfExists(fs: FsPromises, path: string): Promise<string | null
   }
 }
 
-/** Compare the staged set with the disk. Files of role `schema` are edits of existing files. */
+/** Compare the staged set with the disk. Files marked `replaces` are edits of existing files. */
 export async function diff(fs: FsPromises, root: string, vol: Volume, files: GeneratedFile[], force: boolean): Promise<FileChange[]> {
   try {
     const st = await fs.stat(root);
@@ -60,7 +60,7 @@ export async function diff(fs: FsPromises, root: string, vol: Volume, files: Gen
     let status: FileStatus;
     if (existing === null) status = 'create';
     else if (existing === staged) status = 'identical';
-    else if (f.role === 'schema') status = 'update';
+    else if (f.replaces) status = 'update';
     else status = force ? 'overwrite' : 'conflict';
     changes.push({ ...f, content: staged, status, absolute });
   }

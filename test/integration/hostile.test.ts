@@ -29,7 +29,7 @@ function columnOrderFree(dump: string): string {
 
 async function generate(dir: string, argv: string[]): Promise<void> {
   const out: string[] = [];
-  const code = await main([...argv, '--target', 'sql', '--yes', '--out', dir, '--timestamp', '20260115093000'], {
+  const code = await main([...argv, '--target', 'sql', '--yes', '--out', dir, '--timestamp', '20260115093000', '--all-phases'], {
     ...realEffects(),
     stdout: (t) => void out.push(t),
     stderr: (t) => void out.push(t),

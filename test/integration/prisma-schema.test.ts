@@ -23,7 +23,7 @@ describe('edited schema.prisma passes prisma validate', () => {
     dirs.push(dir);
     await cp(FIXTURE, join(dir, 'prisma/schema.prisma'), { recursive: true });
     const original = await readFile(join(dir, 'prisma/schema.prisma'), 'utf8');
-    const code = await main([...argv, '--target', 'prisma', '--yes', '--out', dir, '--timestamp', '20260115093000'], {
+    const code = await main([...argv, '--target', 'prisma', '--yes', '--out', dir, '--timestamp', '20260115093000', '--all-phases'], {
       ...realEffects(),
       stdout: () => undefined,
     });

@@ -249,7 +249,7 @@ function answersFor(op: OperationName, flags: Record<string, string | true>): An
 }
 
 export async function generate(expect: Expect, c: Case, driver: Driver, dir: string): Promise<Generated> {
-  const argv = [c.op, ...cliFlags(c.flags), ...driver.cliArgs, '--out', dir, '--yes', '--json', '--timestamp', TIMESTAMP, '--rev-id', REV_ID];
+  const argv = [c.op, ...cliFlags(c.flags), ...driver.cliArgs, '--out', dir, '--yes', '--json', '--timestamp', TIMESTAMP, '--rev-id', REV_ID, '--all-phases'];
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {

@@ -55,7 +55,9 @@ describe('migscaffold as a process', () => {
       expect(await exited).toBe(0);
       const files = await readdir(join(out, 'db/migrations'));
       expect(files).toContain('20260115093000_add_full_name_to_users_for_rename_of_name.up.sql');
-      expect(files).toHaveLength(8);
+      // The default delivery: only the expand's up/down; the rest waits in the plan file.
+      expect(files).toHaveLength(2);
+      expect(await readdir(join(out, 'migscaffold'))).toContain('20260115093000_rename_users_name_to_full_name.plan.json');
     } finally {
       await rm(out, { recursive: true, force: true });
     }

@@ -64,7 +64,13 @@ describe('writing', () => {
     const r = await run([...RENAME, '--target', 'rails', ...FIXED]);
     expect(r.code).toBe(0);
     const written = Object.keys(tree(r.vol));
-    expect(written).toHaveLength(6);
+    // The expand, the backfill script, the checklist and the plan file; later phases wait for `next`.
+    expect(written).toEqual([
+      'db/migrate/20260115093000_add_full_name_to_users_for_rename_of_name.rb',
+      'migscaffold/20260115093000_rename_users_name_to_full_name.md',
+      'migscaffold/20260115093000_rename_users_name_to_full_name.plan.json',
+      'script/backfill_users_full_name.rb',
+    ]);
     for (const path of written) expect(r.stdout).toContain(`create          ${path}`);
     expect(r.stdout).toContain('Rename users.name to full_name: 5 phases');
   });
@@ -83,7 +89,15 @@ describe('writing', () => {
     expect(doc.ok).toBe(true);
     expect(doc.files.every((f: { status: string }) => f.status === 'create')).toBe(true);
     expect(doc.phases.map((p: { kind: string }) => p.kind)).toEqual(['migrate', 'backfill', 'migrate', 'deploy', 'migrate']);
-    expect(doc.phases[2].migrations).toHaveLength(2);
+    expect(doc.mode).toBe('phased');
+    expect(doc.planFile).toBe('migscaffold/20260115093000_rename_users_name_to_full_name.plan.json');
+    expect(doc.phases.map((p: { written?: boolean }) => p.written)).toEqual([true, undefined, false, undefined, false]);
+    expect(doc.phases[0].migrations).toEqual(['20260115093000_add_full_name_to_users_for_rename_of_name']);
+    expect(doc.phases[2].migrations).toEqual([]);
+    const all = JSON.parse((await run([...RENAME, '--target', 'prisma', '--json', '--all-phases', ...FIXED])).stdout);
+    expect(all.mode).toBe('all-phases');
+    expect(all.planFile).toBeNull();
+    expect(all.phases[2].migrations).toHaveLength(2);
     expect(doc.warnings.length).toBeGreaterThan(0);
   });
 

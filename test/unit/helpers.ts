@@ -25,6 +25,9 @@ export function memEffects(vol: Volume, over: Partial<Effects> = {}): Effects & 
     prompter: async () => {
       throw new Error('no prompts in this test');
     },
+    database: async () => {
+      throw new Error('no database in this test');
+    },
     out,
     err,
     ...over,
@@ -56,6 +59,11 @@ export function scriptedPrompter(answers: Record<string, unknown>, choices: stri
       const out: Record<string, unknown> = {};
       for (const f of fields) if (f.name in answers) out[f.name] = answers[f.name];
       return out as never;
+    },
+    async confirm(message) {
+      const next = queue.shift();
+      if (next !== 'yes' && next !== 'no') throw new Error(`unexpected confirm prompt: ${message}`);
+      return next === 'yes';
     },
     async choose(_message, options) {
       const next = queue.shift();

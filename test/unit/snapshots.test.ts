@@ -27,9 +27,10 @@ const TARGETS: Record<string, string[]> = {
   'sql dbmate': ['--target', 'sql', '--sql-style', 'dbmate'],
 };
 
+// --all-phases: every migration of the plan, so each one's text is under review here.
 describe.each(Object.entries(OPERATIONS))('%s', (_name, opArgs) => {
   it.each(Object.entries(TARGETS))('%s', async (_target, targetArgs) => {
-    const r = await run([...opArgs, ...targetArgs, ...FIXED]);
+    const r = await run([...opArgs, ...targetArgs, ...FIXED, '--all-phases']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(tree(r.vol)).toMatchSnapshot();
