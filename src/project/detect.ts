@@ -33,7 +33,7 @@ export async function inspectProject(fs: FsPromises, root: string): Promise<Proj
   const detected: Project['detected'] = [];
   if (alembic) detected.push({ target: 'alembic', reason: alembic.source });
   if (prisma) detected.push({ target: 'prisma', reason: prisma.source });
-  if (rails) detected.push({ target: 'rails', reason: 'Gemfile and db/migrate' });
+  if (rails?.detected) detected.push({ target: 'rails', reason: rails.detected });
   // A Rails app's db/migrate holds Ruby, so a SQL folder only counts when nothing else matched.
   if (sql && detected.length === 0) detected.push({ target: 'sql', reason: `${sql.dir} (${sql.style} files)` });
   return { config, configSource: source, alembic, rails, prisma, sql, detected };

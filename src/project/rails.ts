@@ -4,6 +4,8 @@ import type { FsPromises } from '../effects.js';
 import { isDir, listDir, readText } from './files.js';
 
 export interface RailsProject {
+  /** Looks like a Rails app (for choosing the target): Gemfile and db/migrate, config/application.rb or bin/rails. */
+  detected: string | null;
   /** `7.1`, from Gemfile.lock (rails or activerecord) or the db/schema.rb header. */
   version: string | null;
   versionSource: string | null;
@@ -15,7 +17,18 @@ export interface RailsProject {
 
 export async function readRails(fs: FsPromises, root: string): Promise<RailsProject | null> {
   const gemfile = await readText(fs, join(root, 'Gemfile'));
-  if (gemfile === null || !(await isDir(fs, join(root, 'db/migrate')))) return null;
+  const migrate = await isDir(fs, join(root, 'db/migrate'));
+  const detected =
+    gemfile !== null && migrate
+      ? 'Gemfile and db/migrate'
+      : (await readText(fs, join(root, 'config/application.rb'))) !== null
+        ? 'config/application.rb'
+        : (await readText(fs, join(root, 'bin/rails'))) !== null
+          ? 'bin/rails'
+          : null;
+  // A db/migrate folder alone is read (the target may be known from a flag or a plan file), but
+  // does not make the directory a Rails app: plain SQL projects use that name too.
+  if (!detected && !migrate) return null;
   let version: string | null = null;
   let versionSource: string | null = null;
   const lock = await readText(fs, join(root, 'Gemfile.lock'));
@@ -34,5 +47,5 @@ export async function readRails(fs: FsPromises, root: string): Promise<RailsProj
     if (m) classNames.add(m[1]);
   }
   const versions = files.map((f) => f.split('_')[0]).sort();
-  return { version, versionSource, migrateDir: 'db/migrate', newestVersion: versions.at(-1) ?? null, classNames, schemaText: schema };
+  return { detected, version, versionSource, migrateDir: 'db/migrate', newestVersion: versions.at(-1) ?? null, classNames, schemaText: schema };
 }

@@ -133,3 +133,12 @@ describe('configuration', () => {
     expect(r.stderr).toMatch(/several projects .*alembic.*prisma.*pass --target/);
   });
 });
+
+describe('a fresh Rails app', () => {
+  it('is detected from config/application.rb before it has db/migrate, which the run creates', async () => {
+    const r = await run(['add-index', '--table', 'users', '--columns', 'email', '--yes', '--timestamp', '20260115093000'], project({ '/project/config/application.rb': 'module App; end\n', '/project/Gemfile': "gem 'rails'\n" }));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('target          rails (detected from config/application.rb)');
+    expect(Object.keys(tree(r.vol)).some((p) => p.startsWith('db/migrate/20260115093000_'))).toBe(true);
+  });
+});
