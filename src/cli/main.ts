@@ -9,17 +9,16 @@ import { OPERATIONS, findOperation } from '../../generators/index.js';
 import { TARGETS, findTarget } from '../targets/index.js';
 import { TARGET_NAMES, type TargetName } from '../targets/types.js';
 import type { Answers, Field, Operation } from '../operation.js';
-import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
+import { errors, RefusedError } from '../messages/errors.js';
 import { generate } from '../generate.js';
 import { stage, diff, commit } from '../write/writer.js';
 import { completeAnswers, flagAnswers, settingsFrom } from './answers.js';
 import { VERSION } from '../version.js';
 import { report, reportJson } from './output.js';
-import { chooseTarget, inspectProject, type Project } from '../project/detect.js';
+import { parseTimestamp, reportFailure } from './failure.js';
+import { chooseTarget, inspectProject } from '../project/detect.js';
 import { fitToProject } from '../project/fit.js';
 import { camelize } from '../render/strings.js';
-import { RefusedError } from '../messages/errors.js';
-import type { TargetOptions } from '../targets/types.js';
 import { prismaSchemaEdit, resolvePrismaNames } from '../project/prisma-edit.js';
 import { checkAgainstSchema, fromPrisma, fromSchemaRb } from '../project/known-schema.js';
 import { indexName } from '../../generators/add-index.js';
@@ -100,13 +99,6 @@ function allOptions() {
   return opts;
 }
 
-function parseTimestamp(value: string): Date {
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value);
-  const d = m && new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
-  if (!d || d.toISOString().replace(/[-:T]/g, '').slice(0, 14) !== value)
-    throw errors.invalid('timestamp', value, 'use YYYYMMDDHHMMSS in UTC, for example 20260115093000');
-  return d;
-}
 
 export async function main(argv: string[], fx: Effects = realEffects()): Promise<number> {
   let json = argv.includes('--json');
@@ -166,7 +158,7 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
       throw errors.invalid('sql-style', sqlStyle, 'use golang-migrate, dbmate or flyway');
     const railsVersion = (values['rails-version'] as string | undefined) ?? cfg.railsVersion ?? project.rails?.version ?? '7.1';
     if (!/^\d+\.\d+$/.test(railsVersion)) throw errors.invalid('rails-version', railsVersion, 'use MAJOR.MINOR, for example 7.1');
-    let timestamp = values.timestamp ? parseTimestamp(values.timestamp as string) : fx.now();
+    let timestamp = values.timestamp ? parseTimestamp(values.timestamp as string, (why) => errors.invalid('timestamp', values.timestamp as string, why)) : fx.now();
     const revId = values['rev-id'] as string | undefined;
     if (revId !== undefined && !/^[0-9a-f]{12}$/.test(revId))
       throw errors.invalid('rev-id', revId, 'use 12 lower-case hex characters, as Alembic does');
@@ -221,18 +213,10 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
     else fx.stdout(report(gen, changes, dryRun, detected));
     return 0;
   } catch (e) {
-    const code = exitCodeOf(e);
-    const known = e instanceof UsageError || e instanceof RefusedError;
-    const message = e instanceof Error ? (known || isParseError(e) ? e.message : `internal error: ${e.message}`) : String(e);
-    fx.stderr(`migscaffold: ${message}\n`);
-    if (json) fx.stdout(JSON.stringify({ ok: false, error: message, exitCode: isParseError(e) ? 2 : code }) + '\n');
-    return isParseError(e) ? 2 : code;
+    return reportFailure(e, fx, json);
   }
 }
 
-function isParseError(e: unknown): boolean {
-  return e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS');
-}
 
 
 /** A word as a POSIX shell reads it back. */

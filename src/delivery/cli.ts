@@ -7,7 +7,8 @@
 import { parseArgs } from 'node:util';
 import { join, relative, resolve } from 'node:path';
 import type { Database, Effects } from '../effects.js';
-import { errors, exitCodeOf, RefusedError, UsageError } from '../messages/errors.js';
+import { errors } from '../messages/errors.js';
+import { parseTimestamp, redact, reportFailure } from '../cli/failure.js';
 import { inspectProject } from '../project/detect.js';
 import { fitToProject } from '../project/fit.js';
 import { findTarget } from '../targets/index.js';
@@ -91,24 +92,13 @@ export async function deliveryMain(command: 'next' | 'status', argv: string[], f
     const located = await choosePlan(fx, root, dir, positionals[0]);
     return await next(located, { fx, root, values, project, url, open, json });
   } catch (e) {
-    const code = exitCodeOf(e);
-    const known = e instanceof UsageError || e instanceof RefusedError;
-    const message = e instanceof Error ? (known || isParseError(e) ? e.message : `internal error: ${e.message}`) : String(e);
-    fx.stderr(`migscaffold: ${message}\n`);
-    if (json) fx.stdout(JSON.stringify({ ok: false, error: message, exitCode: isParseError(e) ? 2 : code }) + '\n');
-    return isParseError(e) ? 2 : code;
+    return reportFailure(e, fx, json);
   } finally {
     await (db as Database | null)?.close();
   }
 }
 
-function isParseError(e: unknown): boolean {
-  return e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS');
-}
 
-function redact(url: string): string {
-  return url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
-}
 
 async function findPlans(fx: Effects, root: string, dir: string): Promise<Located[]> {
   const names = (await listDir(fx.fs, join(root, dir))).filter((n) => n.endsWith('.plan.json')).sort();
@@ -253,7 +243,7 @@ async function next({ path, file: f }: Located, c: NextContext): Promise<number>
       {
         ...f.options,
         paths,
-        timestamp: values.timestamp ? parseTimestamp(String(values.timestamp)) : fx.now(),
+        timestamp: values.timestamp ? parseTimestamp(String(values.timestamp), (why) => errors.invalid('timestamp', String(values.timestamp), why)) : fx.now(),
         revisionSeed: (values['rev-id'] as string | undefined) ?? fx.randomHex(6),
         downRevision: null,
       },
@@ -314,13 +304,6 @@ function oneLine(sql: string): string {
   return sql.replace(/\s*\n\s*/g, ' ');
 }
 
-function parseTimestamp(value: string): Date {
-  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value);
-  const d = m && new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
-  if (!d || d.toISOString().replace(/[-:T]/g, '').slice(0, 14) !== value)
-    throw errors.invalid('timestamp', value, 'use YYYYMMDDHHMMSS in UTC, for example 20260115093000');
-  return d;
-}
 
 // ---------------------------------------------------------------------------------------------
 // status
