@@ -9,7 +9,7 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered): string
   const t = { schema: plan.schema, name: plan.table };
   let migrationIndex = 0;
   const phases = plan.phases.map((p, i) => {
-    const base = { number: i + 1, title: p.title, why: p.why, verify: p.verify, migrations: [] as object[] };
+    const base = { number: i + 1, title: p.title, why: p.why, verify: p.verify, migrations: [] as object[], schema: r.schema?.(p.key) ?? '' };
     if (p.kind === 'migrate') {
       const refs = p.migrations.map(() => r.migrations[migrationIndex++]);
       const downs = [...refs].reverse();

@@ -3,7 +3,7 @@
  * then generate, stage, check and write. Returns the exit code; never calls process.exit.
  */
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
+import { posix, resolve } from 'node:path';
 import { realEffects, type Effects } from '../effects.js';
 import { OPERATIONS, findOperation } from '../../generators/index.js';
 import { TARGETS, findTarget } from '../targets/index.js';
@@ -21,7 +21,7 @@ import { version } from '../targets/shared.js';
 import { camelize } from '../render/strings.js';
 import { RefusedError } from '../messages/errors.js';
 import type { TargetOptions } from '../targets/types.js';
-import { prismaSchemaEdit, resolvePrismaNames } from '../project/prisma-edit.js';
+import { prismaSchemaPlan, resolvePrismaNames } from '../project/prisma-edit.js';
 import { checkAgainstSchema, fromPrisma, fromSchemaRb } from '../project/known-schema.js';
 import { indexName } from '../../generators/add-index.js';
 
@@ -174,6 +174,7 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
     }
     await completeAnswers(op, answers);
     const target = findTarget(targetName!)!;
+    if (target.name === 'prisma' && project.prisma?.problem) throw project.prisma.problem;
     const prismaText = target.name === 'prisma' ? project.prisma?.schemaText ?? null : null;
     if (prismaText) Object.assign(answers, resolvePrismaNames(op.name, answers, prismaText));
     const declared = prismaText
@@ -191,13 +192,14 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
       downRevision: (values['down-revision'] as string | undefined) ?? null,
       paths: { ...(cfg.paths ?? {}) },
     }, values['down-revision'] as string | undefined);
+    if (prismaText)
+      options.prismaSchema = prismaSchemaPlan(op.name, answers, project.prisma!.files, indexName(answers), op.plan(answers, settings).phases.map((p) => p.key));
     const gen = await generate(op, target, answers, settings, options);
     if (target.name === 'rails' && project.rails) refuseDuplicateClasses(gen.rendered.migrations.map((m) => m.migration.name), project.rails.classNames);
-    if (prismaText) {
-      const edit = prismaSchemaEdit(op.name, answers, prismaText, indexName(answers));
-      gen.notes.push(`schema.prisma: ${edit.summary}`);
-      if (edit.content !== null && edit.content !== prismaText)
-        gen.files.push({ path: options.paths.prismaSchema ?? 'prisma/schema.prisma', role: 'schema', content: edit.content });
+    const schema = options.prismaSchema;
+    if (schema) {
+      gen.notes.push(`schema.prisma: ${schema.summary}`, ...schema.notes.map((n) => `schema.prisma: ${n}`));
+      if (schema.file !== null && schema.written !== null) gen.files.push({ path: schema.file, role: 'schema', content: schema.written });
     }
     const vol = stage(gen.files);
     const changes = await diff(fx.fs, root, vol, gen.files, Boolean(values.force));
@@ -247,6 +249,8 @@ function targetOptions(target: TargetName, p: Project, o: TargetOptions, downRev
   if (target === 'prisma' && p.prisma) {
     paths.prismaMigrations ??= p.prisma.migrationsPath;
     paths.prismaSchema ??= p.prisma.schemaPath;
+    // Beside the migrations, wherever the project keeps them (./migrations for a root schema.prisma).
+    paths.backfills ??= posix.join(posix.dirname(p.prisma.migrationsPath), 'backfills');
   }
   if (target === 'sql' && p.sql) {
     paths.sqlMigrations ??= p.sql.dir;
