@@ -451,6 +451,14 @@ const indexPartial = indexCase(
   `SELECT id FROM users WHERE name = 'User 5' AND deprecated_flag IS NOT TRUE`,
 );
 
+const indexUniquePartial = indexCase(
+  'index_unique_partial',
+  { columns: 'email', unique: true, where: 'deprecated_flag IS NULL' },
+  'users_email_key',
+  'CREATE UNIQUE INDEX users_email_key ON public.users USING btree (email) WHERE (deprecated_flag IS NULL)',
+  `SELECT id FROM users WHERE email = 'user3@example.org' AND deprecated_flag IS NULL`,
+);
+
 const indexBrin = indexCase(
   'index_brin',
   { columns: 'created_at', using: 'brin' },
@@ -490,6 +498,9 @@ export const CASES: readonly Case[] = [
  */
 export const PRISMA_CASES: readonly Case[] = [
   { ...rename, id: 'rename_mapped', prismaFields: { name: 'displayName', created_at: 'createdAt', deprecated_flag: 'deprecatedFlag' } },
+  // With the partialIndexes preview feature, the partial index is in schema.prisma (where: raw(...)).
+  { ...indexPartial, id: 'index_partial_preview', prismaPreviewFeatures: ['partialIndexes'] },
+  { ...indexUniquePartial, id: 'index_unique_partial_preview', prismaPreviewFeatures: ['partialIndexes'] },
 ];
 
 export function caseById(id: string): Case {

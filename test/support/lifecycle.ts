@@ -216,6 +216,8 @@ export interface Case {
    * are named after their column), so a field with @map is exercised.
    */
   prismaFields?: Record<string, string>;
+  /** Prisma target: previewFeatures of the project's generator block. */
+  prismaPreviewFeatures?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -459,8 +461,8 @@ export const DRIVERS: Record<DriverName, Driver> = {
       // migration (as `prisma migrate diff --from-empty` makes one) and the schema it leads to.
       await mkdir(join(dir, 'prisma', 'migrations', PRISMA_BASELINE), { recursive: true });
       await writeFile(join(dir, 'prisma', 'migrations', 'migration_lock.toml'), 'provider = "postgresql"\n');
-      await writeFile(join(dir, 'prisma', 'migrations', PRISMA_BASELINE, 'migration.sql'), start.ddl);
-      const schema = prismaSchema(start.snap, [], start.c.prismaFields);
+      await writeFile(join(dir, 'prisma', 'migrations', PRISMA_BASELINE, 'migration.sql'), start.opts.baseline ? start.opts.baseline(start.ddl) : start.ddl);
+      const schema = prismaSchema(start.snap, [], start.c.prismaFields, start.c.prismaPreviewFeatures);
       await writeFile(join(dir, 'prisma', 'schema.prisma'), start.opts.startSchema ? start.opts.startSchema(schema) : schema);
     },
     async apply(expect, url, gen, id) {
@@ -610,6 +612,8 @@ export interface LifecycleOptions {
   mutate?: (gen: Generated) => Promise<void>;
   /** Prisma: edit the project's schema.prisma before migscaffold runs (negative controls). */
   startSchema?: (text: string) => string;
+  /** Prisma: edit the project's baseline migration (negative controls). */
+  baseline?: (sql: string) => string;
 }
 
 /** Verification queries of a phase, from the plan; those with `expectValue` must return it. */
@@ -886,7 +890,7 @@ function prismaField(column: string, col: TableSnapshot['columns'][string], igno
 }
 
 /** A schema.prisma for a table state; `names`: field names for some columns (with @map). */
-export function prismaSchema(s: TableSnapshot, ignore: string[] = [], names: Record<string, string> = {}): string {
+export function prismaSchema(s: TableSnapshot, ignore: string[] = [], names: Record<string, string> = {}, preview: string[] = []): string {
   const fields = Object.entries(s.columns).map(([n, c]) => prismaField(n, c, ignore.includes(n), names[n]));
   let partial = false;
   const blocks: string[] = [];
@@ -903,8 +907,9 @@ export function prismaSchema(s: TableSnapshot, ignore: string[] = [], names: Rec
     }
     blocks.push(`  ${m[1] ? '@@unique' : '@@index'}(${args.join(', ')})`);
   }
-  const generator = partial
-    ? 'generator client {\n  provider        = "prisma-client"\n  output          = "./generated"\n  previewFeatures = ["partialIndexes"]\n}\n\n'
+  const features = [...new Set([...preview, ...(partial ? ['partialIndexes'] : [])])];
+  const generator = features.length
+    ? `generator client {\n  provider        = "prisma-client"\n  output          = "./generated"\n  previewFeatures = ${JSON.stringify(features)}\n}\n\n`
     : '';
   return `${generator}datasource db {\n  provider = "postgresql"\n}\n\nmodel User {\n${fields.join('\n')}\n\n${blocks.join('\n')}${blocks.length ? '\n' : ''}  @@map("users")\n}\n`;
 }
