@@ -21,7 +21,9 @@ export function codeChange(target: TargetName, c: CodeChange, schemaSteps = fals
       return {
         alembic: `Add \`${c.column}\` to the SQLAlchemy model of \`${c.table}\` (\`mapped_column(${c.notNull ? 'nullable=False' : 'nullable=True'})\`) and use it.`,
         rails: `Use \`${c.column}\` on \`${model(c.table)}\`: ActiveRecord reads the new column at boot.${c.notNull ? ` Add \`validates :${c.column}, presence: true\` to match the constraint.` : ''}`,
-        prisma: `Add \`${c.column}\` to the model in schema.prisma${c.notNull ? ' as a required field (no `?`: the column is NOT NULL)' : ' as optional (`?`)'} (with \`@map("${c.column}")\` if the field name differs), run \`npx prisma generate\`, and use it.`,
+        prisma: c.notNull
+          ? `Have \`${c.column}\` in the model in schema.prisma as a required field (no \`?\`: the column is NOT NULL now), with \`@map("${c.column}")\` if the field name differs; run \`npx prisma generate\`, and use it.`
+          : `Add \`${c.column}\` to the model in schema.prisma as optional (\`?\`) (with \`@map("${c.column}")\` if the field name differs), run \`npx prisma generate\`, and use it.`,
         sql: `Start reading and writing \`${c.column}\`.`,
       }[target];
     case 'switch-to-renamed':
