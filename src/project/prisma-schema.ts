@@ -92,30 +92,6 @@ export function fieldDeclaration(m: PrismaModel, column: string, typeAndAttrs: s
   return `${m.indent}${name} ${typeAndAttrs}${map}`;
 }
 
-/** Insert a field after the last field line of the model (before @@ attributes). */
-export function insertField(text: string, m: PrismaModel, declaration: string): string {
-  const lines = text.split('\n');
-  const after = m.fields.length ? Math.max(...m.fields.map((f) => f.line)) : m.open;
-  lines.splice(after + 1, 0, declaration);
-  return lines.join('\n');
-}
-
-/** Append an attribute to a field's line, before its trailing comment if any. */
-export function addFieldAttribute(text: string, f: PrismaField, attribute: string): string {
-  const lines = text.split('\n');
-  const line = lines[f.line];
-  const comment = line.indexOf('//');
-  lines[f.line] = comment >= 0 ? `${line.slice(0, comment).trimEnd()} ${attribute} ${line.slice(comment)}` : `${line.trimEnd()} ${attribute}`;
-  return lines.join('\n');
-}
-
-/** Add a block attribute (@@index, @@unique) as the model's last line. */
-export function addBlockAttribute(text: string, m: PrismaModel, attribute: string): string {
-  const lines = text.split('\n');
-  lines.splice(m.close, 0, `${m.indent}${attribute}`);
-  return lines.join('\n');
-}
-
 /** Prisma's type (and native attribute) for a PostgreSQL type; Unsupported() otherwise. */
 export function prismaType(sqlType: string, enums: PrismaEnum[] = []): string {
   const e = enumForType(sqlType, enums);
