@@ -16,6 +16,7 @@ import {
   planFilePath,
   refsOf,
   serialise,
+  storeSchemaPlan,
   writtenByPhase,
   type Mode,
   type PlanFile,
@@ -66,7 +67,7 @@ export async function generate(
         mode: request.mode,
         checklist: checklistPath,
         answers,
-        options: { railsVersion: options.railsVersion, sqlStyle: options.sqlStyle },
+        options: { railsVersion: options.railsVersion, sqlStyle: options.sqlStyle, prismaSchema: storeSchemaPlan(options.prismaSchema) },
         progress: plan.phases.map((p) => ({ key: p.key, state: 'pending' })),
         plan,
       }

@@ -19,7 +19,7 @@ import { parseTimestamp, reportFailure } from './failure.js';
 import { chooseTarget, inspectProject } from '../project/detect.js';
 import { fitToProject } from '../project/fit.js';
 import { camelize } from '../render/strings.js';
-import { prismaSchemaEdit, resolvePrismaNames } from '../project/prisma-edit.js';
+import { prismaSchemaPlan, resolvePrismaNames } from '../project/prisma-edit.js';
 import { checkAgainstSchema, fromPrisma, fromSchemaRb } from '../project/known-schema.js';
 import { indexName } from '../../generators/add-index.js';
 
@@ -175,6 +175,7 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
     }
     await completeAnswers(op, answers);
     const target = findTarget(targetName!)!;
+    if (target.name === 'prisma' && project.prisma?.problem) throw project.prisma.problem;
     const prismaText = target.name === 'prisma' ? project.prisma?.schemaText ?? null : null;
     if (prismaText) Object.assign(answers, resolvePrismaNames(op.name, answers, prismaText));
     const declared = prismaText
@@ -192,17 +193,18 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
       downRevision: (values['down-revision'] as string | undefined) ?? null,
       paths: { ...(cfg.paths ?? {}) },
     }, values['down-revision'] as string | undefined);
+    if (prismaText)
+      options.prismaSchema = prismaSchemaPlan(op.name, answers, project.prisma!.files, indexName(answers), op.plan(answers, settings).phases.map((p) => p.key));
     const gen = await generate(op, target, answers, settings, options, {
       mode: values['all-phases'] ? 'all-phases' : 'phased',
       command: ['migscaffold', ...argv.filter((a) => a !== '--dry-run' && a !== '--json')].map(shellWord).join(' '),
       createdAt: fx.now(),
     });
     if (target.name === 'rails' && project.rails) refuseDuplicateClasses(gen.rendered.migrations.map((m) => m.migration.name), project.rails.classNames);
-    if (prismaText) {
-      const edit = prismaSchemaEdit(op.name, answers, prismaText, indexName(answers));
-      gen.notes.push(`schema.prisma: ${edit.summary}`);
-      if (edit.content !== null && edit.content !== prismaText)
-        gen.files.push({ path: options.paths.prismaSchema ?? 'prisma/schema.prisma', role: 'schema', replaces: true, content: edit.content });
+    const schema = options.prismaSchema;
+    if (schema) {
+      gen.notes.push(`schema.prisma: ${schema.summary}`, ...schema.notes.map((n) => `schema.prisma: ${n}`));
+      if (schema.file !== null && schema.written !== null) gen.files.push({ path: schema.file, role: 'schema', replaces: true, content: schema.written });
     }
     const vol = stage(gen.files);
     const changes = await diff(fx.fs, root, vol, gen.files, Boolean(values.force));

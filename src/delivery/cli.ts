@@ -17,7 +17,7 @@ import type { Phase, Verify } from '../plan/types.js';
 import { deliveries } from '../plan/delivery.js';
 import { renderDelivery } from '../generate.js';
 import { stage, diff, commit, type FileChange } from '../write/writer.js';
-import { allWritten, currentPhase, parsePlanFile, type PhaseProgress, type PlanFile } from './plan-file.js';
+import { allWritten, currentPhase, loadSchemaPlan, parsePlanFile, type PhaseProgress, type PlanFile } from './plan-file.js';
 import { listDir, readText } from '../project/files.js';
 
 const OPTIONS = {
@@ -152,7 +152,7 @@ function howToFinish(f: PlanFile, i: number, target: Target, planPath: string, p
 
 /** Options for rendering what only needs the plan's commands (pipeline, backfill command, code). */
 function baseOptions(f: PlanFile, paths: TargetOptions['paths']): TargetOptions {
-  return { ...f.options, paths, timestamp: new Date(f.createdAt), revisionSeed: '000000000000', downRevision: null };
+  return { ...f.options, prismaSchema: loadSchemaPlan(f.options.prismaSchema), paths, timestamp: new Date(f.createdAt), revisionSeed: '000000000000', downRevision: null };
 }
 
 interface NextContext {
@@ -242,6 +242,7 @@ async function next({ path, file: f }: Located, c: NextContext): Promise<number>
       c.project,
       {
         ...f.options,
+        prismaSchema: loadSchemaPlan(f.options.prismaSchema),
         paths,
         timestamp: values.timestamp ? parseTimestamp(String(values.timestamp), (why) => errors.invalid('timestamp', String(values.timestamp), why)) : fx.now(),
         revisionSeed: (values['rev-id'] as string | undefined) ?? fx.randomHex(6),

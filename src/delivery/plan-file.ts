@@ -8,6 +8,7 @@ import type { Answers } from '../operation.js';
 import type { Plan } from '../plan/types.js';
 import type { MigrationRef, TargetName, TargetOptions } from '../targets/types.js';
 import { errors } from '../messages/errors.js';
+import type { PrismaSchemaPlan, SchemaPlanResult } from '../project/prisma-edit.js';
 
 export const PLAN_FORMAT = 'migscaffold-plan/1';
 
@@ -52,9 +53,29 @@ export interface PlanFile {
    * The target options chosen once for the whole plan. Paths are not kept: each delivery takes them
    * from the project (its config and layout) as it is then.
    */
-  options: Pick<TargetOptions, 'railsVersion' | 'sqlStyle'>;
+  options: Pick<TargetOptions, 'railsVersion' | 'sqlStyle'> & { prismaSchema?: StoredSchemaPlan };
   progress: PhaseProgress[];
   plan: Plan;
+}
+
+/**
+ * Prisma: the schema edits of every phase, kept from the first run, since the schema file has been
+ * edited since and cannot be read again for them. The file's text is not kept: later deliveries only
+ * need the steps, and whether the first one was already written into the file.
+ */
+export type StoredSchemaPlan = Omit<PrismaSchemaPlan, 'original' | 'written'> & { firstStepWritten: boolean };
+
+export function storeSchemaPlan(s: SchemaPlanResult | undefined): StoredSchemaPlan | undefined {
+  if (!s || s.file === null) return undefined;
+  const { original: _o, written, ...rest } = s;
+  return { ...rest, firstStepWritten: written !== null };
+}
+
+/** The stored steps in the shape the Prisma target renders; `written` only says whether step 1 was applied. */
+export function loadSchemaPlan(s: StoredSchemaPlan | undefined): PrismaSchemaPlan | undefined {
+  if (!s) return undefined;
+  const { firstStepWritten, ...rest } = s;
+  return { ...rest, original: '', written: firstStepWritten ? '' : null };
 }
 
 export function planFilePath(checklistPath: string): string {

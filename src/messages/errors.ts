@@ -38,6 +38,21 @@ export const errors = {
     new UsageError(`--out ${dir} does not exist: create it or point --out at your project root`),
   outDirNotWritable: (dir: string, code: string) =>
     new RefusedError(`cannot write in ${dir} (${code}): check its permissions or choose another --out`),
+  prismaSchemaConflict: (one: string, other: string) =>
+    new RefusedError(
+      `cannot tell which Prisma schema is yours: ${one}, and ${other}; make them agree (or remove the stale one), ` +
+        'or set "paths": {"prismaSchema": ...} in migscaffold.config.json',
+    ),
+  prismaSchemaMissing: (source: string, path: string | null) =>
+    new RefusedError(
+      path === null
+        ? `${source} exists but names no schema, and there is none at schema.prisma, prisma/schema.prisma or prisma/schema/: set "schema" in ${source}`
+        : `${source} names the Prisma schema "${path}", which does not exist: fix the path`,
+    ),
+  prismaConfigUnreadable: (source: string, key: string) =>
+    new UsageError(
+      `cannot read "${key}" in ${source} (not a plain string): set "paths": {"prismaSchema": ..., "prismaMigrations": ...} in migscaffold.config.json`,
+    ),
   writeFailed: (path: string, code: string) =>
     new RefusedError(`writing ${path} failed (${code}); nothing from this run was kept`),
   badPlanFile: (path: string, why: string) =>

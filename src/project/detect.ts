@@ -27,7 +27,7 @@ export async function inspectProject(fs: FsPromises, root: string): Promise<Proj
   const [alembic, rails, prisma, sql] = await Promise.all([
     readAlembic(fs, root),
     readRails(fs, root),
-    readPrisma(fs, root),
+    readPrisma(fs, root, { schema: config.paths?.prismaSchema, migrations: config.paths?.prismaMigrations }),
     readSql(fs, root, config.paths?.sqlMigrations),
   ]);
   const detected: Project['detected'] = [];

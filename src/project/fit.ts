@@ -4,6 +4,7 @@
  * use. Applied on the first run and again on every `migscaffold next`, so a delivery written weeks
  * later still fits a history that teammates have added to.
  */
+import { posix } from 'node:path';
 import type { Project } from './detect.js';
 import { chooseDownRevision } from './alembic.js';
 import { version } from '../targets/shared.js';
@@ -37,6 +38,8 @@ export function fitToProject(target: TargetName, p: Project, o: TargetOptions, d
   if (target === 'prisma' && p.prisma) {
     paths.prismaMigrations ??= p.prisma.migrationsPath;
     paths.prismaSchema ??= p.prisma.schemaPath;
+    // Beside the migrations, wherever the project keeps them (./migrations for a root schema.prisma).
+    paths.backfills ??= posix.join(posix.dirname(p.prisma.migrationsPath), 'backfills');
     return { ...o, paths, timestamp: after(o.timestamp, p.prisma.newestVersion) };
   }
   if (target === 'sql' && p.sql) {

@@ -78,40 +78,24 @@ export function fieldForColumn(m: PrismaModel, column: string): PrismaField | un
 
 const IDENT = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-/** A field declaration for a column: its own name when Prisma allows it, else camelCase + @map. */
-export function fieldDeclaration(m: PrismaModel, column: string, typeAndAttrs: string): string {
+/** A field name for a column: the column's own name when Prisma allows it and it is free, else camelCase. */
+export function fieldName(column: string, taken: Set<string>): string {
   let name = IDENT.test(column) ? column : column.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : '')).replace(/^[^A-Za-z]+/, '') || 'field';
-  while (m.fields.some((f) => f.name === name)) name = `${name}_`;
+  while (taken.has(name)) name = `${name}_`;
+  return name;
+}
+
+/** A field declaration for a column: its own name when Prisma allows it, else camelCase + @map. */
+export function fieldDeclaration(m: PrismaModel, column: string, typeAndAttrs: string, taken = new Set(m.fields.map((f) => f.name))): string {
+  const name = fieldName(column, taken);
   const map = name === column ? '' : ` @map(${JSON.stringify(column)})`;
   return `${m.indent}${name} ${typeAndAttrs}${map}`;
 }
 
-/** Insert a field after the last field line of the model (before @@ attributes). */
-export function insertField(text: string, m: PrismaModel, declaration: string): string {
-  const lines = text.split('\n');
-  const after = m.fields.length ? Math.max(...m.fields.map((f) => f.line)) : m.open;
-  lines.splice(after + 1, 0, declaration);
-  return lines.join('\n');
-}
-
-/** Append an attribute to a field's line, before its trailing comment if any. */
-export function addFieldAttribute(text: string, f: PrismaField, attribute: string): string {
-  const lines = text.split('\n');
-  const line = lines[f.line];
-  const comment = line.indexOf('//');
-  lines[f.line] = comment >= 0 ? `${line.slice(0, comment).trimEnd()} ${attribute} ${line.slice(comment)}` : `${line.trimEnd()} ${attribute}`;
-  return lines.join('\n');
-}
-
-/** Add a block attribute (@@index, @@unique) as the model's last line. */
-export function addBlockAttribute(text: string, m: PrismaModel, attribute: string): string {
-  const lines = text.split('\n');
-  lines.splice(m.close, 0, `${m.indent}${attribute}`);
-  return lines.join('\n');
-}
-
 /** Prisma's type (and native attribute) for a PostgreSQL type; Unsupported() otherwise. */
-export function prismaType(sqlType: string): string {
+export function prismaType(sqlType: string, enums: PrismaEnum[] = []): string {
+  const e = enumForType(sqlType, enums);
+  if (e) return e.name;
   const t = sqlType.trim().toLowerCase().replace(/\s+/g, ' ');
   const args = /\(([^)]*)\)/.exec(t)?.[1]?.replace(/\s+/g, '');
   const base = t.replace(/\(.*\)/, '').trim();
@@ -129,12 +113,18 @@ export function prismaType(sqlType: string): string {
     case 'int':
     case 'integer':
     case 'int4':
+    case 'serial':
+    case 'serial4':
       return 'Int';
     case 'smallint':
     case 'int2':
+    case 'smallserial':
+    case 'serial2':
       return 'Int @db.SmallInt';
     case 'bigint':
     case 'int8':
+    case 'bigserial':
+    case 'serial8':
       return 'BigInt';
     case 'boolean':
     case 'bool':
@@ -165,4 +155,102 @@ export function prismaType(sqlType: string): string {
     default:
       return `Unsupported(${JSON.stringify(sqlType)})`;
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enums, defaults
+
+export interface PrismaEnum {
+  name: string;
+  /** The database type name (@@map, else the enum's name). */
+  dbName: string;
+  /** Database value -> Prisma value name (values may carry their own @map). */
+  values: Map<string, string>;
+}
+
+export function parseEnums(text: string): PrismaEnum[] {
+  const out: PrismaEnum[] = [];
+  for (const m of text.matchAll(/^\s*enum\s+(\w+)\s*\{([^}]*)\}/gm)) {
+    const e: PrismaEnum = { name: m[1], dbName: m[1], values: new Map() };
+    for (const raw of m[2].split('\n')) {
+      const line = raw.replace(/\/\/.*$/, '').trim();
+      const map = /^@@map\(\s*(?:name:\s*)?"([^"]+)"/.exec(line);
+      if (map) e.dbName = map[1];
+      const v = /^(\w+)\b(.*)$/.exec(line);
+      if (v && !line.startsWith('@@')) e.values.set(/@map\(\s*(?:name:\s*)?"([^"]+)"/.exec(v[2])?.[1] ?? v[1], v[1]);
+    }
+    out.push(e);
+  }
+  return out;
+}
+
+/** The enum a column type names (`status`, `"Status"`, `public.status`), if the schema declares it. */
+export function enumForType(sqlType: string, enums: PrismaEnum[]): PrismaEnum | undefined {
+  const bare = sqlType.trim().replace(/^(\w+|"[^"]+")\./, '');
+  const name = /^"(.*)"$/.exec(bare)?.[1] ?? bare.toLowerCase();
+  return enums.find((e) => e.dbName === name);
+}
+
+const PRISMA_STRING = (s: string) => JSON.stringify(s);
+const STRING_CAST = /::\s*(text|character varying|varchar|character|char|bpchar)(\(\d+\))?$/i;
+
+/**
+ * `@default(...)` for a SQL default on a column of this Prisma type. A Prisma literal wherever it
+ * means what PostgreSQL stores (Prisma compares it by value); otherwise dbgenerated(), which Prisma
+ * compares as text with what PostgreSQL prints back (pg_get_expr), so it must be written that way.
+ */
+export function prismaDefault(sqlDefault: string, prismaTypeText: string, e?: PrismaEnum): { attr: string; literal: boolean } {
+  const expr = sqlDefault.trim();
+  const base = prismaTypeText.split(/[\s?[]/)[0];
+  const native = /@db\.(\w+)/.exec(prismaTypeText)?.[1];
+  const lit = (v: string) => ({ attr: `@default(${v})`, literal: true });
+  const str = /^'((?:[^']|'')*)'(::.*)?$/s.exec(expr);
+  const strValue = str && (!str[2] || (e ? new RegExp(`^::\\s*"?${e.dbName}"?$`, 'i').test(str[2]) : STRING_CAST.test(str[2]))) ? str[1].replace(/''/g, "'") : null;
+  if (e && strValue !== null && e.values.has(strValue)) return lit(e.values.get(strValue)!);
+  if (base === 'String' && native !== 'Uuid' && strValue !== null) return lit(PRISMA_STRING(strValue));
+  if (base === 'Json' && str && !str[2]) return lit(PRISMA_STRING(str[1].replace(/''/g, "'")));
+  if (base === 'Boolean' && /^(true|false)$/i.test(expr)) return lit(expr.toLowerCase());
+  if ((base === 'Int' || base === 'BigInt') && /^-?\d+$/.test(expr)) return lit(expr);
+  if ((base === 'Float' || base === 'Decimal') && /^-?\d+(\.\d+)?$/.test(expr)) return lit(expr);
+  if (base === 'DateTime' && /^(now\(\s*\)|current_timestamp)$/i.test(expr)) return lit('now()');
+  // PostgreSQL prints a string constant of another type with its cast, and SQL-standard keywords
+  // (CURRENT_DATE, ...) in capitals.
+  let text = expr;
+  const castTo: Record<string, string> = { Uuid: 'uuid', Date: 'date', Time: 'time without time zone', Inet: 'inet' };
+  if (str && !str[2] && native && castTo[native]) text = `${expr}::${castTo[native]}`;
+  if (/^(current_date|current_time|localtime|localtimestamp)$/i.test(expr)) text = expr.toUpperCase();
+  if (/^[a-z_][\w.]*\(\s*\)$/i.test(expr)) text = expr.replace(/\s+/g, '').toLowerCase();
+  return { attr: `@default(dbgenerated(${PRISMA_STRING(text)}))`, literal: false };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Exact line edits, as a checklist shows them and as migscaffold applies them
+
+/** One unified-diff hunk inside a model: ` ` context, `-` removed, `+` added, in file order. */
+export interface Hunk {
+  model: string;
+  lines: { op: ' ' | '-' | '+'; text: string }[];
+}
+
+/** Applies hunks by exact line match inside their model block; null when a hunk does not match. */
+export function applyHunks(text: string, hunks: Hunk[]): string | null {
+  let lines = text.split('\n');
+  for (const h of hunks) {
+    const open = lines.findIndex((l) => new RegExp(`^\\s*model\\s+${h.model}\\s*\\{`).test(l));
+    if (open < 0) return null;
+    let close = open + 1;
+    while (close < lines.length && !/^\s*\}\s*(\/\/.*)?$/.test(lines[close])) close++;
+    const old = h.lines.filter((l) => l.op !== '+').map((l) => l.text);
+    const neu = h.lines.filter((l) => l.op !== '-').map((l) => l.text);
+    let at = -1;
+    for (let i = open + 1; i + old.length <= close + (old.length ? 0 : 1); i++)
+      if (old.every((l, k) => lines[i + k] === l)) {
+        at = i;
+        break;
+      }
+    if (at < 0 && old.length === 0) at = close;
+    if (at < 0) return null;
+    lines = [...lines.slice(0, at), ...neu, ...lines.slice(at + old.length)];
+  }
+  return lines.join('\n');
 }

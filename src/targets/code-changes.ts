@@ -6,7 +6,9 @@ import { camelize } from '../render/strings.js';
 const model = (table: string) => camelize(table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, ''));
 const fence = (lang: string, code: string) => '```' + lang + '\n' + code + '\n```';
 
-export function codeChange(target: TargetName, c: CodeChange): string {
+/** `schemaSteps`: the checklist gives the exact schema.prisma lines per phase (Prisma, model found). */
+export function codeChange(target: TargetName, c: CodeChange, schemaSteps = false): string {
+  if (target === 'prisma' && schemaSteps) return prismaCode(c);
   switch (c.kind) {
     case 'write-column':
       return {
@@ -19,7 +21,9 @@ export function codeChange(target: TargetName, c: CodeChange): string {
       return {
         alembic: `Add \`${c.column}\` to the SQLAlchemy model of \`${c.table}\` (\`mapped_column(${c.notNull ? 'nullable=False' : 'nullable=True'})\`) and use it.`,
         rails: `Use \`${c.column}\` on \`${model(c.table)}\`: ActiveRecord reads the new column at boot.${c.notNull ? ` Add \`validates :${c.column}, presence: true\` to match the constraint.` : ''}`,
-        prisma: `Add \`${c.column}\` to the model in schema.prisma${c.notNull ? '' : ' as optional (`?`)'} (with \`@map("${c.column}")\` if the field name differs), run \`npx prisma generate\`, and use it.`,
+        prisma: c.notNull
+          ? `Have \`${c.column}\` in the model in schema.prisma as a required field (no \`?\`: the column is NOT NULL now), with \`@map("${c.column}")\` if the field name differs; run \`npx prisma generate\`, and use it.`
+          : `Add \`${c.column}\` to the model in schema.prisma as optional (\`?\`) (with \`@map("${c.column}")\` if the field name differs), run \`npx prisma generate\`, and use it.`,
         sql: `Start reading and writing \`${c.column}\`.`,
       }[target];
     case 'switch-to-renamed':
@@ -49,5 +53,21 @@ export function codeChange(target: TargetName, c: CodeChange): string {
       }[target];
     case 'use-index':
       return `Nothing is required: the planner uses \`${c.index}\` as soon as it is valid. Code that depends on it (for example \`ON CONFLICT\` on a unique index) may ship now.`;
+  }
+}
+
+/** Prisma, when the checklist already shows each schema.prisma edit: only what the code must do. */
+function prismaCode(c: CodeChange): string {
+  switch (c.kind) {
+    case 'write-column':
+      return `Set \`${c.column}\` in every \`create\`/\`update\`/\`upsert\`/\`createMany\` (and raw query) on \`${c.table}\`: the field is in schema.prisma since the first phase (run \`npx prisma generate\`).`;
+    case 'use-new-column':
+      return `Run \`npx prisma generate\` and use \`${c.column}\`: schema.prisma already has it as the database has it.`;
+    case 'switch-to-renamed':
+      return `After the schema edit above and \`npx prisma generate\`, the field for \`${c.to}\` is the one to read and write and the field for \`${c.from}\` is \`@ignore\`: fix every use the compiler shows. \`${c.to}\` gets the old column's default only in the contract phase: until then set it on every create.`;
+    case 'stop-using-column':
+      return `Remove every use of the field for \`${c.column}\` (after the schema edit above and \`npx prisma generate\`, the compiler shows them). Do not let \`prisma migrate dev\` generate its own DROP meanwhile.`;
+    case 'use-index':
+      return codeChange('sql', c);
   }
 }

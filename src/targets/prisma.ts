@@ -8,6 +8,33 @@ import { sqlDirection } from './sql-text.js';
 import { renderBackfillTypeScript } from './backfill.js';
 import { codeChange } from './code-changes.js';
 import type { MigrationRef, Rendered, Target, TargetOptions } from './types.js';
+import type { Hunk } from '../project/prisma-schema.js';
+
+/** Hunks as a `diff` block: exact lines, `@@ model X @@` naming the model they are in. */
+export function hunksMarkdown(hunks: Hunk[]): string {
+  const body = hunks.flatMap((h) => [`@@ model ${h.model} @@`, ...h.lines.map((l) => `${l.op}${l.text}`)]);
+  return '```diff\n' + body.join('\n') + '\n```';
+}
+
+function schemaStep(plan: Plan, o: TargetOptions, phaseKey: string): string | undefined {
+  const s = o.prismaSchema;
+  if (!s || s.file === null) return undefined;
+  const step = s.steps.find((x) => x.phase === phaseKey);
+  if (!step) return undefined;
+  const phase = plan.phases.find((p) => p.key === phaseKey)!;
+  const first = plan.phases[0].key === phaseKey && s.written !== null;
+  const when =
+    phase.kind === 'migrate'
+      ? "in the commit with this phase's migration folders (so `prisma migrate dev` finds them in agreement)"
+      : 'in this release';
+  return (
+    (first
+      ? `migscaffold made this edit to \`${s.file}\` already: ship it ${when} and run \`npx prisma generate\`:`
+      : `Edit \`${s.file}\` as below ${when} and run \`npx prisma generate\`:`) +
+    '\n\n' +
+    hunksMarkdown(step.hunks)
+  );
+}
 
 export const prisma: Target = {
   name: 'prisma',
@@ -43,9 +70,11 @@ export const prisma: Target = {
       files: [...files, ...(backfill ? [backfill.file] : [])],
       migrations: refs,
       backfill: backfill?.ref,
-      code: (c) => codeChange('prisma', c),
+      code: (c) => codeChange('prisma', c, Boolean(o.prismaSchema?.file)),
+      schema: (key) => schemaStep(plan, o, key),
       pipeline: 'npx prisma migrate deploy',
       notes: [
+        ...(o.prismaSchema?.notes ?? []),
         'Never edit a folder after it was applied: Prisma checksums migration.sql.',
         'A migration that runs CONCURRENTLY is alone in its folder, because Prisma sends the whole file as one implicit transaction.',
       ],

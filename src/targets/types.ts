@@ -1,5 +1,6 @@
 /** What a target is: a translation of the plan into one framework's files and commands. */
 import type { Backfill, CodeChange, Migration, Plan } from '../plan/types.js';
+import type { SchemaPlanResult } from '../project/prisma-edit.js';
 
 export type TargetName = 'alembic' | 'prisma' | 'rails' | 'sql';
 export const TARGET_NAMES: readonly TargetName[] = ['alembic', 'prisma', 'rails', 'sql'];
@@ -51,6 +52,8 @@ export interface TargetOptions {
   downRevision: string | null;
   /** The migrate phases whose migrations this run writes (absent: all of them, `--all-phases`). */
   phases?: ReadonlySet<string>;
+  /** Prisma: what schema.prisma must say after each phase (src/project/prisma-edit.ts). */
+  prismaSchema?: SchemaPlanResult;
   /** Where files go, relative to the project root; each target has defaults. */
   paths: Partial<Record<'alembic' | 'alembicVersions' | 'prismaMigrations' | 'prismaSchema' | 'railsMigrate' | 'sqlMigrations' | 'backfills' | 'checklist', string>>;
 }
@@ -61,6 +64,8 @@ export interface Rendered {
   backfill?: BackfillRef;
   /** Markdown for a code-change phase, in the framework's idiom. */
   code(change: CodeChange): string;
+  /** Markdown for the schema file's edit that ships with a phase (Prisma), if any. */
+  schema?(phaseKey: string): string | undefined;
   /** Target-specific lines for the checklist's preamble. */
   notes: string[];
   /** The command a deploy pipeline runs to apply every pending migration ("migrate to latest"). */

@@ -64,3 +64,36 @@ describe.concurrent('negative controls: a down migration missing a statement fai
     await expect(runLifecycle(expect, caseById('rename'), 'sql', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
   });
 });
+
+describe.concurrent("negative controls: Prisma's schema engine catches a schema.prisma that disagrees with the database", () => {
+  it('a field missing from schema.prisma (the engine would drop the column)', async ({ expect }) => {
+    const startSchema = (text: string) => {
+      const out = text.replace(/^ {2}deprecated_flag Boolean\?\n/m, '');
+      expect(out).not.toBe(text);
+      return out;
+    };
+    await expect(runLifecycle(expect, caseById('add_nullable'), 'prisma', { startSchema })).rejects.toThrow(
+      /after phase add, schema.prisma disagrees with the live database; prisma migrate dev would write:\nALTER TABLE "users" DROP COLUMN "deprecated_flag"/,
+    );
+  });
+  it("the checklist's tighten edit leaving the field optional (the engine would drop NOT NULL)", async ({ expect }) => {
+    const mutate = async (gen: Generated) => {
+      const out = gen.checklist.replace(/^( {2}\+ {2}handle String)$/m, '$1?');
+      expect(out).not.toBe(gen.checklist);
+      gen.checklist = out;
+    };
+    await expect(runLifecycle(expect, caseById('add_backfill_not_null'), 'prisma', { mutate })).rejects.toThrow(
+      /after phase tighten, schema.prisma disagrees with the live database; prisma migrate dev would write:\nALTER TABLE "users" ALTER COLUMN "handle" DROP NOT NULL/,
+    );
+  });
+  it('an index the migrations never created (live database and schema agree, the migrations do not)', async ({ expect }) => {
+    const baseline = (sql: string) => {
+      const out = sql.replace(/^CREATE INDEX users_email_idx .*\n/m, '');
+      expect(out).not.toBe(sql);
+      return out;
+    };
+    await expect(runLifecycle(expect, caseById('index_brin'), 'prisma', { baseline })).rejects.toThrow(
+      /after phase build, schema.prisma disagrees with the migrations so far; prisma migrate dev would write:\nCREATE INDEX "users_email_idx"/,
+    );
+  });
+});

@@ -4,9 +4,9 @@
  * The cases are in test/support/cases.ts, the lifecycle in test/support/lifecycle.ts.
  */
 import { describe, it } from 'vitest';
-import { CASES } from '../support/cases.js';
+import { CASES, PRISMA_CASES } from '../support/cases.js';
 import { runLifecycle } from '../support/lifecycle.js';
 
-describe.concurrent('Prisma Migrate (migration.sql as one simple query, down.sql, prisma validate)', () => {
-  for (const c of CASES) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'prisma'));
+describe.concurrent("Prisma Migrate (migration.sql as one simple query, down.sql, prisma validate, Prisma's schema engine diff after every phase)", () => {
+  for (const c of [...CASES, ...PRISMA_CASES]) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'prisma'));
 });

@@ -73,7 +73,6 @@ const addNullable: Case = {
       },
     },
   },
-  prisma: {},
 };
 
 const addConstantDefaultNotNull: Case = {
@@ -98,7 +97,6 @@ const addConstantDefaultNotNull: Case = {
       },
     },
   },
-  prisma: {},
 };
 
 const addVolatileDefault: Case = {
@@ -139,7 +137,6 @@ const addVolatileDefault: Case = {
     },
     use: {},
   },
-  prisma: {},
 };
 
 const HANDLE = `lower(split_part(email, '@', 1)) || ':' || id::text`;
@@ -183,7 +180,6 @@ const addBackfillNotNull: Case = {
     },
     use: {},
   },
-  prisma: {},
 };
 
 // -------------------------------------------------------------------------------------------------
@@ -300,8 +296,6 @@ const rename: Case = {
       ctx.expect(await namesById(ctx, 'name'), 'after the whole rollback, name holds every value').toEqual(ctx.notes.expected);
     },
   },
-  // The checklist's Prisma step for the switch: the new field, and the old one marked @ignore.
-  prisma: { after: { switch: { ignore: ['name'] } } },
 };
 
 // -------------------------------------------------------------------------------------------------
@@ -332,8 +326,6 @@ const removePlain: Case = {
       ctx.expect(Number(await ctx.val('SELECT count(*) FROM users WHERE deprecated_flag IS NOT NULL'))).toBe(0);
     },
   },
-  // The checklist's Prisma step before the drop: the field marked @ignore.
-  prisma: { after: { ignore: { ignore: ['deprecated_flag'] } } },
 };
 
 const removeNotNull: Case = {
@@ -383,7 +375,6 @@ const removeNotNull: Case = {
       await ctx.q(`UPDATE users SET legacy_code = 'restored' WHERE legacy_code IS NULL`);
     },
   },
-  prisma: { after: { ignore: { ignore: ['legacy_code'] } } },
 };
 
 // -------------------------------------------------------------------------------------------------
@@ -413,7 +404,6 @@ const indexCase = (
     use: { ...extra.phases?.use },
   },
   ...(extra.table ? { table: extra.table } : {}),
-  prisma: {},
 });
 
 const indexPlain = indexCase(
@@ -461,6 +451,14 @@ const indexPartial = indexCase(
   `SELECT id FROM users WHERE name = 'User 5' AND deprecated_flag IS NOT TRUE`,
 );
 
+const indexUniquePartial = indexCase(
+  'index_unique_partial',
+  { columns: 'email', unique: true, where: 'deprecated_flag IS NULL' },
+  'users_email_key',
+  'CREATE UNIQUE INDEX users_email_key ON public.users USING btree (email) WHERE (deprecated_flag IS NULL)',
+  `SELECT id FROM users WHERE email = 'user3@example.org' AND deprecated_flag IS NULL`,
+);
+
 const indexBrin = indexCase(
   'index_brin',
   { columns: 'created_at', using: 'brin' },
@@ -494,8 +492,19 @@ export const CASES: readonly Case[] = [
   indexGin,
 ];
 
+/**
+ * Prisma only: the rename of a column whose field has its own name (`displayName @map("name")`),
+ * so the field keeps its name and its @map switches to the new column.
+ */
+export const PRISMA_CASES: readonly Case[] = [
+  { ...rename, id: 'rename_mapped', prismaFields: { name: 'displayName', created_at: 'createdAt', deprecated_flag: 'deprecatedFlag' } },
+  // With the partialIndexes preview feature, the partial index is in schema.prisma (where: raw(...)).
+  { ...indexPartial, id: 'index_partial_preview', prismaPreviewFeatures: ['partialIndexes'] },
+  { ...indexUniquePartial, id: 'index_unique_partial_preview', prismaPreviewFeatures: ['partialIndexes'] },
+];
+
 export function caseById(id: string): Case {
-  const c = CASES.find((x) => x.id === id);
+  const c = [...CASES, ...PRISMA_CASES].find((x) => x.id === id);
   if (!c) throw new Error(`no case ${id}`);
   return c;
 }

@@ -54,6 +54,8 @@ import {
   SYSTEM_PYTHON,
   type RunResult,
 } from './tools.js';
+import { diffBothWays } from './prisma-engine.js';
+import { applyChecklistHunks, checklistSchemaStep } from './checklist-schema.js';
 
 /**
  * Concurrent tests must assert with their own `expect` (vitest attributes a global expect's failure to
@@ -100,15 +102,22 @@ const BASE_COLUMNS: ExtraColumn[] = [
   { name: 'deprecated_flag', ddl: 'deprecated_flag boolean', seed: 'CASE WHEN g % 3 = 0 THEN NULL ELSE g % 3 = 1 END' },
 ];
 
+function startingColumns(spec: TableSpec): ExtraColumn[] {
+  const cols = [...BASE_COLUMNS, ...(spec.extra ?? [])];
+  return spec.last ? [...cols.filter((c) => c.name !== spec.last), cols.find((c) => c.name === spec.last)!] : cols;
+}
+
+/** The starting table's DDL (also the Prisma project's baseline migration). */
+export function startingDdl(spec: TableSpec = {}): string {
+  return `CREATE TABLE users (\n  ${startingColumns(spec).map((c) => c.ddl).join(',\n  ')}\n);\nCREATE INDEX users_email_idx ON users (email);\n`;
+}
+
 export async function createStartingTable(url: string, spec: TableSpec = {}): Promise<void> {
-  let cols = [...BASE_COLUMNS, ...(spec.extra ?? [])];
-  if (spec.last) cols = [...cols.filter((c) => c.name !== spec.last), cols.find((c) => c.name === spec.last)!];
-  const seeded = cols.filter((c) => c.seed);
+  const seeded = startingColumns(spec).filter((c) => c.seed);
   await query(
     url,
     [
-      `CREATE TABLE users (\n  ${cols.map((c) => c.ddl).join(',\n  ')}\n)`,
-      'CREATE INDEX users_email_idx ON users (email)',
+      startingDdl(spec),
       `INSERT INTO users (${seeded.map((c) => c.name).join(', ')}) SELECT ${seeded.map((c) => c.seed).join(', ')} FROM generate_series(1, ${ROWS}) AS g`,
       'ANALYZE users',
     ].join(';\n'),
@@ -203,11 +212,12 @@ export interface Case {
   beforeRollback?: Record<string, (ctx: Ctx) => Promise<void>>;
   afterRollback?: Record<string, (ctx: Ctx) => Promise<void>>;
   /**
-   * `prisma validate` of a schema.prisma written for the table's state (Prisma target only): always
-   * the final state; also the state after each phase listed in `after`, with the fields the
-   * checklist tells users to mark `@ignore` by then.
+   * Prisma target: field names for some columns in the project's starting schema.prisma (the others
+   * are named after their column), so a field with @map is exercised.
    */
-  prisma?: { after?: Record<string, { ignore: string[] }> };
+  prismaFields?: Record<string, string>;
+  /** Prisma target: previewFeatures of the project's generator block. */
+  prismaPreviewFeatures?: string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,7 +273,7 @@ export async function generate(expect: Expect, c: Case, driver: Driver, dir: str
   expect(code, `migscaffold ${argv.join(' ')}\n${stderr}`).toBe(0);
   const json = JSON.parse(stdout) as CliJson;
   expect(json.ok).toBe(true);
-  expect(json.files.every((f) => f.status === 'create')).toBe(true);
+  expect(json.files.every((f) => f.status === (f.role === 'schema' ? 'update' : 'create')), JSON.stringify(json.files)).toBe(true);
 
   const plan = findOperation(c.op)!.plan(answersFor(c.op, c.flags), SETTINGS);
   // The plan we take verification queries from is the plan the CLI rendered.
@@ -295,6 +305,13 @@ export async function generate(expect: Expect, c: Case, driver: Driver, dir: str
 // ---------------------------------------------------------------------------------------------
 // Drivers: how each real tool applies and rolls back one migration id, and runs the backfill
 
+export interface Start {
+  ddl: string;
+  snap: TableSnapshot;
+  c: Case;
+  opts: LifecycleOptions;
+}
+
 export interface BackfillOpts {
   batchSize?: number;
   pauseMs?: number;
@@ -305,7 +322,8 @@ export interface BackfillOpts {
 export interface Driver {
   name: DriverName;
   cliArgs: string[];
-  prepare(dir: string): Promise<void>;
+  /** The project before migscaffold runs; `start` is the starting table. */
+  prepare(dir: string, start: Start): Promise<void>;
   afterGenerate?(gen: Generated): Promise<void>;
   apply(expect: Expect, url: string, gen: Generated, id: string): Promise<RunResult>;
   /**
@@ -360,6 +378,9 @@ async function one(url: string, sql: string, params?: unknown[]): Promise<any> {
   const rows = await query(url, sql, params);
   return rows.length ? Object.values(rows[0])[0] : undefined;
 }
+
+/** The Prisma project's baseline migration: the starting table. */
+export const PRISMA_BASELINE = '0_init';
 
 export const DRIVERS: Record<DriverName, Driver> = {
   alembic: {
@@ -433,11 +454,16 @@ export const DRIVERS: Record<DriverName, Driver> = {
   prisma: {
     name: 'prisma',
     cliArgs: ['--target', 'prisma'],
-    async prepare(dir) {
+    async prepare(dir, start) {
       // The backfill imports `pg`: the project's node_modules is the repository's.
       await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-      await mkdir(join(dir, 'prisma', 'migrations'), { recursive: true });
+      // A project whose schema.prisma and migrations describe the starting table: a baseline
+      // migration (as `prisma migrate diff --from-empty` makes one) and the schema it leads to.
+      await mkdir(join(dir, 'prisma', 'migrations', PRISMA_BASELINE), { recursive: true });
       await writeFile(join(dir, 'prisma', 'migrations', 'migration_lock.toml'), 'provider = "postgresql"\n');
+      await writeFile(join(dir, 'prisma', 'migrations', PRISMA_BASELINE, 'migration.sql'), start.opts.baseline ? start.opts.baseline(start.ddl) : start.ddl);
+      const schema = prismaSchema(start.snap, [], start.c.prismaFields, start.c.prismaPreviewFeatures);
+      await writeFile(join(dir, 'prisma', 'schema.prisma'), start.opts.startSchema ? start.opts.startSchema(schema) : schema);
     },
     async apply(expect, url, gen, id) {
       const r = await prismaApply(url, join(gen.dir, 'prisma', 'migrations', id));
@@ -584,6 +610,10 @@ export async function waitForOtherBackends(ctx: Ctx): Promise<void> {
 export interface LifecycleOptions {
   /** Edit the generated files before anything runs (negative controls). */
   mutate?: (gen: Generated) => Promise<void>;
+  /** Prisma: edit the project's schema.prisma before migscaffold runs (negative controls). */
+  startSchema?: (text: string) => string;
+  /** Prisma: edit the project's baseline migration (negative controls). */
+  baseline?: (sql: string) => string;
 }
 
 /** Verification queries of a phase, from the plan; those with `expectValue` must return it. */
@@ -612,6 +642,8 @@ export interface Prepared {
   client: pg.Client;
   startDump: string;
   startSnap: TableSnapshot;
+  /** Prisma: the project's schema.prisma before migscaffold ran. */
+  startPrismaSchema?: string;
   dispose(): Promise<void>;
 }
 
@@ -634,7 +666,8 @@ export async function prepareCase(expect: Expect, c: Case, driverName: DriverNam
     const startDump = await schemaDump(url, NO_BOOKKEEPING);
     const startSnap = await snapshot(client);
 
-    await driver.prepare(dir);
+    await driver.prepare(dir, { ddl: startingDdl(c.table), snap: startSnap, c, opts });
+    const startPrismaSchema = driverName === 'prisma' ? await readFile(join(dir, 'prisma', 'schema.prisma'), 'utf8') : undefined;
     const gen = await generate(expect, c, driver, dir);
     await opts.mutate?.(gen);
     await driver.afterGenerate?.(gen);
@@ -663,7 +696,7 @@ export async function prepareCase(expect: Expect, c: Case, driverName: DriverNam
       },
       notes: {},
     };
-    return { url, dir, driver, gen, ctx, client, startDump, startSnap, dispose };
+    return { url, dir, driver, gen, ctx, client, startDump, startSnap, startPrismaSchema, dispose };
   } catch (e) {
     await dispose();
     throw e;
@@ -677,6 +710,7 @@ export async function runLifecycle(expect: Expect, c: Case, driverName: DriverNa
     // -- forward, phase by phase, in checklist order --------------------------------------------
     const expected = clone(p.startSnap);
     const before: Record<string, TableSnapshot> = {};
+    const prisma = driverName === 'prisma' ? await prismaSchemaChecker(expect, p) : null;
     for (const phase of gen.plan.phases) {
       const spec = c.phases[phase.key];
       before[phase.key] = await snapshot(client);
@@ -687,11 +721,9 @@ export async function runLifecycle(expect: Expect, c: Case, driverName: DriverNa
       expect(await snapshot(client), `schema after phase ${phase.key}`).toEqual(expected);
       await runVerify(ctx, phase, phase.verify);
       await spec.after?.(ctx);
-      const model = c.prisma?.after?.[phase.key];
-      if (driverName === 'prisma' && model) await validatePrisma(expect, dir, await snapshot(client), model.ignore);
+      await prisma?.afterPhase(phase);
     }
     const finalSnap = await snapshot(client);
-    if (driverName === 'prisma' && c.prisma) await validatePrisma(expect, dir, finalSnap, []);
 
     // -- roll everything back with the tool's own down, in reverse order ------------------------
     const allIds = gen.plan.phases.flatMap((ph) => gen.ids[ph.key]);
@@ -729,13 +761,37 @@ export async function runLifecycle(expect: Expect, c: Case, driverName: DriverNa
   }
 }
 
-async function validatePrisma(expect: Expect, dir: string, s: TableSnapshot, ignore: string[]): Promise<void> {
-  const schemaFile = join(dir, 'prisma', 'schema.prisma');
-  const text = prismaSchema(s, ignore);
-  await writeFile(schemaFile, text);
-  const r = await prismaValidate(schemaFile, { check: false });
-  expect(r.code, `prisma validate of\n${text}\n${r.stdout}${r.stderr}`).toBe(0);
-  expect(r.stdout + r.stderr).toMatch(/is valid/);
+/**
+ * Prisma: after every phase, schema.prisma is what migscaffold wrote (phase 1) or what the checklist's
+ * edits make of it, word for word; it passes `prisma validate`; and Prisma's own schema engine finds
+ * nothing to change, neither from the live database nor from the migrations so far replayed on a
+ * shadow database: `prisma migrate dev` run at that point would write no migration.
+ */
+async function prismaSchemaChecker(expect: Expect, p: Prepared) {
+  const { gen, dir, url } = p;
+  const file = join(dir, 'prisma', 'schema.prisma');
+  const original = p.startPrismaSchema!;
+  const applied: string[] = [PRISMA_BASELINE];
+  let current = original;
+  return {
+    async afterPhase(phase: Phase): Promise<void> {
+      applied.push(...gen.ids[phase.key]);
+      const step = checklistSchemaStep(gen.checklist, gen.plan.phases.indexOf(phase) + 1);
+      if (step) {
+        const next = applyChecklistHunks(current, step.hunks);
+        expect(next, `the checklist's schema.prisma edit for phase ${phase.key} applies to\n${current}\n${step.hunks}`).not.toBeNull();
+        current = next!;
+        if (step.done) expect(await readFile(file, 'utf8'), `schema.prisma as migscaffold wrote it is the checklist's phase ${phase.key} edit`).toBe(current);
+        else await writeFile(file, current);
+      }
+      expect(await readFile(file, 'utf8')).toBe(current);
+      const r = await prismaValidate(file, { check: false });
+      expect(r.code, `prisma validate of\n${current}\n${r.stdout}${r.stderr}`).toBe(0);
+      const d = await diffBothWays(url, [{ path: file, content: current }], join(dir, 'prisma', 'migrations'), applied);
+      expect(d.live, `after phase ${phase.key}, schema.prisma disagrees with the live database; prisma migrate dev would write:\n${d.live}\n--- schema.prisma ---\n${current}`).toBe('');
+      expect(d.migrations, `after phase ${phase.key}, schema.prisma disagrees with the migrations so far; prisma migrate dev would write:\n${d.migrations}\n--- schema.prisma ---\n${current}`).toBe('');
+    },
+  };
 }
 
 /** Count of rows the backfill still has to do: the plan's own remaining query. */
@@ -813,13 +869,13 @@ const PRISMA_TYPES: Record<string, string> = {
   'text[]': 'String[]',
 };
 
-function prismaField(name: string, col: TableSnapshot['columns'][string], ignored: boolean): string {
+function prismaField(column: string, col: TableSnapshot['columns'][string], ignored: boolean, name = column): string {
   const varchar = /^character varying\((\d+)\)$/.exec(col.type);
   const t = varchar ? `String @db.VarChar(${varchar[1]})` : PRISMA_TYPES[col.type];
   if (!t) throw new Error(`no Prisma type for ${col.type}`);
   const [base, ...attrs] = t.split(' ');
   const parts = [name, base + (col.notNull || base.endsWith('[]') ? '' : '?'), ...attrs];
-  if (name === 'id') parts.push('@id');
+  if (column === 'id') parts.push('@id');
   const d = col.default;
   if (d) {
     if (/^nextval\(/.test(d)) parts.push('@default(autoincrement())');
@@ -828,19 +884,21 @@ function prismaField(name: string, col: TableSnapshot['columns'][string], ignore
     else if (/^'(.*)'::(text|character varying)$/.test(d)) parts.push(`@default(${JSON.stringify(/^'(.*)'::/.exec(d)![1]!.replace(/''/g, "'"))})`);
     else parts.push(`@default(dbgenerated(${JSON.stringify(d)}))`);
   }
+  if (name !== column) parts.push(`@map(${JSON.stringify(column)})`);
   if (ignored) parts.push('@ignore');
   return `  ${parts.join(' ')}`;
 }
 
-export function prismaSchema(s: TableSnapshot, ignore: string[] = []): string {
-  const fields = Object.entries(s.columns).map(([n, c]) => prismaField(n, c, ignore.includes(n)));
+/** A schema.prisma for a table state; `names`: field names for some columns (with @map). */
+export function prismaSchema(s: TableSnapshot, ignore: string[] = [], names: Record<string, string> = {}, preview: string[] = []): string {
+  const fields = Object.entries(s.columns).map(([n, c]) => prismaField(n, c, ignore.includes(n), names[n]));
   let partial = false;
   const blocks: string[] = [];
   for (const [name, ix] of Object.entries(s.indexes)) {
     if (name === 'users_pkey') continue;
     const m = /^CREATE (UNIQUE )?INDEX (\S+) ON public\.users USING (\w+) \(([^)]*)\)(?: WHERE \((.*)\))?$/.exec(ix.def);
     if (!m) throw new Error(`cannot express in Prisma: ${ix.def}`);
-    const cols = m[4].split(', ').join(', ');
+    const cols = m[4].split(', ').map((c) => names[c] ?? c).join(', ');
     const args = [`[${cols}]`, `map: ${JSON.stringify(name)}`];
     if (m[3] !== 'btree') args.push(`type: ${m[3][0].toUpperCase()}${m[3].slice(1)}`);
     if (m[5]) {
@@ -849,8 +907,9 @@ export function prismaSchema(s: TableSnapshot, ignore: string[] = []): string {
     }
     blocks.push(`  ${m[1] ? '@@unique' : '@@index'}(${args.join(', ')})`);
   }
-  const generator = partial
-    ? 'generator client {\n  provider        = "prisma-client"\n  output          = "./generated"\n  previewFeatures = ["partialIndexes"]\n}\n\n'
+  const features = [...new Set([...preview, ...(partial ? ['partialIndexes'] : [])])];
+  const generator = features.length
+    ? `generator client {\n  provider        = "prisma-client"\n  output          = "./generated"\n  previewFeatures = ${JSON.stringify(features)}\n}\n\n`
     : '';
   return `${generator}datasource db {\n  provider = "postgresql"\n}\n\nmodel User {\n${fields.join('\n')}\n\n${blocks.join('\n')}${blocks.length ? '\n' : ''}  @@map("users")\n}\n`;
 }

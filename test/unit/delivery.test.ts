@@ -141,3 +141,23 @@ describe('migscaffold next', () => {
     expect(r.stderr).toMatch(/several plans are in progress \(.*\): name one/);
   });
 });
+
+describe('Prisma: the schema steps of later phases survive in the plan file', () => {
+  it('next rewrites the checklist with every phase\'s schema.prisma edit', async () => {
+    const schema = 'datasource db {\n  provider = "postgresql"\n}\n\nmodel User {\n  id    BigInt @id @default(autoincrement())\n  email String\n  name  String @default("anon")\n\n  @@map("users")\n}\n';
+    const vol = project({ '/project/prisma/schema.prisma': schema, '/project/prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n' });
+    const first = await run([...RENAME, ...FIXED], vol);
+    expect(first.code, first.stderr).toBe(0);
+    const checklistPath = 'migscaffold/20260115093000_rename_users_name_to_full_name.md';
+    const steps = (text: string) => text.match(/```diff\n[\s\S]*?```/g) ?? [];
+    const before = steps(tree(vol)[checklistPath]);
+    expect(before.length).toBeGreaterThan(1);
+    const plan = JSON.parse(tree(vol)[PLAN]);
+    expect(plan.options.prismaSchema.file).toBe('prisma/schema.prisma');
+    expect(JSON.stringify(plan)).not.toContain('datasource db');
+    const r = await run(['next', '--yes', '--timestamp', '20260116093000'], vol);
+    expect(r.code, r.stderr).toBe(0);
+    expect(steps(tree(vol)[checklistPath])).toEqual(before);
+    expect(tree(vol)[checklistPath]).toContain('migscaffold made this edit to `prisma/schema.prisma` already');
+  });
+});

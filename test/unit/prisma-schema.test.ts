@@ -2,13 +2,21 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { project, run, tree } from './helpers.js';
+import { checklistSchemaStep, schemaAfterChecklist } from '../support/checklist-schema.js';
+import { prismaDefault, parseEnums } from '../../src/project/prisma-schema.js';
 
 const SCHEMA = readFileSync(new URL('../fixtures/prisma/schema.prisma', import.meta.url), 'utf8');
 const FIXED = ['--yes', '--timestamp', '20260115093000', '--target', 'prisma'];
 
-async function edit(argv: string[]) {
-  const r = await run([...argv, ...FIXED], project({ '/project/prisma/schema.prisma': SCHEMA }));
-  return { ...r, schema: tree(r.vol)['prisma/schema.prisma'], files: tree(r.vol) };
+async function edit(argv: string[], schema = SCHEMA) {
+  const r = await run([...argv, ...FIXED], project({ '/project/prisma/schema.prisma': schema }));
+  const files = tree(r.vol);
+  const checklist = Object.entries(files).find(([p]) => p.startsWith('migscaffold/'))?.[1] ?? '';
+  const phases = (checklist.match(/^### \d+\./gm) ?? []).length;
+  /** The schema after every phase's edit, as the checklist gives it. */
+  const final = () => schemaAfterChecklist(checklist, phases, schema);
+  const step = (n: number) => checklistSchemaStep(checklist, n);
+  return { ...r, schema: files['prisma/schema.prisma'], files, checklist, final, step };
 }
 
 /** Lines of `after` that are not in `before` and vice versa (line multisets). */
@@ -34,11 +42,52 @@ describe('schema.prisma edits', () => {
     expect(lineDiff(SCHEMA, r.schema)).toEqual({ added: ['  phone_number String? @db.VarChar(32)'], removed: [] });
   });
 
-  it('remove-column: @ignore on the field, comment kept', async () => {
+  it('remove-column: @ignore on the field, spacing kept; the drop phase removes the line', async () => {
     const r = await edit(['remove-column', '--table', 'users', '--column', 'legacy_code', '--type', 'varchar(20)']);
     expect(lineDiff(SCHEMA, r.schema)).toEqual({
       added: ['  legacy    String?  @map("legacy_code") @db.VarChar(20) @ignore'],
       removed: ['  legacy    String?  @map("legacy_code") @db.VarChar(20)'],
+    });
+    expect(r.step(1)?.done).toBe(true);
+    expect(lineDiff(SCHEMA, r.final()!)).toEqual({ added: [], removed: ['  legacy    String?  @map("legacy_code") @db.VarChar(20)'] });
+  });
+
+  it('remove-column --not-null: optional first (relax), @ignore for the code deploy, then gone', async () => {
+    const schema = SCHEMA.replace('legacy    String?', 'legacy    String');
+    const r = await edit(['remove-column', '--table', 'users', '--column', 'legacy_code', '--type', 'varchar(20)', '--not-null'], schema);
+    expect(lineDiff(schema, r.schema).added).toEqual(['  legacy    String?  @map("legacy_code") @db.VarChar(20)']);
+    expect(r.step(2)).toEqual({ done: false, hunks: '@@ model User @@\n-  legacy    String?  @map("legacy_code") @db.VarChar(20)\n+  legacy    String?  @map("legacy_code") @db.VarChar(20) @ignore' });
+    expect(r.final()).not.toContain('legacy');
+  });
+
+  it('add-column --not-null with a backfill: optional in phase 1, the tighten phase gives the required line', async () => {
+    const r = await edit(['add-column', '--table', 'users', '--column', 'email_lower', '--type', 'text', '--backfill', 'lower(email)', '--not-null']);
+    expect(lineDiff(SCHEMA, r.schema).added).toEqual(['  email_lower String?']);
+    expect(r.checklist).toMatch(/### 4\. Make email_lower NOT NULL[\s\S]*?-  email_lower String\?\n  \+  email_lower String\n/);
+    expect(lineDiff(SCHEMA, r.final()!).added).toEqual(['  email_lower String']);
+    expect(r.checklist).not.toMatch(/Add `email_lower` to the model/);
+  });
+
+  it('add-column with a constant default: a Prisma literal, not dbgenerated', async () => {
+    const r = await edit(['add-column', '--table', 'users', '--column', 'status', '--type', 'varchar(20)', '--default', "'active'", '--not-null']);
+    expect(lineDiff(SCHEMA, r.schema).added).toEqual(['  status String @default("active") @db.VarChar(20)']);
+  });
+
+  it('rename of a NOT NULL field named as its column: nullable twin, required after tighten, the old one @ignore, then gone', async () => {
+    const schema = SCHEMA.replace('  email     String   @unique', '  email     String   @default("x@example.com")');
+    const r = await edit(['rename-column', '--table', 'users', '--from', 'email', '--to', 'email_address'], schema);
+    expect(lineDiff(schema, r.schema).added).toEqual(['  email_address String?']);
+    expect(r.step(3)?.hunks).toBe('@@ model User @@\n-  email_address String?\n+  email_address String');
+    expect(r.step(4)?.hunks).toBe('@@ model User @@\n-  email     String   @default("x@example.com")\n+  email     String   @default("x@example.com") @ignore');
+    expect(lineDiff(schema, r.final()!)).toEqual({ added: ['  email_address String @default("x@example.com")'], removed: ['  email     String   @default("x@example.com")'] });
+  });
+
+  it('rename of a field with its own name (@map): the field keeps its name and switches @map', async () => {
+    const r = await edit(['rename-column', '--table', 'users', '--from', 'name', '--to', 'full_name']);
+    expect(r.step(4)?.hunks).toContain('+  fullName String @map("full_name") // what people call them\n+  name String @ignore');
+    expect(lineDiff(SCHEMA, r.final()!)).toEqual({
+      added: ['  fullName String @map("full_name") // what people call them'],
+      removed: ['  fullName  String   @map("name") // what people call them'],
     });
   });
 
@@ -47,10 +96,17 @@ describe('schema.prisma edits', () => {
     expect(lineDiff(SCHEMA, r.schema)).toEqual({ added: ['  @@index([authorId, title], map: "posts_author_id_title_idx")'], removed: [] });
   });
 
-  it('a partial index leaves the schema alone and says why', async () => {
+  it('a partial index without the partialIndexes preview feature: schema left alone, and what the engine does', async () => {
     const r = await edit(['add-index', '--table', 'posts', '--columns', 'title', '--where', "title <> ''"]);
     expect(r.schema).toBe(SCHEMA);
-    expect(r.stdout).toContain('Prisma cannot describe a partial index');
+    expect(r.stdout).toContain('neither drops nor re-creates it');
+    expect(r.checklist).toContain(`add \`@@index([title], map: "posts_title_idx", where: raw("title <> ''"))\` to model Post`);
+  });
+
+  it('a partial index with the partialIndexes preview feature: where: raw(...)', async () => {
+    const schema = SCHEMA.replace('output   = "../generated"', 'output   = "../generated"\n  previewFeatures = ["partialIndexes"]');
+    const r = await edit(['add-index', '--table', 'posts', '--columns', 'title', '--unique', '--where', "title <> ''"], schema);
+    expect(lineDiff(schema, r.schema).added).toEqual([`  @@unique([title], map: "posts_title_key", where: raw("title <> ''"))`]);
   });
 });
 
@@ -74,5 +130,31 @@ describe('requests the declared schema rules out are refused, nothing written', 
     const r = await run(['remove-column', '--table', 'users', '--column', 'id', '--type', 'bigint', '--yes', '--target', 'rails'], project({ '/project/Gemfile': '', '/project/db/migrate/.keep': '', '/project/db/schema.rb': schemaRb }));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/primary key.*\(per db\/schema.rb\)/);
+  });
+});
+
+describe('defaults: Prisma literals where they mean what PostgreSQL stores', () => {
+  const enums = parseEnums('enum Status {\n  active\n  gone @map("deleted")\n  @@map("user_status")\n}\n');
+  it.each([
+    ["'active'", 'String @db.VarChar(20)', '@default("active")'],
+    ["'it''s \"q\"'", 'String', '@default("it\'s \\"q\\"")'],
+    ["'active'::text", 'String', '@default("active")'],
+    ['0', 'Int', '@default(0)'],
+    ['-5', 'BigInt', '@default(-5)'],
+    ['1.5', 'Float', '@default(1.5)'],
+    ['TRUE', 'Boolean', '@default(true)'],
+    ['now()', 'DateTime @db.Timestamptz(6)', '@default(now())'],
+    ['CURRENT_TIMESTAMP', 'DateTime @db.Timestamptz(6)', '@default(now())'],
+    ["'{}'", 'Json', '@default("{}")'],
+    ['gen_random_uuid()', 'String @db.Uuid', '@default(dbgenerated("gen_random_uuid()"))'],
+    ["'00000000-0000-0000-0000-000000000000'", 'String @db.Uuid', `@default(dbgenerated("'00000000-0000-0000-0000-000000000000'::uuid"))`],
+    ['current_date', 'DateTime @db.Date', '@default(dbgenerated("CURRENT_DATE"))'],
+    ['0', 'String', `@default(dbgenerated("0"))`],
+  ])('%s on %s', (sql, type, attr) => {
+    expect(prismaDefault(sql, type).attr).toBe(attr);
+  });
+  it('enum values by their Prisma name', () => {
+    expect(prismaDefault("'deleted'", 'Status', enums[0]).attr).toBe('@default(gone)');
+    expect(prismaDefault("'active'::user_status", 'Status', enums[0]).attr).toBe('@default(active)');
   });
 });

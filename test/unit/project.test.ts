@@ -87,6 +87,61 @@ describe('Prisma projects', () => {
     expect(Object.keys(tree(r.vol)).some((p) => p.startsWith('db/prisma-migrations/20260115093000_add_index_users_email_idx/migration.sql'))).toBe(true);
   });
 
+  const SCHEMA = 'datasource db {\n  provider = "postgresql"\n}\n\nmodel User {\n  id    BigInt @id\n  email String\n\n  @@map("users")\n}\n';
+  const ADD = ['add-column', '--table', 'users', '--column', 'nickname', '--type', 'text', '--yes', '--timestamp', '20260115093000'];
+  const written = (r: { vol: Parameters<typeof tree>[0] }) => Object.keys(tree(r.vol));
+
+  it('finds schema.prisma at the package root with migrations/ beside it (Documenso), without --target', async () => {
+    const r = await run(ADD, project({ '/project/schema.prisma': SCHEMA, '/project/migrations/migration_lock.toml': 'provider = "postgresql"\n' }));
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('target          prisma (detected from schema.prisma)');
+    expect(written(r)).toContain('migrations/20260115093000_add_nickname_to_users/migration.sql');
+    expect(written(r).some((p) => p.startsWith('prisma/'))).toBe(false);
+    expect(tree(r.vol)['schema.prisma']).toContain('  nickname String?');
+  });
+
+  it('reads the schema path from package.json "prisma.schema" (Prisma 6)', async () => {
+    const r = await run(ADD, project({ '/project/package.json': '{"name": "app", "prisma": {"schema": "db/app.prisma"}}', '/project/db/app.prisma': SCHEMA }));
+    expect(r.code).toBe(0);
+    expect(written(r)).toContain('db/migrations/20260115093000_add_nickname_to_users/migration.sql');
+    expect(tree(r.vol)['db/app.prisma']).toContain('  nickname String?');
+  });
+
+  it('edits the file of a multi-file schema that declares the model; migrations beside the folder', async () => {
+    const r = await run(ADD, project({
+      '/project/prisma/schema/base.prisma': 'datasource db {\n  provider = "postgresql"\n}\n',
+      '/project/prisma/schema/user.prisma': SCHEMA.replace(/^datasource[^}]*\}\n\n/, ''),
+      '/project/prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n',
+    }));
+    expect(r.stderr).toBe('');
+    expect(tree(r.vol)['prisma/schema/user.prisma']).toContain('  nickname String?');
+    expect(tree(r.vol)['prisma/schema/base.prisma']).not.toContain('nickname');
+    expect(written(r)).toContain('prisma/migrations/20260115093000_add_nickname_to_users/migration.sql');
+  });
+
+  it.each([
+    ['prisma.config.ts and package.json name different schemas', {
+      '/project/prisma.config.ts': "export default { schema: 'prisma/schema.prisma' }\n",
+      '/project/package.json': '{"prisma": {"schema": "db/schema.prisma"}}',
+      '/project/prisma/schema.prisma': SCHEMA,
+      '/project/db/schema.prisma': SCHEMA,
+    }, /prisma.config.ts says schema "prisma\/schema.prisma", and package.json "prisma.schema" says "db\/schema.prisma"/],
+    ['two default schemas', { '/project/schema.prisma': SCHEMA, '/project/prisma/schema.prisma': SCHEMA }, /schema.prisma exists, and prisma\/schema.prisma exists/],
+    ['the configured schema does not exist', { '/project/prisma.config.ts': "export default { schema: 'db/schema.prisma' }\n" }, /prisma.config.ts names the Prisma schema "db\/schema.prisma", which does not exist/],
+    ['a schema path that is not a plain string', { '/project/prisma.config.ts': "export default { schema: path.join('db', 'schema.prisma') }\n" }, /cannot read "schema" in prisma.config.ts/],
+  ])('refuses when %s, and writes nothing', async (_name, files, message) => {
+    const r = await run([...ADD, '--target', 'prisma'], project(files as Record<string, string>));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(written(r).sort()).toEqual(Object.keys(files).map((p) => p.replace('/project/', '')).sort());
+  });
+
+  it('a Prisma problem does not stop another target', async () => {
+    const r = await run([...ADD, '--target', 'sql'], project({ '/project/schema.prisma': SCHEMA, '/project/prisma/schema.prisma': SCHEMA }));
+    expect(r.code).toBe(0);
+  });
+
   it('refuses a project whose migration_lock.toml is not PostgreSQL', async () => {
     const r = await run(INDEX, project({ '/project/prisma/schema.prisma': '', '/project/prisma/migrations/migration_lock.toml': 'provider = "mysql"\n' }));
     expect(r.code).toBe(1);
