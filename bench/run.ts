@@ -22,7 +22,7 @@ import { rehearse } from '../src/rehearse/rehearse.js';
 import { buildReport, type Report } from '../src/rehearse/report.js';
 import { runMigration } from '../src/rehearse/runner.js';
 import { seedTable } from '../src/rehearse/seed.js';
-import { regclass } from '../src/plan/recipes.js';
+import { regclass } from '../src/plan/recipes/index.js';
 import type { Answers } from '../src/operation.js';
 import type { Plan } from '../src/plan/types.js';
 import { SCENARIOS, type Scenario } from './naive.js';

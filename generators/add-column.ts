@@ -6,15 +6,16 @@
 import { columnField, expressionField, keyField, parseTable, tableField, typeProblem } from '../src/fields.js';
 import type { Operation } from '../src/operation.js';
 import {
+  addColumn as addColumnStatement,
+  setDefault,
   backfill,
   backfillFinishedGuard,
   columnExistsSql,
   isNotNullSql,
   label,
   notNullMigrations,
-  qualified,
   dropColumn,
-} from '../src/plan/recipes.js';
+} from '../src/plan/recipes/index.js';
 import type { Migration, Phase, Plan, Statement } from '../src/plan/types.js';
 import type { HazardKey } from '../src/messages/hazards.js';
 import { quoteIdent, slug } from '../src/sql/ident.js';
@@ -52,7 +53,6 @@ export const addColumn: Operation = {
     const notNull = Boolean(a['not-null']);
     const fill = a.backfill ? String(a.backfill) : undefined;
     const key = String(a.key ?? 'id');
-    const T = qualified(t);
     const C = quoteIdent(column);
     const volatile = def !== undefined && isVolatileDefault(def);
     const hazards: HazardKey[] = ['add-column-down-drops-data'];
@@ -72,13 +72,13 @@ export const addColumn: Operation = {
 
     // The cheap, complete case: one metadata-only statement.
     if (!fill && !volatile) {
-      const add: Statement = {
-        sql: `ALTER TABLE ${T} ADD COLUMN ${C} ${type}${def ? ` DEFAULT ${def}` : ''}${notNull ? ' NOT NULL' : ''};`,
-        lock: 'ACCESS EXCLUSIVE',
+      const add = addColumnStatement(t, column, type, {
+        default: def,
+        notNull,
         comment: def
           ? 'A non-volatile default is stored in the catalog (PostgreSQL 11+): no table rewrite.'
           : 'Nullable with no default: catalog-only, instant once the lock is granted.',
-      };
+      });
       return planOf([
           {
             kind: 'migrate',
@@ -93,21 +93,18 @@ export const addColumn: Operation = {
     }
 
     if (volatile) hazards.unshift('volatile-default');
-    const up: Statement[] = [
-      {
-        sql: `ALTER TABLE ${T} ADD COLUMN ${C} ${type};`,
-        lock: 'ACCESS EXCLUSIVE',
-        comment: 'Nullable, no default: catalog-only. Existing rows are filled by the backfill.',
-      },
-    ];
+    const up: Statement[] = [addColumnStatement(t, column, type, { comment: 'Nullable, no default: catalog-only. Existing rows are filled by the backfill.' })];
     if (def)
-      up.push({
-        sql: `ALTER TABLE ${T} ALTER COLUMN ${C} SET DEFAULT ${def};`,
-        lock: 'ACCESS EXCLUSIVE',
-        comment: volatile
-          ? 'SET DEFAULT applies to new rows only, so even a volatile default rewrites nothing.'
-          : 'New rows get the default; existing rows are filled by the backfill.',
-      });
+      up.push(
+        setDefault(
+          t,
+          column,
+          def,
+          volatile
+            ? 'SET DEFAULT applies to new rows only, so even a volatile default rewrites nothing.'
+            : 'New rows get the default; existing rows are filled by the backfill.',
+        ),
+      );
     const expand: Migration = { name, transaction: 'transaction', up, down, downHazard: 'add-column-down-drops-data' };
     const bf = backfill({
       name: slug(`backfill ${t.name} ${column}`),

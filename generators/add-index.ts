@@ -4,9 +4,9 @@
  */
 import { fragmentProblem, identifierProblem, parseTable, tableField } from '../src/fields.js';
 import type { Answers, Operation } from '../src/operation.js';
-import { label, qualified } from '../src/plan/recipes.js';
+import { buildIndexMigration, duplicatesVerify, indexValidVerify, label } from '../src/plan/recipes/index.js';
 import type { Plan, Verify } from '../src/plan/types.js';
-import { objectName, quoteIdent, quoteLiteral, slug } from '../src/sql/ident.js';
+import { objectName, slug } from '../src/sql/ident.js';
 
 const METHODS = ['btree', 'hash', 'gist', 'spgist', 'gin', 'brin'] as const;
 
@@ -70,24 +70,9 @@ export const addIndex: Operation = {
     const where = a.where ? String(a.where) : undefined;
     const using = String(a.using ?? 'btree');
     const name = indexName(a);
-    const I = t.schema ? `${quoteIdent(t.schema)}.${quoteIdent(name)}` : quoteIdent(name);
     const tl = label(t);
-    const schemaSql = t.schema ? quoteLiteral(t.schema) : 'current_schema()';
-    const verify: Verify[] = [
-      {
-        sql:
-          'SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid ' +
-          `JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ${quoteLiteral(name)} AND n.nspname = ${schemaSql}`,
-        expect: 'true (the index exists and is valid)',
-        expectValue: true,
-      },
-    ];
-    if (unique)
-      verify.unshift({
-        sql: `SELECT count(*) FROM (SELECT 1 FROM ${qualified(t)}${where ? ` WHERE ${where}` : ''} GROUP BY ${cols.map(quoteIdent).join(', ')} HAVING count(*) > 1) AS duplicates`,
-        expect: '0 duplicate groups (run before the build: the build fails on the first duplicate)',
-        expectValue: 0,
-      });
+    const ix = { name, columns: cols, unique, using, where };
+    const verify: Verify[] = [...(unique ? [duplicatesVerify(t, cols, where)] : []), indexValidVerify(t, name)];
     return {
       operation: 'add-index',
       name: slug(`add index ${name}`),
@@ -102,41 +87,7 @@ export const addIndex: Operation = {
           key: 'build',
           title: `Build ${name} concurrently`,
           why: 'A plain CREATE INDEX blocks every write for the whole build; CONCURRENTLY blocks none.',
-          migrations: [
-            {
-              name: slug(`add index ${name}`),
-              transaction: 'none',
-              up: [
-                {
-                  sql:
-                    `CREATE ${unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${quoteIdent(name)} ON ${qualified(t)}` +
-                    `${using !== 'btree' ? ` USING ${using}` : ''} (${cols.map(quoteIdent).join(', ')})` +
-                    `${where ? ` WHERE ${where}` : ''};`,
-                  lock: 'SHARE UPDATE EXCLUSIVE',
-                  long: true,
-                  comment: 'Reads and writes continue during the build; it cannot run inside a transaction.',
-                },
-              ],
-              down: [
-                {
-                  sql: `DROP INDEX CONCURRENTLY IF EXISTS ${I};`,
-                  lock: 'SHARE UPDATE EXCLUSIVE',
-                  comment: 'Also removes an INVALID leftover of a failed build.',
-                },
-              ],
-              cleanup: {
-                when:
-                  'SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid ' +
-                  `JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ${quoteLiteral(name)} ` +
-                  `AND n.nspname = ${schemaSql} AND NOT i.indisvalid`,
-                statement: {
-                  sql: `DROP INDEX CONCURRENTLY IF EXISTS ${I};`,
-                  lock: 'SHARE UPDATE EXCLUSIVE',
-                  comment: 'An INVALID index of this name is a failed earlier build: remove it before building again.',
-                },
-              },
-            },
-          ],
+          migrations: [buildIndexMigration(t, ix)],
           verify,
         },
         {

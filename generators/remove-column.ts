@@ -4,9 +4,9 @@
  */
 import { columnField, expressionField, parseTable, tableField, typeProblem } from '../src/fields.js';
 import type { Operation } from '../src/operation.js';
-import { columnExistsSql, doBlock, dropColumn, isNotNullSql, label, qualified } from '../src/plan/recipes.js';
+import { addColumn, columnExistsSql, dropColumn, dropNotNull, isNotNullSql, label, setNotNullUnlessNulls } from '../src/plan/recipes/index.js';
 import type { Phase, Plan } from '../src/plan/types.js';
-import { quoteIdent, slug } from '../src/sql/ident.js';
+import { slug } from '../src/sql/ident.js';
 
 export const removeColumn: Operation = {
   name: 'remove-column',
@@ -37,8 +37,6 @@ export const removeColumn: Operation = {
     const type = String(a.type);
     const def = a.default ? String(a.default) : undefined;
     const notNull = Boolean(a['not-null']);
-    const T = qualified(t);
-    const C = quoteIdent(column);
     const tl = label(t);
     const phases: Phase[] = [];
     if (notNull && !def)
@@ -51,30 +49,8 @@ export const removeColumn: Operation = {
           {
             name: slug(`allow null in ${t.name} ${column}`),
             transaction: 'transaction',
-            up: [
-              {
-                sql: `ALTER TABLE ${T} ALTER COLUMN ${C} DROP NOT NULL;`,
-                lock: 'ACCESS EXCLUSIVE',
-                comment: 'Catalog-only: instant once the lock is granted.',
-              },
-            ],
-            down: [
-              {
-                sql: doBlock(
-                  [
-                    'BEGIN',
-                    `  IF EXISTS (SELECT 1 FROM ${T} WHERE ${C} IS NULL) THEN`,
-                    `    RAISE WARNING 'column % of % keeps allowing NULL: some rows are NULL', ${quoteLit(column)}, ${quoteLit(tl)};`,
-                    '  ELSE',
-                    `    ALTER TABLE ${T} ALTER COLUMN ${C} SET NOT NULL;`,
-                    '  END IF;',
-                    'END',
-                  ].join('\n'),
-                ),
-                lock: 'ACCESS EXCLUSIVE',
-                comment: 'Restores NOT NULL only if no row is NULL (this scans the table under the lock).',
-              },
-            ],
+            up: [dropNotNull(t, column, 'Catalog-only: instant once the lock is granted.')],
+            down: [setNotNullUnlessNulls(t, column, tl)],
             downHazard: 'not-null-restore-needs-data',
           },
         ],
@@ -99,13 +75,7 @@ export const removeColumn: Operation = {
             name: slug(`remove ${column} from ${t.name}`),
             transaction: 'transaction',
             up: [dropColumn(t, column)],
-            down: [
-              {
-                sql: `ALTER TABLE ${T} ADD COLUMN ${C} ${type}${def ? ` DEFAULT ${def}` : ''};`,
-                lock: 'ACCESS EXCLUSIVE',
-                comment: 'Re-creates the column; the values it held are not restored.',
-              },
-            ],
+            down: [addColumn(t, column, type, { default: def, comment: 'Re-creates the column; the values it held are not restored.' })],
             downHazard: 'drop-column-data-loss',
           },
         ],
@@ -124,7 +94,3 @@ export const removeColumn: Operation = {
     };
   },
 };
-
-function quoteLit(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
-}

@@ -6,28 +6,37 @@
 import { columnField, keyField, parseTable, tableField } from '../src/fields.js';
 import type { Operation } from '../src/operation.js';
 import {
-  doBlock,
-  dollarQuote,
-  inSchema,
-  label,
-  qualified,
-  regclass,
-  backfill,
-  notNullConstraintName,
-  validateNotNullCheck,
-  setNotNullFromCheck,
-  unsetNotNullToCheck,
+  addColumnLike,
   addNotNullCheck,
-  columnExistsSql,
-  isNotNullSql,
+  backfill,
   backfillFinishedGuard,
-  guard,
+  columnExistsSql,
+  columnsEqualGuard,
+  copyAllValues,
+  copyDefault,
+  createSyncTrigger,
+  doIf,
+  dropColumn,
+  dropDefault,
+  dropSyncTrigger,
+  ifNotNullCheckExists,
+  indexesOnColumnSql,
+  isNotNullSql,
+  label,
+  rowsDifferingSql,
+  sameNotNullSql,
+  setNotNullFromCheck,
+  setNotNullLike,
+  syncTriggerName,
+  triggerExistsSql,
+  triggerPresentGuard,
+  unsetNotNullToCheck,
+  validateNotNullCheck,
   type TableRef,
-} from '../src/plan/recipes.js';
-import type { Migration, Plan, Statement } from '../src/plan/types.js';
-import { objectName, quoteIdent, quoteLiteral, slug } from '../src/sql/ident.js';
+} from '../src/plan/recipes/index.js';
+import type { Migration, Plan } from '../src/plan/types.js';
+import { quoteIdent, slug } from '../src/sql/ident.js';
 import { errors } from '../src/messages/errors.js';
-import { GUARDS } from '../src/messages/guards.js';
 
 export const renameColumn: Operation = {
   name: 'rename-column',
@@ -41,140 +50,39 @@ export const renameColumn: Operation = {
     const from = String(a.from);
     const to = String(a.to);
     const key = String(a.key ?? 'id');
-    const T = qualified(t);
     const F = quoteIdent(from);
     const N = quoteIdent(to);
-    const fn = inSchema(t, objectName(t.name, from, 'to', to, 'sync'));
-    const trigger = quoteIdent(objectName(t.name, from, 'to', to, 'sync'));
     const base = `${t.name}_${from}_to_${to}`;
-
-    const attr = (col: string) =>
-      `SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a\n` +
-      `  WHERE a.attrelid = ${regclass(t)} AND a.attname = ${quoteLiteral(col)} AND NOT a.attisdropped`;
-
-    const addLike = (source: string, target: string, withCheck: boolean): Statement => ({
-      sql: doBlock(
-        [
-          'DECLARE',
-          '  col_type text;',
-          '  col_not_null boolean;',
-          'BEGIN',
-          `  ${attr(source).replace(/\n/g, '\n  ')}`,
-          '    INTO col_type, col_not_null;',
-          '  IF col_type IS NULL THEN',
-          `    RAISE EXCEPTION 'column % of table % does not exist', ${quoteLiteral(source)}, ${regclass(t)};`,
-          '  END IF;',
-          `  EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', ${regclass(t)}, ${quoteLiteral(target)}, col_type);`,
-          ...(withCheck
-            ? [
-                '  IF col_not_null THEN',
-                `    ${addNotNullCheck(t, target).sql}`,
-                '  END IF;',
-              ]
-            : []),
-          'END',
-        ].join('\n'),
-      ),
-      lock: 'ACCESS EXCLUSIVE',
-      comment: withCheck
-        ? `Add ${to} with the exact type of ${from} (nullable for now; if ${from} is NOT NULL, a NOT VALID check guards new writes).`
-        : `Re-add ${target} with the type of ${source}.`,
-    });
-
-    // Keeps both columns equal whichever one a writer sets; IS DISTINCT FROM stops ping-pong and
-    // any update of a not-yet-backfilled row fills it in.
-    const syncBody = [
-      'BEGIN',
-      "  IF TG_OP = 'INSERT' THEN",
-      `    IF NEW.${N} IS NULL THEN`,
-      `      NEW.${N} := NEW.${F};`,
-      '    ELSE',
-      `      NEW.${F} := NEW.${N};`,
-      '    END IF;',
-      `  ELSIF NEW.${N} IS DISTINCT FROM OLD.${N} THEN`,
-      `    NEW.${F} := NEW.${N};`,
-      `  ELSIF NEW.${F} IS DISTINCT FROM OLD.${F} OR NEW.${N} IS DISTINCT FROM NEW.${F} THEN`,
-      `    NEW.${N} := NEW.${F};`,
-      '  END IF;',
-      '  RETURN NEW;',
-      'END',
-    ].join('\n');
-    const createSync: Statement[] = [
-      {
-        sql: `CREATE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS ${dollarQuote(syncBody, 'sync')};`,
-        lock: null,
-        comment: `Copies ${from} <-> ${to} on every write, so old and new code both see their column.`,
-      },
-      {
-        sql: `CREATE TRIGGER ${trigger} BEFORE INSERT OR UPDATE ON ${T}\n  FOR EACH ROW EXECUTE FUNCTION ${fn}();`,
-        lock: 'SHARE ROW EXCLUSIVE',
-        comment: 'Brief write lock to attach the trigger.',
-      },
-    ];
-    const dropSync: Statement[] = [
-      { sql: `DROP TRIGGER IF EXISTS ${trigger} ON ${T};`, lock: 'ACCESS EXCLUSIVE', comment: 'Stop syncing.' },
-      { sql: `DROP FUNCTION IF EXISTS ${fn}();`, lock: null, comment: 'Remove the sync function.' },
-    ];
-    const ifCheckExists = (body: string) =>
-      doBlock(
-        [
-          'BEGIN',
-          `  IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${regclass(t)} AND conname = ${quoteLiteral(notNullConstraintName(t, to))}) THEN`,
-          `    ${body.replace(/\n/g, '\n    ')}`,
-          '  END IF;',
-          'END',
-        ].join('\n'),
-      );
-    const ifNotNull = (col: string, body: string) =>
-      doBlock(
-        [
-          'BEGIN',
-          `  IF (${isNotNullSql(t, col)}) THEN`,
-          `    ${body.replace(/\n/g, '\n    ')}`,
-          '  END IF;',
-          'END',
-        ].join('\n'),
-      );
-    const copyDefault = (source: string, target: string): Statement => ({
-      sql: doBlock(
-        [
-          'DECLARE',
-          '  col_default text;',
-          'BEGIN',
-          '  SELECT pg_get_expr(d.adbin, d.adrelid) INTO col_default',
-          '  FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum',
-          `  WHERE d.adrelid = ${regclass(t)} AND a.attname = ${quoteLiteral(source)};`,
-          '  IF col_default IS NOT NULL THEN',
-          `    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', ${regclass(t)}, ${quoteLiteral(target)}, col_default);`,
-          '  END IF;',
-          'END',
-        ].join('\n'),
-      ),
-      lock: 'ACCESS EXCLUSIVE',
-      comment:
-        target === to
-          ? `Give ${to} the default ${from} had (only now: while both columns exist, a default on ${to} would overwrite what old code writes).`
-          : `Give ${from} back the default ${to} has.`,
-    });
-
     const pendingFwd = `t.${N} IS DISTINCT FROM t.${F}`;
     const expandTitle = `Expand: add ${to} and keep it in sync with ${from}`;
     const backfillTitle = `Backfill: copy ${from} into ${to} for existing rows`;
-    const triggerName = objectName(t.name, from, 'to', to, 'sync');
     const tl = label(t);
 
     const expand: Migration = {
       name: slug(`add ${to} to ${t.name} for rename of ${from}`),
       transaction: 'transaction',
-      up: [addLike(from, to, true), ...createSync],
-      down: [...dropSync, { sql: `ALTER TABLE ${T} DROP COLUMN IF EXISTS ${N};`, lock: 'ACCESS EXCLUSIVE', comment: `Drop ${to} (and its check).` }],
+      up: [
+        addColumnLike(
+          t,
+          from,
+          to,
+          addNotNullCheck(t, to),
+          `Add ${to} with the exact type of ${from} (nullable for now; if ${from} is NOT NULL, a NOT VALID check guards new writes).`,
+        ),
+        ...createSyncTrigger(t, from, to),
+      ],
+      down: [...dropSyncTrigger(t, from, to), dropColumn(t, to, true, `Drop ${to} (and its check).`)],
     };
     const validate: Migration = {
       name: slug(`validate ${t.name} ${to} not null`),
       transaction: 'transaction',
       up: [
         backfillFinishedGuard(t, pendingFwd, `${to} = ${from}`, backfillTitle),
-        { ...validateNotNullCheck(t, to), sql: ifCheckExists(validateNotNullCheck(t, to).sql), comment: `If ${from} is NOT NULL: prove ${to} has no NULLs, scanning under SHARE UPDATE EXCLUSIVE (reads and writes go on).` },
+        ifNotNullCheckExists(t, to, [validateNotNullCheck(t, to)], {
+          lock: 'SHARE UPDATE EXCLUSIVE',
+          long: true,
+          comment: `If ${from} is NOT NULL: prove ${to} has no NULLs, scanning under SHARE UPDATE EXCLUSIVE (reads and writes go on).`,
+        }),
       ],
       down: [],
       downNote: 'validation changes no data and no definition.',
@@ -182,34 +90,42 @@ export const renameColumn: Operation = {
     const setNotNull: Migration = {
       name: slug(`set ${t.name} ${to} not null`),
       transaction: 'transaction',
-      up: [{ sql: ifCheckExists(setNotNullFromCheck(t, to).map((x) => x.sql).join('\n')), lock: 'ACCESS EXCLUSIVE', comment: `If ${from} is NOT NULL: make ${to} NOT NULL without a scan (the validated check proves it), then drop the check.` }],
-      down: [{ sql: ifNotNull(to, unsetNotNullToCheck(t, to).map((x) => x.sql).join('\n')), lock: 'ACCESS EXCLUSIVE', comment: `Make ${to} nullable again, guarded by the NOT VALID check.` }],
+      up: [
+        ifNotNullCheckExists(t, to, setNotNullFromCheck(t, to), {
+          lock: 'ACCESS EXCLUSIVE',
+          comment: `If ${from} is NOT NULL: make ${to} NOT NULL without a scan (the validated check proves it), then drop the check.`,
+        }),
+      ],
+      down: [
+        {
+          sql: doIf(`(${isNotNullSql(t, to)})`, unsetNotNullToCheck(t, to).map((x) => x.sql).join('\n')),
+          lock: 'ACCESS EXCLUSIVE',
+          comment: `Make ${to} nullable again, guarded by the NOT VALID check.`,
+        },
+      ],
     };
     const contract: Migration = {
       name: slug(`drop ${from} from ${t.name} after rename to ${to}`),
       transaction: 'transaction',
       up: [
-        guard(
-          `SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = ${regclass(t)} AND tgname = ${quoteLiteral(triggerName)})`,
-          GUARDS.syncTriggerMissing(tl, expandTitle),
-          'Guard: without the sync trigger, writes since the expand may be missing from the new column.',
+        triggerPresentGuard(t, syncTriggerName(t, from, to), expandTitle),
+        columnsEqualGuard(t, pendingFwd, from, to, backfillTitle),
+        ...dropSyncTrigger(t, from, to),
+        copyDefault(
+          t,
+          from,
+          to,
+          `Give ${to} the default ${from} had (only now: while both columns exist, a default on ${to} would overwrite what old code writes).`,
         ),
-        guard(
-          `SELECT 1 FROM ${T} AS t WHERE ${pendingFwd} LIMIT 1`,
-          GUARDS.columnsDiffer(tl, from, to, backfillTitle),
-          `Guard: every value must already be in ${to} before ${from} is dropped.`,
-        ),
-        ...dropSync,
-        copyDefault(from, to),
-        { sql: `ALTER TABLE ${T} DROP COLUMN ${F};`, lock: 'ACCESS EXCLUSIVE', comment: `Drop ${from}: every value lives in ${to}.` },
+        dropColumn(t, from, false, `Drop ${from}: every value lives in ${to}.`),
       ],
       down: [
-        addLike(to, from, false),
-        copyDefault(to, from),
-        { sql: `UPDATE ${T} SET ${F} = ${N};`, lock: 'ROW EXCLUSIVE', comment: `Copy every value back into ${from} (one statement: see the warning above).` },
-        { sql: ifNotNull(to, `ALTER TABLE ${T} ALTER COLUMN ${F} SET NOT NULL;`), lock: 'ACCESS EXCLUSIVE', comment: `Restore NOT NULL on ${from} if ${to} has it.` },
-        { sql: `ALTER TABLE ${T} ALTER COLUMN ${N} DROP DEFAULT;`, lock: 'ACCESS EXCLUSIVE', comment: `While both columns exist, only ${from} carries the default.` },
-        ...createSync,
+        addColumnLike(t, to, from, null, `Re-add ${from} with the type of ${to}.`),
+        copyDefault(t, to, from, `Give ${from} back the default ${to} has.`),
+        copyAllValues(t, to, from, `Copy every value back into ${from} (one statement: see the warning above).`),
+        setNotNullLike(t, from, to, `Restore NOT NULL on ${from} if ${to} has it.`),
+        dropDefault(t, to, `While both columns exist, only ${from} carries the default.`),
+        ...createSyncTrigger(t, from, to),
       ],
       downHazard: 'rename-contract-rollback-copies-table',
     };
@@ -244,7 +160,7 @@ export const renameColumn: Operation = {
           migrations: [expand],
           verify: [
             { sql: columnExistsSql(t, to), expect: `1 (the column ${to} exists)`, expectValue: 1 },
-            { sql: `SELECT count(*) FROM pg_trigger WHERE tgrelid = ${regclass(t)} AND tgname = ${quoteLiteral(triggerName)}`, expect: '1 (the sync trigger is installed)', expectValue: 1 },
+            { sql: triggerExistsSql(t, syncTriggerName(t, from, to)), expect: '1 (the sync trigger is installed)', expectValue: 1 },
           ],
         },
         {
@@ -262,9 +178,9 @@ export const renameColumn: Operation = {
           why: 'VALIDATE scans without blocking writes; SET NOT NULL then needs no scan.',
           migrations: [validate, setNotNull],
           verify: [
-            { sql: `SELECT (${isNotNullSql(t, to)}) IS NOT DISTINCT FROM (${isNotNullSql(t, from)})`, expect: `true (${to} and ${from} agree on NOT NULL)`, expectValue: true },
+            { sql: sameNotNullSql(t, to, from), expect: `true (${to} and ${from} agree on NOT NULL)`, expectValue: true },
             {
-              sql: `SELECT string_agg(indexrelid::regclass::text, ', ') FROM pg_index WHERE indrelid = ${regclass(t)} AND (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(from)}) = ANY (indkey)`,
+              sql: indexesOnColumnSql(t, from),
               expect: `NULL, or the indexes on ${from} you have re-created on ${to} (they are dropped with ${from})`,
             },
           ],
@@ -275,7 +191,7 @@ export const renameColumn: Operation = {
           title: `Deploy code that reads and writes only ${to}`,
           why: `The trigger keeps ${from} filled for instances still running the old code during the rollout.`,
           code: { kind: 'switch-to-renamed', table: tl, from, to },
-          verify: [{ sql: `SELECT count(*) FROM ${T} WHERE ${N} IS DISTINCT FROM ${F}`, expect: '0 (both columns still agree)', expectValue: 0 }],
+          verify: [{ sql: rowsDifferingSql(t, to, from), expect: '0 (both columns still agree)', expectValue: 0 }],
         },
         {
           kind: 'migrate',

@@ -1,6 +1,6 @@
 /** Field definitions and checks shared by several operations. */
 import type { AnswerValue, Field } from './operation.js';
-import type { TableRef } from './plan/recipes.js';
+import type { TableRef } from './plan/recipes/index.js';
 import { byteLength, MAX_IDENT_BYTES } from './sql/ident.js';
 
 /** Why an identifier cannot be used, or null. Everything else is quoted where it needs quoting. */

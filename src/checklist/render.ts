@@ -1,7 +1,7 @@
 /** The phase checklist: the plan's phases in order, with the target's commands and idioms. */
 import type { Plan } from '../plan/types.js';
 import { HAZARDS } from '../messages/hazards.js';
-import { regclass } from '../plan/recipes.js';
+import { regclass } from '../plan/recipes/index.js';
 import { render } from '../render/templates.js';
 import { deliveries } from '../plan/delivery.js';
 import type { MigrationRef, Rendered, Target } from '../targets/types.js';

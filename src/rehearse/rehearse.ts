@@ -5,7 +5,7 @@
  */
 import type { Answers } from '../operation.js';
 import type { Plan } from '../plan/types.js';
-import { regclass } from '../plan/recipes.js';
+import { regclass } from '../plan/recipes/index.js';
 import { APP_NAME, closeQuietly, connect } from './connect.js';
 import { LockMonitor, newLockSample, type PhaseLockSample } from './locks.js';
 import { runPhases, type PhaseRun } from './runner.js';

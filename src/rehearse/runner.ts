@@ -11,7 +11,7 @@
  */
 import type pg from 'pg';
 import type { Backfill, Migration, Phase, Plan } from '../plan/types.js';
-import { timeoutSettings } from '../plan/recipes.js';
+import { timeoutSettings } from '../plan/recipes/index.js';
 import { positional } from '../render/strings.js';
 import { errorText, sqlState } from './connect.js';
 import { heldLocksSql, newLockSample, type LockMonitor, type PhaseLockSample } from './locks.js';

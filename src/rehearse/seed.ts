@@ -4,8 +4,8 @@
  * operation's answers name that is not among those (the column to rename, remove or index).
  */
 import type pg from 'pg';
-import type { TableRef } from '../plan/recipes.js';
-import { qualified } from '../plan/recipes.js';
+import type { TableRef } from '../plan/recipes/index.js';
+import { qualified } from '../plan/recipes/index.js';
 import { quoteIdent, quoteLiteral } from '../sql/ident.js';
 
 export interface ExtraColumn {

@@ -13,8 +13,8 @@
  */
 import type pg from 'pg';
 import type { Answers } from '../operation.js';
-import type { TableRef } from '../plan/recipes.js';
-import { qualified } from '../plan/recipes.js';
+import type { TableRef } from '../plan/recipes/index.js';
+import { qualified } from '../plan/recipes/index.js';
 import type { Phase, Plan } from '../plan/types.js';
 import { quoteIdent, quoteLiteral } from '../sql/ident.js';
 import { parseTable } from '../fields.js';

@@ -1,6 +1,6 @@
 /** Alembic: one revision per migration, chained by down_revision; SQL through op.execute. */
 import type { Migration, Plan, Statement } from '../plan/types.js';
-import { timeoutSettings } from '../plan/recipes.js';
+import { timeoutSettings } from '../plan/recipes/index.js';
 import { render } from '../render/templates.js';
 import { pythonText } from '../render/strings.js';
 import { backfillOf, directionSql, headerLines, migrationsInOrder, revisionId } from './shared.js';

@@ -1,6 +1,6 @@
 /** Rails / ActiveRecord: db/migrate/<version>_<name>.rb, SQL through execute, up and down. */
 import type { Migration, Plan, Statement } from '../plan/types.js';
-import { timeoutSettings } from '../plan/recipes.js';
+import { timeoutSettings } from '../plan/recipes/index.js';
 import { render } from '../render/templates.js';
 import { camelize, rubyHeredoc, rubyString } from '../render/strings.js';
 import { backfillOf, directionSql, headerLines, migrationsInOrder, version } from './shared.js';

@@ -1,7 +1,7 @@
 /** Pieces every target uses: version numbers, the order of migrations, the header of a file. */
 import { createHash } from 'node:crypto';
 import type { Backfill, Migration, Plan, Statement } from '../plan/types.js';
-import { timeoutSettings } from '../plan/recipes.js';
+import { timeoutSettings } from '../plan/recipes/index.js';
 import { HAZARDS } from '../messages/hazards.js';
 
 /** `YYYYMMDDHHMMSS` in UTC, `offset` seconds after `base`. */

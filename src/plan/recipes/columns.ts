@@ -1,0 +1,154 @@
+/** Columns: add, drop, defaults, copies of a column's definition, and the catalogue queries about them. */
+import { quoteIdent, quoteLiteral } from '../../sql/ident.js';
+import type { Statement } from '../types.js';
+import { doBlock, doIf } from './plpgsql.js';
+import { qualified, regclass, type TableRef } from './table.js';
+
+export function columnExistsSql(t: TableRef, column: string): string {
+  return (
+    `SELECT count(*) FROM pg_attribute WHERE attrelid = ${regclass(t)} ` +
+    `AND attname = ${quoteLiteral(column)} AND NOT attisdropped`
+  );
+}
+
+export function isNotNullSql(t: TableRef, column: string): string {
+  return (
+    `SELECT attnotnull FROM pg_attribute WHERE attrelid = ${regclass(t)} ` +
+    `AND attname = ${quoteLiteral(column)} AND NOT attisdropped`
+  );
+}
+
+export function addColumn(
+  t: TableRef,
+  column: string,
+  type: string,
+  o: { default?: string; notNull?: boolean; comment: string },
+): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ADD COLUMN ${quoteIdent(column)} ${type}${o.default ? ` DEFAULT ${o.default}` : ''}${o.notNull ? ' NOT NULL' : ''};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment: o.comment,
+  };
+}
+
+export function dropColumn(t: TableRef, column: string, ifExists = false, comment?: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} DROP COLUMN ${ifExists ? 'IF EXISTS ' : ''}${quoteIdent(column)};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment: comment ?? `Drop ${column}: catalog-only, instant once the lock is granted.`,
+  };
+}
+
+export function setDefault(t: TableRef, column: string, expr: string, comment: string): Statement {
+  return { sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} SET DEFAULT ${expr};`, lock: 'ACCESS EXCLUSIVE', comment };
+}
+
+export function dropDefault(t: TableRef, column: string, comment: string): Statement {
+  return { sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} DROP DEFAULT;`, lock: 'ACCESS EXCLUSIVE', comment };
+}
+
+export function dropNotNull(t: TableRef, column: string, comment: string): Statement {
+  return { sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} DROP NOT NULL;`, lock: 'ACCESS EXCLUSIVE', comment };
+}
+
+/** SET NOT NULL only when no row is NULL (it scans under the lock), warning otherwise. */
+export function setNotNullUnlessNulls(t: TableRef, column: string, tableLabel: string): Statement {
+  const C = quoteIdent(column);
+  return {
+    sql: doBlock(
+      [
+        'BEGIN',
+        `  IF EXISTS (SELECT 1 FROM ${qualified(t)} WHERE ${C} IS NULL) THEN`,
+        `    RAISE WARNING 'column % of % keeps allowing NULL: some rows are NULL', ${quoteLiteral(column)}, ${quoteLiteral(tableLabel)};`,
+        '  ELSE',
+        `    ALTER TABLE ${qualified(t)} ALTER COLUMN ${C} SET NOT NULL;`,
+        '  END IF;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS EXCLUSIVE',
+    comment: 'Restores NOT NULL only if no row is NULL (this scans the table under the lock).',
+  };
+}
+
+/** `SET NOT NULL` on `column` when `like` is NOT NULL at run time. */
+export function setNotNullLike(t: TableRef, column: string, like: string, comment: string): Statement {
+  return {
+    sql: doIf(`(${isNotNullSql(t, like)})`, `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL;`),
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+  };
+}
+
+/**
+ * Adds `target` with the exact type `source` has when the migration runs (format_type), and, when
+ * `notNullCheck` is given and `source` is NOT NULL, the statement that guards new writes.
+ */
+export function addColumnLike(t: TableRef, source: string, target: string, notNullCheck: Statement | null, comment: string): Statement {
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  col_type text;',
+        '  col_not_null boolean;',
+        'BEGIN',
+        `  SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a`,
+        `    WHERE a.attrelid = ${regclass(t)} AND a.attname = ${quoteLiteral(source)} AND NOT a.attisdropped`,
+        '    INTO col_type, col_not_null;',
+        '  IF col_type IS NULL THEN',
+        `    RAISE EXCEPTION 'column % of table % does not exist', ${quoteLiteral(source)}, ${regclass(t)};`,
+        '  END IF;',
+        `  EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', ${regclass(t)}, ${quoteLiteral(target)}, col_type);`,
+        ...(notNullCheck ? ['  IF col_not_null THEN', `    ${notNullCheck.sql}`, '  END IF;'] : []),
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+  };
+}
+
+/** Gives `target` the default `source` has when the migration runs, if any. */
+export function copyDefault(t: TableRef, source: string, target: string, comment: string): Statement {
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  col_default text;',
+        'BEGIN',
+        '  SELECT pg_get_expr(d.adbin, d.adrelid) INTO col_default',
+        '  FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum',
+        `  WHERE d.adrelid = ${regclass(t)} AND a.attname = ${quoteLiteral(source)};`,
+        '  IF col_default IS NOT NULL THEN',
+        `    EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET DEFAULT %s', ${regclass(t)}, ${quoteLiteral(target)}, col_default);`,
+        '  END IF;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+  };
+}
+
+/** Every row's `from` copied into `to` in one statement (a rollback path, never a forward step). */
+export function copyAllValues(t: TableRef, from: string, to: string, comment: string): Statement {
+  return { sql: `UPDATE ${qualified(t)} SET ${quoteIdent(to)} = ${quoteIdent(from)};`, lock: 'ROW EXCLUSIVE', comment };
+}
+
+/** true when the two columns agree on NOT NULL. */
+export function sameNotNullSql(t: TableRef, a: string, b: string): string {
+  return `SELECT (${isNotNullSql(t, a)}) IS NOT DISTINCT FROM (${isNotNullSql(t, b)})`;
+}
+
+/** The indexes that include the column (dropped with it), as one line, or NULL. */
+export function indexesOnColumnSql(t: TableRef, column: string): string {
+  return (
+    `SELECT string_agg(indexrelid::regclass::text, ', ') FROM pg_index WHERE indrelid = ${regclass(t)} ` +
+    `AND (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(column)}) = ANY (indkey)`
+  );
+}
+
+/** Rows whose two columns differ. */
+export function rowsDifferingSql(t: TableRef, a: string, b: string): string {
+  return `SELECT count(*) FROM ${qualified(t)} WHERE ${quoteIdent(a)} IS DISTINCT FROM ${quoteIdent(b)}`;
+}

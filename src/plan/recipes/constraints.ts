@@ -1,0 +1,101 @@
+/**
+ * Constraints without a long exclusive lock: added NOT VALID (new writes only, no scan under the
+ * lock), then VALIDATE in a transaction of its own (SHARE UPDATE EXCLUSIVE: reads and writes go on).
+ * NOT NULL goes the same way, through a CHECK that SET NOT NULL then trusts (PostgreSQL 12+).
+ */
+import { objectName, quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
+import type { Migration, Statement } from '../types.js';
+import { doIf } from './plpgsql.js';
+import { qualified, regclass, type TableRef } from './table.js';
+
+export function constraintExistsSql(t: TableRef, name: string): string {
+  return `EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${regclass(t)} AND conname = ${quoteLiteral(name)})`;
+}
+
+export function notNullConstraintName(t: TableRef, column: string): string {
+  return objectName(t.name, column, 'not_null');
+}
+
+export function addNotNullCheck(t: TableRef, column: string): Statement {
+  return {
+    sql:
+      `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(notNullConstraintName(t, column))} ` +
+      `CHECK (${quoteIdent(column)} IS NOT NULL) NOT VALID;`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment: 'NOT VALID: checks new writes only, so no scan happens under the exclusive lock.',
+  };
+}
+
+export function dropNotNullCheck(t: TableRef, column: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} DROP CONSTRAINT IF EXISTS ${quoteIdent(notNullConstraintName(t, column))};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment: 'Remove the NOT NULL check constraint.',
+  };
+}
+
+export function validateNotNullCheck(t: TableRef, column: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} VALIDATE CONSTRAINT ${quoteIdent(notNullConstraintName(t, column))};`,
+    lock: 'SHARE UPDATE EXCLUSIVE',
+    long: true,
+    comment: 'Scans the table under SHARE UPDATE EXCLUSIVE: reads and writes go on meanwhile.',
+  };
+}
+
+export function setNotNullFromCheck(t: TableRef, column: string): Statement[] {
+  return [
+    {
+      sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL;`,
+      lock: 'ACCESS EXCLUSIVE',
+      comment: 'No scan: PostgreSQL 12+ proves NOT NULL from the validated check constraint.',
+    },
+    dropNotNullCheck(t, column),
+  ];
+}
+
+export function unsetNotNullToCheck(t: TableRef, column: string): Statement[] {
+  return [
+    {
+      sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} DROP NOT NULL;`,
+      lock: 'ACCESS EXCLUSIVE',
+      comment: 'Back to nullable, guarded by the check constraint again.',
+    },
+    addNotNullCheck(t, column),
+  ];
+}
+
+/** The statements of `steps` as one, run only when the NOT NULL check of `column` exists at run time. */
+export function ifNotNullCheckExists(t: TableRef, column: string, steps: Statement[], o: Omit<Statement, 'sql'>): Statement {
+  return { sql: doIf(constraintExistsSql(t, notNullConstraintName(t, column)), steps.map((x) => x.sql).join('\n')), ...o };
+}
+
+/**
+ * The three migrations of the NOT NULL recipe, each its own transaction. `guardFirst` goes before the
+ * check: a NOT VALID check still refuses every UPDATE of a row that violates it, even one that never
+ * touches the column, so it must not arrive while rows still wait for their value.
+ */
+export function notNullMigrations(t: TableRef, column: string, guardFirst?: Statement): Migration[] {
+  const base = `${t.name} ${column}`;
+  return [
+    {
+      name: slug(`add ${base} not null check`),
+      transaction: 'transaction',
+      up: [...(guardFirst ? [guardFirst] : []), addNotNullCheck(t, column)],
+      down: [dropNotNullCheck(t, column)],
+    },
+    {
+      name: slug(`validate ${base} not null check`),
+      transaction: 'transaction',
+      up: [validateNotNullCheck(t, column)],
+      down: [],
+      downNote: 'validation changes no data and no definition.',
+    },
+    {
+      name: slug(`set ${base} not null`),
+      transaction: 'transaction',
+      up: setNotNullFromCheck(t, column),
+      down: unsetNotNullToCheck(t, column),
+    },
+  ];
+}

@@ -1,0 +1,78 @@
+/**
+ * Indexes built and dropped CONCURRENTLY: no write waits for the build, but the statement cannot run
+ * in a transaction, so it stands alone in its migration, and a failed build leaves an INVALID index
+ * that must be dropped before trying again.
+ */
+import { quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
+import type { Migration, Statement, Verify } from '../types.js';
+import { inSchema, qualified, schemaExpr, type TableRef } from './table.js';
+
+export interface IndexSpec {
+  name: string;
+  columns: string[];
+  unique?: boolean;
+  /** Access method; btree when absent. */
+  using?: string;
+  where?: string;
+}
+
+function indexRow(t: TableRef, name: string): string {
+  return (
+    'SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid ' +
+    `JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ${quoteLiteral(name)} AND n.nspname = ${schemaExpr(t)}`
+  );
+}
+
+/** One row, `true`, when the index exists and is valid. */
+export function indexValidVerify(t: TableRef, name: string): Verify {
+  return { sql: indexRow(t, name), expect: 'true (the index exists and is valid)', expectValue: true };
+}
+
+/** 0 when the index is gone. */
+export function indexGoneVerify(t: TableRef, name: string): Verify {
+  return {
+    sql: `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname = ${quoteLiteral(name)} AND n.nspname = ${schemaExpr(t)} AND c.relkind = 'i'`,
+    expect: '0 (the index is gone)',
+    expectValue: 0,
+  };
+}
+
+/** Groups of rows that a unique index on these columns would refuse. */
+export function duplicatesVerify(t: TableRef, columns: string[], where?: string): Verify {
+  return {
+    sql: `SELECT count(*) FROM (SELECT 1 FROM ${qualified(t)}${where ? ` WHERE ${where}` : ''} GROUP BY ${columns.map(quoteIdent).join(', ')} HAVING count(*) > 1) AS duplicates`,
+    expect: '0 duplicate groups (run before the build: the build fails on the first duplicate)',
+    expectValue: 0,
+  };
+}
+
+export function createIndexConcurrently(t: TableRef, ix: IndexSpec): Statement {
+  const using = ix.using ?? 'btree';
+  return {
+    sql:
+      `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${quoteIdent(ix.name)} ON ${qualified(t)}` +
+      `${using !== 'btree' ? ` USING ${using}` : ''} (${ix.columns.map(quoteIdent).join(', ')})` +
+      `${ix.where ? ` WHERE ${ix.where}` : ''};`,
+    lock: 'SHARE UPDATE EXCLUSIVE',
+    long: true,
+    comment: 'Reads and writes continue during the build; it cannot run inside a transaction.',
+  };
+}
+
+export function dropIndexConcurrently(t: TableRef, name: string, comment: string): Statement {
+  return { sql: `DROP INDEX CONCURRENTLY IF EXISTS ${inSchema(t, name)};`, lock: 'SHARE UPDATE EXCLUSIVE', comment };
+}
+
+/** The migration that builds an index, removing the INVALID leftover of an earlier failed build first. */
+export function buildIndexMigration(t: TableRef, ix: IndexSpec, name = slug(`add index ${ix.name}`)): Migration {
+  return {
+    name,
+    transaction: 'none',
+    up: [createIndexConcurrently(t, ix)],
+    down: [dropIndexConcurrently(t, ix.name, 'Also removes an INVALID leftover of a failed build.')],
+    cleanup: {
+      when: `${indexRow(t, ix.name).replace('SELECT i.indisvalid', 'SELECT 1')} AND NOT i.indisvalid`,
+      statement: dropIndexConcurrently(t, ix.name, 'An INVALID index of this name is a failed earlier build: remove it before building again.'),
+    },
+  };
+}
