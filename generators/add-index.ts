@@ -3,7 +3,9 @@
  * from an earlier failed build is removed first where the target can check for it.
  */
 import { fragmentProblem, identifierProblem, parseTable, tableField } from '../src/fields.js';
-import type { Answers, Operation } from '../src/operation.js';
+import { fieldForColumn, insertAfter, lastLine, partialIndexesEnabled } from '../src/project/prisma-edit.js';
+import { defineOperation, type Answers } from '../src/operation.js';
+import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import { buildIndexMigration, duplicatesVerify, indexValidVerify, label } from '../src/plan/recipes/index.js';
 import type { Plan, Verify } from '../src/plan/types.js';
 import { objectName, slug } from '../src/sql/ident.js';
@@ -17,14 +19,19 @@ export function indexName(a: Answers): string {
   return objectName(parseTable(String(a.table)).name, ...cols, a.unique ? 'key' : 'idx');
 }
 
-export const addIndex: Operation = {
+export const addIndex = defineOperation({
   name: 'add-index',
   summary: 'Build an index CONCURRENTLY (unique and partial too), cleaning up a failed earlier build',
+  examples: [
+    { name: 'plain', args: ['--table', 'users', '--columns', 'email'] },
+    { name: 'unique-partial', args: ['--table', 'users', '--columns', 'email,tenant_id', '--unique', '--where', 'deleted_at IS NULL'] },
+  ],
   fields: [
     tableField,
     {
       name: 'columns',
       kind: 'list',
+      identifies: 'existing-columns',
       message: 'Columns, comma-separated, in index order',
       required: true,
       validate: (v) => {
@@ -101,4 +108,54 @@ export const addIndex: Operation = {
       ],
     };
   },
-};
+  declared: () => null,
+  prisma(ctx, a) {
+    const { M, model, lines, files, notes, step } = ctx;
+    const name = indexName(a);
+    const cols = (a.columns as string[]).map((c) => fieldForColumn(model, c)?.name ?? c);
+    const using = String(a.using ?? 'btree');
+    const type = using === 'btree' ? '' : `, type: ${{ hash: 'Hash', gist: 'Gist', gin: 'Gin', spgist: 'SpGist', brin: 'Brin' }[using]}`;
+    const where = a.where ? `, where: raw(${JSON.stringify(String(a.where))})` : '';
+    const attr = `${model.indent}${a.unique ? '@@unique' : '@@index'}([${cols.join(', ')}], map: ${JSON.stringify(name)}${a.unique ? '' : type}${where})`;
+    if (a.where && !partialIndexesEnabled(files)) {
+      notes.push(
+        `Prisma describes a partial index only with the partialIndexes preview feature, which this project does not enable; without it Prisma's schema engine leaves ${name} alone (\`prisma migrate dev\` neither drops nor re-creates it). ` +
+          `If you enable previewFeatures = ["partialIndexes"] later, add \`${attr.trim()}\` to model ${M} at the same time, or migrate dev will drop the index`,
+      );
+      return { unchanged: `schema.prisma left as it is: ${name} is a partial index (see the notes)` };
+    }
+    step('build', insertAfter(M, lastLine(lines, model), [attr]));
+    const summary = `added ${attr.trim()} to model ${M}`;
+    return { summary };
+  },
+  rehearsal: {
+    seed: (a) => (Array.isArray(a.columns) ? a.columns : String(a.columns).split(',')).map((name) => ({ name: String(name), type: 'text' })),
+    workload(answers, k) {
+    const cols = (Array.isArray(answers.columns) ? answers.columns : String(answers.columns).split(',')).map(String);
+    const where = answers.where ? String(answers.where) : undefined;
+    const first = k.byName(cols[0]);
+    const v = first && first.name !== k.info.key && !first.unique ? k.appValue(first) : null;
+    const upd = v && first!.name !== k.neutral?.name ? [...k.neutralSet, { column: first!.name, value: v }] : k.neutralSet;
+    return {
+      info: k.info,
+      old: { ...k.plain, update: upd },
+      new: { ...k.plain, update: upd, lookup: { columns: cols, where } },
+      newShareAt: (p, stage) => (p.kind === 'deploy' && stage === 'start' && p.code.kind === 'use-index' ? 1 : undefined),
+      describe: `both read by key and update ${upd.map((u) => u.column).join(', ')}; after the use deploy new code also looks rows up by (${cols.join(', ')})`,
+    };
+    },
+  },
+  bench: [
+    {
+      name: 'add-index',
+      label: 'add-index users(name)',
+      args: ['--table', 'users', '--columns', 'name'],
+      answers: { table: 'users', columns: ['name'], unique: false, using: 'btree' },
+      naiveSummary: 'plain `CREATE INDEX` (SHARE lock: writes wait for the whole build)',
+      naive: [
+        naiveMigrate('create-index', 'CREATE INDEX users_name_idx ON users (name)', 'CREATE INDEX users_name_idx ON users (name);', 'SHARE'),
+        naiveDeploy('use', 'Deploy code that relies on the index', { kind: 'use-index', table: 'users', index: 'users_name_idx' }),
+      ],
+    },
+  ],
+});

@@ -30,6 +30,7 @@ function validateIdent(value: AnswerValue): string | null {
 export const tableField: Field = {
   name: 'table',
   kind: 'string',
+  identifies: 'table',
   message: 'Table (schema.table or table)',
   required: true,
   validate: (v) => {
@@ -44,8 +45,25 @@ export const tableField: Field = {
   },
 };
 
-export function columnField(name: string, message: string): Field {
-  return { name, kind: 'string', message, required: true, validate: validateIdent };
+/**
+ * A column name. `differentFrom` names another field whose value this one must not repeat (a rename's
+ * new name), refused at the prompt as well as on the command line.
+ */
+export function columnField(
+  name: string,
+  message: string,
+  identifies: 'existing-column' | 'new-column',
+  differentFrom?: string,
+): Field {
+  return {
+    name,
+    kind: 'string',
+    message,
+    required: true,
+    identifies,
+    validate: (v, answers) =>
+      validateIdent(v) ?? (differentFrom && v === answers[differentFrom] ? `it is the same as --${differentFrom}` : null),
+  };
 }
 
 export const keyField: Field = {

@@ -55,6 +55,9 @@ export const errors = {
     ),
   writeFailed: (path: string, code: string) =>
     new RefusedError(`writing ${path} failed (${code}); nothing from this run was kept`),
+  duplicateRailsClass: (name: string) =>
+    new RefusedError(`db/migrate already has a migration class ${name}: Rails needs unique class names; remove or rename the old one first`),
+  declaredSchema: (why: string, source: string) => new RefusedError(`${why} (per ${source})`),
   badPlanFile: (path: string, why: string) =>
     new UsageError(`${path} is ${why.startsWith('not') ? '' : 'broken: '}${why}: restore it from version control, or generate the plan again`),
   noPlanInProgress: (dir: string) =>

@@ -109,7 +109,8 @@ export type Phase =
   | { kind: 'backfill'; key: string; title: string; why: string; backfill: Backfill; verify: Verify[] }
   | { kind: 'deploy'; key: string; title: string; why: string; code: CodeChange; verify: Verify[] };
 
-export type OperationName = 'add-column' | 'rename-column' | 'remove-column' | 'add-index';
+export type { OperationName } from '../../generators/index.js';
+import type { OperationName } from '../../generators/index.js';
 
 export interface Plan {
   operation: OperationName;

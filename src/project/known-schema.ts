@@ -2,10 +2,9 @@
  * Tables and columns the project already declares (schema.prisma, db/schema.rb), so a request that
  * cannot work is refused with the reason before anything is written.
  */
-import type { Answers } from '../operation.js';
-import type { OperationName } from '../plan/types.js';
+import type { Answers, Operation } from '../operation.js';
 import { parseTable } from '../fields.js';
-import { RefusedError } from '../messages/errors.js';
+import { errors } from '../messages/errors.js';
 import { parseModels } from './prisma-schema.js';
 
 export interface KnownTable {
@@ -41,28 +40,24 @@ export function fromSchemaRb(text: string, source: string): KnownSchema {
   return { source, tables };
 }
 
-/** Refuse what cannot work against the declared schema. Unknown tables are left alone. */
-export function checkAgainstSchema(op: OperationName, a: Answers, known: KnownSchema): void {
+/**
+ * Refuse what cannot work against the declared schema: a column the operation says exists must exist,
+ * a new one must not, and then the operation's own rules. Unknown tables are left alone.
+ */
+export function checkAgainstSchema(op: Operation, a: Answers, known: KnownSchema): void {
   const table = parseTable(String(a.table)).name;
   const t = known.tables.get(table);
   if (!t) return;
-  const refuse = (why: string) => new RefusedError(`${why} (per ${known.source})`);
-  const has = (c: string) => t.columns.has(c);
-  switch (op) {
-    case 'add-column':
-      if (has(String(a.column))) throw refuse(`${table}.${a.column} already exists: choose another --column`);
-      return;
-    case 'rename-column':
-      if (!has(String(a.from))) throw refuse(`${table} has no column ${a.from} to rename: check --from`);
-      if (has(String(a.to))) throw refuse(`${table}.${a.to} already exists: renaming onto it would lose data; choose another --to`);
-      if (t.primaryKey.includes(String(a.from))) throw refuse(`${table}.${a.from} is the primary key: rename it with a dedicated plan, not a trigger copy`);
-      return;
-    case 'remove-column':
-      if (!has(String(a.column))) throw refuse(`${table} has no column ${a.column} to remove: check --column`);
-      if (t.primaryKey.includes(String(a.column))) throw refuse(`${table}.${a.column} is (part of) the primary key: dropping it is not a zero-downtime change`);
-      return;
-    case 'add-index':
-      for (const c of a.columns as string[]) if (!has(c)) throw refuse(`${table} has no column ${c} to index: check --columns`);
-      return;
+  const refuse = (why: string) => errors.declaredSchema(why, known.source);
+  for (const f of op.fields) {
+    const v = a[f.name];
+    if (f.identifies === 'existing-column' && typeof v === 'string' && !t.columns.has(v))
+      throw refuse(`${table} has no column ${v}: check --${f.name}`);
+    if (f.identifies === 'existing-columns' && Array.isArray(v))
+      for (const c of v) if (!t.columns.has(String(c))) throw refuse(`${table} has no column ${c}: check --${f.name}`);
+    if (f.identifies === 'new-column' && typeof v === 'string' && t.columns.has(v))
+      throw refuse(`${table}.${v} already exists: choose another --${f.name}`);
   }
+  const why = op.declared(a, t);
+  if (why) throw refuse(`${table}.${why}`);
 }

@@ -7,7 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { Effects } from '../effects.js';
-import { OPERATIONS, findOperation } from '../../generators/index.js';
+import { OPERATIONS, OPERATION_NAMES, findOperation } from '../../generators/index.js';
 import type { Answers, Operation } from '../operation.js';
 import { completeAnswers, flagAnswers, settingsFrom, wholeNumber as int } from '../cli/answers.js';
 import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
@@ -79,7 +79,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
     const op = command ? findOperation(command) : undefined;
     if (command && !op) throw errors.unknownOperation(command, OPERATIONS.map((o) => o.name));
     if (values.help || !op) {
-      if (!op && !values.help) throw errors.missingAnswers(['<operation> (add-column, rename-column, remove-column, add-index)']);
+      if (!op && !values.help) throw errors.missingAnswers([`<operation> (${OPERATION_NAMES.join(', ')})`]);
       fx.stdout(rehearseHelp(op));
       return 0;
     }
@@ -130,6 +130,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       const result = await rehearse({
         url,
         plan,
+        operation: op,
         answers,
         rows,
         clients,

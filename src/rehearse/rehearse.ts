@@ -3,19 +3,21 @@
  * phases under that traffic while watching locks, and return the measurements. The CLI (cli.ts) and
  * the benchmark (bench/) both call it.
  */
-import type { Answers } from '../operation.js';
+import type { Answers, Operation } from '../operation.js';
 import type { Plan } from '../plan/types.js';
 import { regclass } from '../plan/recipes/index.js';
 import { APP_NAME, closeQuietly, connect } from './connect.js';
 import { LockMonitor, newLockSample, type PhaseLockSample } from './locks.js';
 import { runPhases, type PhaseRun } from './runner.js';
-import { seedTable, type ExtraColumn } from './seed.js';
+import { seedTable } from './seed.js';
 import { newBucket, Traffic, type Bucket } from './traffic.js';
 import { buildWorkload, introspect, keySource, tableOf } from './workload.js';
 
 export interface RehearseOptions {
   url: string;
   plan: Plan;
+  /** The operation whose plan this is (its rehearsal hooks seed the table and play the app). */
+  operation: Operation;
   answers: Answers;
   /** Rows to seed when the table does not exist (0: never seed). */
   rows: number;
@@ -40,18 +42,6 @@ export interface RehearseResult {
   workMs: number;
 }
 
-/** Columns the answers name that a seeded table must have. */
-export function extraColumns(operation: string, a: Answers): ExtraColumn[] {
-  if (operation === 'rename-column') return [{ name: String(a.from), type: 'text', notNull: true }];
-  if (operation === 'remove-column')
-    return [{ name: String(a.column), type: String(a.type), notNull: Boolean(a['not-null']), default: a.default ? String(a.default) : undefined }];
-  if (operation === 'add-index') {
-    const cols = (Array.isArray(a.columns) ? a.columns : String(a.columns).split(',')).map(String);
-    return cols.map((name) => ({ name, type: 'text' }));
-  }
-  return [];
-}
-
 export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
   const deadline = Date.now() + o.timeLimitMs;
   const t = tableOf(o.answers);
@@ -63,12 +53,12 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
   const migration = await connect(o.url, { name: APP_NAME.migration, statementTimeoutMs: o.timeLimitMs });
   try {
     const serverVersion = (await setup.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
-    const seeded = o.rows > 0 ? await seedTable(setup, t, { rows: o.rows, key, extras: extraColumns(o.plan.operation, o.answers), log: o.log }) : false;
+    const seeded = o.rows > 0 ? await seedTable(setup, t, { rows: o.rows, key, extras: o.operation.rehearsal.seed(o.answers), log: o.log }) : false;
     const info = await introspect(setup, t, key);
     const rowsAtStart = Number(
       (await setup.query<{ n: string }>(`SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = ${regclass(t)}`)).rows[0].n,
     );
-    const workload = buildWorkload(o.plan.operation, o.answers, info);
+    const workload = buildWorkload(o.operation, o.answers, info);
     const nextKey = await keySource(setup, info);
     await closeQuietly(setup);
 

@@ -101,7 +101,7 @@ describe('migscaffold rehearse (20,000 rows, 4 app clients)', () => {
         },
       ],
     };
-    const result = await run({ url, plan, answers, rows: 5000, clients: 2, baselineMs: 200, dwellMs: 400, timeLimitMs: 60_000, log: () => {} });
+    const result = await run({ url, plan, operation: findOperation('rename-column')!, answers, rows: 5000, clients: 2, baselineMs: 200, dwellMs: 400, timeLimitMs: 60_000, log: () => {} });
     const report = buildReport(result, { operation: 'rename-column', plan: plan.name, title: plan.title, table: 'users', clients: 2, maxStallMs: 600000, phaseCount: 1 });
     expect(report.ok).toBe(false);
     expect(report.totals.appFailed).toBeGreaterThan(0);

@@ -115,7 +115,7 @@ describe('requests the declared schema rules out are refused, nothing written', 
     ['rename onto an existing column', ['rename-column', '--table', 'users', '--from', 'name', '--to', 'email'], /users.email already exists/],
     ['rename a column that is not there', ['rename-column', '--table', 'users', '--from', 'nickname', '--to', 'x'], /no column nickname/],
     ['drop the primary key', ['remove-column', '--table', 'users', '--column', 'id', '--type', 'bigint'], /primary key/],
-    ['index a missing column', ['add-index', '--table', 'posts', '--columns', 'body'], /no column body to index/],
+    ['index a missing column', ['add-index', '--table', 'posts', '--columns', 'body'], /no column body: check --columns/],
     ['add a column that exists', ['add-column', '--table', 'User', '--column', 'email', '--type', 'text'], /users.email already exists/],
   ])('%s', async (_name, argv, message) => {
     const r = await edit(argv);
