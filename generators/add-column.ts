@@ -153,6 +153,7 @@ export const addColumn = defineOperation({
       why: 'Keyset batches, one short transaction each: no long row locks, no WAL burst.',
       backfill: bf,
       verify: [{ sql: bf.remainingSql, expect: '0 rows left', expectValue: 0 }],
+      undo: "nothing to undo: the previous phase's rollback removes the column and the values with it.",
     });
     if (notNull)
       phases.push({

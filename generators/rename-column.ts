@@ -176,6 +176,7 @@ export const renameColumn = defineOperation({
           why: 'Rows written before the trigger existed still have an empty new column.',
           backfill: bf,
           verify: [{ sql: bf.remainingSql, expect: '0 rows left to copy', expectValue: 0 }],
+          undo: "nothing to undo for the forward copy (the previous phase's rollback removes the column).",
         },
         {
           kind: 'migrate',

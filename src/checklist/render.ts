@@ -46,13 +46,11 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
       };
     }
     if (p.kind === 'backfill') {
-      const b = r.backfill!;
+      const b = r.backfills.find((x) => x.phaseKey === p.key)!;
       return {
         ...base,
         backfill: { ...b, description: p.backfill.description, batchSize: p.backfill.batchSize },
-        rollback: b.reverse
-          ? `nothing to undo for the forward copy (the previous phase's rollback removes the column). To copy values back after the contract was rolled back: \`${b.reverse}\`.`
-          : "nothing to undo: the previous phase's rollback removes the column and the values with it.",
+        rollback: `${p.undo}${b.reverse ? ` To copy values back after a later phase was rolled back: \`${b.reverse}\`.` : ''}`,
       };
     }
     return {

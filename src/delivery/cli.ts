@@ -142,7 +142,7 @@ function howToFinish(f: PlanFile, i: number, target: Target, planPath: string, p
   const p = f.plan.phases[i];
   if (p.kind === 'backfill') {
     const r = target.render(f.plan, { ...baseOptions(f, paths), phases: new Set() });
-    return `run the backfill to the end (${r.backfill?.run}), then migscaffold next ${planPath}`;
+    return `run the backfill to the end (${r.backfills.find((b) => b.phaseKey === p.key)?.run}), then migscaffold next ${planPath}`;
   }
   if (p.kind === 'deploy') return `deploy the code change of phase ${i + 1} (see ${f.checklist}), then migscaffold next ${planPath} --deployed`;
   return f.progress[i].state === 'written'

@@ -106,7 +106,16 @@ export type CodeChange =
 
 export type Phase =
   | { kind: 'migrate'; key: string; title: string; why: string; migrations: Migration[]; verify: Verify[] }
-  | { kind: 'backfill'; key: string; title: string; why: string; backfill: Backfill; verify: Verify[] }
+  | {
+      kind: 'backfill';
+      key: string;
+      title: string;
+      why: string;
+      backfill: Backfill;
+      verify: Verify[];
+      /** What rolling this phase back means, for the checklist (the reverse script, if any, is added). */
+      undo: string;
+    }
   | { kind: 'deploy'; key: string; title: string; why: string; code: CodeChange; verify: Verify[] };
 
 export type { OperationName } from '../../generators/index.js';

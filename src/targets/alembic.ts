@@ -3,7 +3,7 @@ import type { Migration, Plan, Statement } from '../plan/types.js';
 import { timeoutSettings } from '../plan/recipes/index.js';
 import { render } from '../render/templates.js';
 import { pythonText } from '../render/strings.js';
-import { backfillOf, directionSql, headerLines, migrationsInOrder, revisionId } from './shared.js';
+import { backfillsOf, directionSql, headerLines, migrationsInOrder, revisionId } from './shared.js';
 import { renderBackfillPython } from './backfill.js';
 import { codeChange } from './code-changes.js';
 import { alembicFileName } from '../project/alembic.js';
@@ -90,12 +90,11 @@ export const alembic: Target = {
         }),
       };
     });
-    const bf = backfillOf(plan);
-    const backfill = bf && renderBackfillPython(plan, bf, `${o.paths.backfills ?? `${root}/backfills`}`);
+    const backfills = backfillsOf(plan).map((b) => ({ phaseKey: b.phaseKey, ...renderBackfillPython(plan, b.backfill, `${o.paths.backfills ?? `${root}/backfills`}`) }));
     return {
-      files: [...files, ...(backfill ? [backfill.file] : [])],
+      files: [...files, ...backfills.map((b) => b.file)],
       migrations: refs,
-      backfill: backfill?.ref,
+      backfills: backfills.map((b) => ({ ...b.ref, phaseKey: b.phaseKey })),
       code: (c) => codeChange('alembic', c),
       pipeline: 'alembic upgrade head',
       notes: [

@@ -15,7 +15,7 @@ interface Out {
 }
 
 function common(plan: Plan, b: Backfill, path: string) {
-  const phaseIndex = plan.phases.findIndex((p) => p.kind === 'backfill');
+  const phaseIndex = plan.phases.findIndex((p) => p.kind === 'backfill' && p.backfill === b);
   return {
     title: plan.title,
     phaseNumber: phaseIndex + 1,

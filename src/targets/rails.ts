@@ -3,7 +3,7 @@ import type { Migration, Plan, Statement } from '../plan/types.js';
 import { timeoutSettings } from '../plan/recipes/index.js';
 import { render } from '../render/templates.js';
 import { camelize, rubyHeredoc, rubyString } from '../render/strings.js';
-import { backfillOf, directionSql, headerLines, migrationsInOrder, version } from './shared.js';
+import { backfillsOf, directionSql, headerLines, migrationsInOrder, version } from './shared.js';
 import { renderBackfillRuby } from './backfill.js';
 import { codeChange } from './code-changes.js';
 import type { MigrationRef, Rendered, Target, TargetOptions } from './types.js';
@@ -80,12 +80,11 @@ export const rails: Target = {
         }),
       };
     });
-    const bf = backfillOf(plan);
-    const backfill = bf && renderBackfillRuby(plan, bf, o.paths.backfills ?? 'script');
+    const backfills = backfillsOf(plan).map((b) => ({ phaseKey: b.phaseKey, ...renderBackfillRuby(plan, b.backfill, o.paths.backfills ?? 'script') }));
     return {
-      files: [...files, ...(backfill ? [backfill.file] : [])],
+      files: [...files, ...backfills.map((b) => b.file)],
       migrations: refs,
-      backfill: backfill?.ref,
+      backfills: backfills.map((b) => ({ ...b.ref, phaseKey: b.phaseKey })),
       code: (c) => codeChange('rails', c),
       pipeline: 'bin/rails db:migrate',
       notes: [

@@ -28,6 +28,8 @@ export interface MigrationRef {
 
 export interface BackfillRef {
   backfill: Backfill;
+  /** The plan phase it belongs to (filled in by the target). */
+  phaseKey?: string;
   path: string;
   run: string;
   /** The same command with a resume point placeholder. */
@@ -61,7 +63,8 @@ export interface TargetOptions {
 export interface Rendered {
   files: GeneratedFile[];
   migrations: MigrationRef[];
-  backfill?: BackfillRef;
+  /** One per backfill phase of the plan. */
+  backfills: BackfillRef[];
   /** Markdown for a code-change phase, in the framework's idiom. */
   code(change: CodeChange): string;
   /** Markdown for the schema file's edit that ships with a phase (Prisma), if any. */

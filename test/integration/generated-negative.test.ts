@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, it, type ExpectStatic } from 'vitest';
-import { caseById } from '../support/cases.js';
+import { caseById } from '../cases/index.js';
 import { runLifecycle, type DriverName, type Generated } from '../support/lifecycle.js';
 
 /** Replaces `from` by `to` in the one generated file whose path matches, failing if nothing changed. */
