@@ -3,6 +3,7 @@
  * it, targets render it, rehearse executes it. The SQL of every step lives here and nowhere else.
  */
 import type { HazardKey } from '../messages/hazards.js';
+import type { TargetName } from '../targets/types.js';
 
 /** Table-level lock modes, strongest first (PostgreSQL docs, "Table-Level Locks"). */
 export type Lock =
@@ -102,7 +103,12 @@ export type CodeChange =
   | { kind: 'write-column'; table: string; column: string }
   | { kind: 'switch-to-renamed'; table: string; from: string; to: string }
   | { kind: 'stop-using-column'; table: string; column: string }
-  | { kind: 'use-index'; table: string; index: string };
+  | { kind: 'use-index'; table: string; index: string }
+  /**
+   * A change only its operation knows how to describe: the operation writes it in each framework's
+   * idiom (Markdown), so a new operation needs no new case in the targets.
+   */
+  | { kind: 'idiom'; byTarget: Record<TargetName, string> };
 
 export type Phase =
   | { kind: 'migrate'; key: string; title: string; why: string; migrations: Migration[]; verify: Verify[] }
