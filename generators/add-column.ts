@@ -191,6 +191,12 @@ export const addColumn = defineOperation({
     return { summary };
   },
   rehearsal: {
+    cases: [
+      { name: 'nullable', args: ['--table', 'users', '--column', 'nickname', '--type', 'text'] },
+      { name: 'NOT NULL with a constant default', args: ['--table', 'users', '--column', 'score', '--type', 'integer', '--not-null', '--default', '0'] },
+      { name: 'volatile default', args: ['--table', 'users', '--column', 'token', '--type', 'uuid', '--default', 'gen_random_uuid()'] },
+      { name: '--not-null --backfill', args: ['--table', 'users', '--column', 'email_lower', '--type', 'text', '--not-null', '--backfill', 'lower(email)'] },
+    ],
     seed: () => [],
     workload(answers, k) {
     const base = k.info.columns;

@@ -129,6 +129,10 @@ export const addIndex = defineOperation({
     return { summary };
   },
   rehearsal: {
+    cases: [
+      { name: 'plain', args: ['--table', 'users', '--columns', 'name'] },
+      { name: 'unique partial', args: ['--table', 'users', '--columns', 'email', '--unique', '--where', 'login_count > 10', '--name', 'users_active_email_key'] },
+    ],
     seed: (a) => (Array.isArray(a.columns) ? a.columns : String(a.columns).split(',')).map((name) => ({ name: String(name), type: 'text' })),
     workload(answers, k) {
     const cols = (Array.isArray(answers.columns) ? answers.columns : String(answers.columns).split(',')).map(String);

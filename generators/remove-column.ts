@@ -123,6 +123,10 @@ export const removeColumn = defineOperation({
     return { summary };
   },
   rehearsal: {
+    cases: [
+      { name: 'nullable', args: ['--table', 'users', '--column', 'bio', '--type', 'text'] },
+      { name: 'NOT NULL without default', args: ['--table', 'users', '--column', 'legacy_code', '--type', 'text', '--not-null'] },
+    ],
     seed: (a) => [{ name: String(a.column), type: String(a.type), notNull: Boolean(a['not-null']), default: a.default ? String(a.default) : undefined }],
     workload(answers, k) {
     const base = k.info.columns;

@@ -256,6 +256,7 @@ export const renameColumn = defineOperation({
     return { summary };
   },
   rehearsal: {
+    cases: [{ name: 'rename', args: ['--table', 'users', '--from', 'name', '--to', 'full_name'] }],
     seed: (a) => [{ name: String(a.from), type: 'text', notNull: true }],
     workload(answers, k) {
     const base = k.info.columns;

@@ -69,6 +69,8 @@ export interface Operation<N extends string = string> {
   /** The schema.prisma edits, phase by phase. */
   prisma(ctx: PrismaEditContext, answers: Answers): PrismaEdit;
   rehearsal: {
+    /** Answers (flags) rehearsed on a seeded `users` table by the test suite, each with zero failed app queries. */
+    cases: readonly Example[];
     /** Columns a seeded table needs for the answers to make sense. */
     seed(answers: Answers): ExtraColumn[];
     /** What old code and new code do while the phases run. */

@@ -6,7 +6,8 @@
  */
 import { describe, expect, inject, it } from 'vitest';
 import { realEffects, type Effects } from '../../src/effects.js';
-import { findOperation } from '../../generators/index.js';
+import { OPERATIONS, findOperation } from '../../generators/index.js';
+import type { Operation } from '../../src/operation.js';
 import { rehearseMain } from '../../src/rehearse/cli.js';
 import { createDatabase, uniqueDbName, query } from '../support/pg.js';
 
@@ -24,20 +25,10 @@ async function rehearse(args: string[]): Promise<Captured> {
   return { code, stdout, stderr };
 }
 
-const CASES: { name: string; args: string[] }[] = [
-  { name: 'add-column, nullable', args: ['add-column', '--table', 'users', '--column', 'nickname', '--type', 'text'] },
-  { name: 'add-column, NOT NULL with a constant default', args: ['add-column', '--table', 'users', '--column', 'score', '--type', 'integer', '--not-null', '--default', '0'] },
-  { name: 'add-column, volatile default', args: ['add-column', '--table', 'users', '--column', 'token', '--type', 'uuid', '--default', 'gen_random_uuid()'] },
-  {
-    name: 'add-column, --not-null --backfill',
-    args: ['add-column', '--table', 'users', '--column', 'email_lower', '--type', 'text', '--not-null', '--backfill', 'lower(email)'],
-  },
-  { name: 'rename-column', args: ['rename-column', '--table', 'users', '--from', 'name', '--to', 'full_name'] },
-  { name: 'remove-column', args: ['remove-column', '--table', 'users', '--column', 'bio', '--type', 'text'] },
-  { name: 'remove-column, NOT NULL without default', args: ['remove-column', '--table', 'users', '--column', 'legacy_code', '--type', 'text', '--not-null'] },
-  { name: 'add-index', args: ['add-index', '--table', 'users', '--columns', 'name'] },
-  { name: 'add-index, unique partial', args: ['add-index', '--table', 'users', '--columns', 'email', '--unique', '--where', 'login_count > 10', '--name', 'users_active_email_key'] },
-];
+// Every operation's rehearsal cases, from the registry.
+const CASES = (OPERATIONS as readonly Operation[]).flatMap((op) =>
+  op.rehearsal.cases.map((c) => ({ name: `${op.name}, ${c.name}`, args: [op.name, ...c.args] })),
+);
 
 /** Phases the plan has for these answers (what the report must list). */
 function phaseKeys(args: string[]): string[] {
