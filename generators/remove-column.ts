@@ -4,6 +4,7 @@
  */
 import { columnField, expressionField, parseTable, tableField, typeProblem } from '../src/fields.js';
 import { addAttr, blockLinesUsing, fieldForColumn, replace, setOptional } from '../src/project/prisma-edit.js';
+import { errors } from '../src/messages/errors.js';
 import { defineOperation } from '../src/operation.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import { addColumn, columnExistsSql, dropColumn, dropNotNull, isNotNullSql, label, qualified, setNotNullUnlessNulls } from '../src/plan/recipes/index.js';
@@ -132,7 +133,7 @@ export const removeColumn = defineOperation({
     const base = k.info.columns;
     const column = String(answers.column);
     const col = k.byName(column);
-    if (!col) throw new Error(`column ${column} does not exist in ${qualified(k.info.table)}`);
+    if (!col) throw errors.rehearseMissingColumn(column, qualified(k.info.table), 'column');
     const v = k.appValue(col);
     const rest = base.filter((c) => c.name !== column);
     return {

@@ -6,6 +6,7 @@
 import { columnField, keyField, parseTable, tableField } from '../src/fields.js';
 import { addAttr, blockLinesUsing, fieldDeclaration, fieldForColumn, fieldName, insertAfter, isAttr, joinLine, mapTo, optional, replace, splitLine, withAttr, withDefault, without } from '../src/project/prisma-edit.js';
 import type { ColumnInfo } from '../src/rehearse/workload.js';
+import { errors } from '../src/messages/errors.js';
 import { defineOperation } from '../src/operation.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import {
@@ -263,7 +264,7 @@ export const renameColumn = defineOperation({
     const from = String(answers.from);
     const to = String(answers.to);
     const fromCol = k.byName(from);
-    if (!fromCol) throw new Error(`column ${from} does not exist in ${qualified(k.info.table)}`);
+    if (!fromCol) throw errors.rehearseMissingColumn(from, qualified(k.info.table), 'from');
     const toCol: ColumnInfo = { ...fromCol, name: to, defaultSql: null };
     const newCols = base.map((c) => (c.name === from ? toCol : c));
     const v = k.appValue(fromCol);

@@ -119,7 +119,7 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
       fx.stdout(listText());
       return 0;
     }
-    if (extra.length) throw errors.badFlag(`unexpected argument "${extra[0]}": values go after their flag (--table users)`);
+    if (extra.length) throw errors.unexpectedArgument(extra[0], command ?? '');
     let op = command ? findOperation(command) : undefined;
     if (command && !op) throw errors.unknownOperation(command, OPERATIONS.map((o) => o.name));
     if (values.help) {
@@ -135,7 +135,7 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
     }
     const known = new Set([...Object.keys(GLOBAL_OPTIONS), ...op.fields.map((f) => f.name)]);
     for (const k of Object.keys(values))
-      if (!known.has(k)) throw errors.badFlag(`--${k} is not an option of ${op.name}: see migscaffold ${op.name} --help`);
+      if (!known.has(k)) throw errors.notAnOption(k, op.name);
 
     const root = resolve(fx.cwd, (values.out as string | undefined) ?? '.');
     const project = await inspectProject(fx.fs, root);
@@ -150,13 +150,13 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
     if (targetName !== undefined && !findTarget(targetName)) throw errors.unknownTarget(targetName, [...TARGET_NAMES]);
     const sqlStyle = (values['sql-style'] as string | undefined) ?? cfg.sqlStyle ?? project.sql?.style ?? 'golang-migrate';
     if (sqlStyle !== 'golang-migrate' && sqlStyle !== 'dbmate' && sqlStyle !== 'flyway')
-      throw errors.invalid('sql-style', sqlStyle, 'use golang-migrate, dbmate or flyway');
+      throw errors.badSqlStyle(sqlStyle);
     const railsVersion = (values['rails-version'] as string | undefined) ?? cfg.railsVersion ?? project.rails?.version ?? '7.1';
-    if (!/^\d+\.\d+$/.test(railsVersion)) throw errors.invalid('rails-version', railsVersion, 'use MAJOR.MINOR, for example 7.1');
-    const timestamp = values.timestamp ? parseTimestamp(values.timestamp as string, (why) => errors.invalid('timestamp', values.timestamp as string, why)) : fx.now();
+    if (!/^\d+\.\d+$/.test(railsVersion)) throw errors.badRailsVersion(railsVersion);
+    const timestamp = values.timestamp ? parseTimestamp(values.timestamp as string) : fx.now();
     const revId = values['rev-id'] as string | undefined;
     if (revId !== undefined && !/^[0-9a-f]{12}$/.test(revId))
-      throw errors.invalid('rev-id', revId, 'use 12 lower-case hex characters, as Alembic does');
+      throw errors.badRevId(revId);
 
     // Answers: flags first, then prompts for what is missing (terminal only).
     const answers: Answers = flagAnswers(op, values);

@@ -10,6 +10,10 @@ export class RefusedError extends Error {
   readonly exitCode = 1;
 }
 
+function invalid(field: string, value: string, why: string): UsageError {
+  return new UsageError(`invalid --${field} ${JSON.stringify(value)}: ${why}`);
+}
+
 export const errors = {
   unknownOperation: (op: string, known: string[]) =>
     new UsageError(`unknown operation "${op}": use one of ${known.join(', ')} (see \`migscaffold list\`)`),
@@ -20,9 +24,31 @@ export const errors = {
       `missing ${flags.map((f) => `--${f}`).join(', ')}: pass ${flags.length > 1 ? 'them' : 'it'} as flags ` +
         '(no prompts without a terminal, in CI or with --yes)',
     ),
-  badFlag: (message: string) => new UsageError(message),
-  invalid: (field: string, value: string, why: string) =>
-    new UsageError(`invalid --${field} ${JSON.stringify(value)}: ${why}`),
+  unexpectedArgument: (arg: string, command: string) =>
+    new UsageError(`unexpected argument "${arg}": values go after their flag (--table users); see migscaffold ${command} --help`),
+  notAnOption: (flag: string, command: string) => new UsageError(`--${flag} is not an option of ${command}: see migscaffold ${command} --help`),
+  severalProjects: (found: string[]) => new UsageError(`this directory looks like several projects (${found.join('; ')}): pass --target`),
+  unknownDownRevision: (rev: string, where: string[], heads: string[]) =>
+    new RefusedError(`--down-revision ${rev} is not a revision in ${where.join(', ')}: use one of ${heads.join(', ') || '(none)'}`),
+  severalAlembicHeads: (heads: string[]) =>
+    new RefusedError(`the Alembic project has ${heads.length} heads (${heads.join(', ')}): merge them (alembic merge heads) or pass --down-revision <rev>`),
+  notPostgresPrisma: (lockFile: string, provider: string) =>
+    new RefusedError(`${lockFile} says provider "${provider}": migscaffold writes PostgreSQL migrations only`),
+  configNotJson: (file: string, why: string) => new UsageError(`${file} is not valid JSON (${why}): fix it or remove it`),
+  configNotObject: (source: string) => new UsageError(`${source} must be an object of settings`),
+  configUnknownKey: (source: string, key: string, known: string[]) =>
+    new UsageError(`${source}: unknown setting "${key}" (known: ${known.join(', ')})`),
+  rehearseNeedsPg: () => new UsageError('rehearse needs the `pg` package (PostgreSQL client for Node): npm install pg'),
+  rehearseMissingColumn: (column: string, table: string, flag: string) =>
+    new UsageError(`column ${column} does not exist in ${table}: check --${flag}, or let rehearse seed a fresh table`),
+  badSqlStyle: (v: string) => invalid('sql-style', v, 'use golang-migrate, dbmate or flyway'),
+  badRailsVersion: (v: string) => invalid('rails-version', v, 'use MAJOR.MINOR, for example 7.1'),
+  badRevId: (v: string) => invalid('rev-id', v, 'use 12 lower-case hex characters, as Alembic does'),
+  badTimestamp: (v: string) => invalid('timestamp', v, 'use YYYYMMDDHHMMSS in UTC, for example 20260115093000'),
+  badWholeNumber: (flag: string, v: string, min: number) => invalid(flag, v, `expected a whole number >= ${min}`),
+  badLockTimeout: (v: string) => invalid('lock-timeout', v, 'use a positive duration such as 500ms, 1s or 2s'),
+  tooManyClients: (n: number) => invalid('clients', String(n), 'at most 64'),
+  invalid,
   notNullNeedsValue: () =>
     new UsageError(
       'add-column --not-null needs a value for existing rows: give --default <constant> or --backfill <SQL expression>',

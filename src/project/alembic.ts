@@ -5,7 +5,7 @@
  */
 import { join, posix } from 'node:path';
 import type { FsPromises } from '../effects.js';
-import { RefusedError } from '../messages/errors.js';
+import { errors } from '../messages/errors.js';
 import { listDir, readText } from './files.js';
 
 export interface AlembicProject {
@@ -91,13 +91,11 @@ export async function readAlembic(fs: FsPromises, root: string): Promise<Alembic
 export function chooseDownRevision(p: AlembicProject, given: string | undefined): string | null {
   if (given !== undefined) {
     if (!p.revisions.some((r) => r.id === given))
-      throw new RefusedError(`--down-revision ${given} is not a revision in ${p.versionLocations.join(', ')}: use one of ${p.heads.join(', ') || '(none)'}`);
+      throw errors.unknownDownRevision(given, p.versionLocations, p.heads);
     return given;
   }
   if (p.heads.length > 1)
-    throw new RefusedError(
-      `the Alembic project has ${p.heads.length} heads (${p.heads.join(', ')}): merge them (alembic merge heads) or pass --down-revision <rev>`,
-    );
+    throw errors.severalAlembicHeads(p.heads);
   return p.heads[0] ?? null;
 }
 

@@ -83,10 +83,10 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       fx.stdout(rehearseHelp(op));
       return 0;
     }
-    if (extra.length) throw errors.badFlag(`unexpected argument "${extra[0]}": values go after their flag (--table users)`);
+    if (extra.length) throw errors.unexpectedArgument(extra[0], 'rehearse');
     const known = new Set([...Object.keys(REHEARSE_OPTIONS), ...op.fields.map((f) => f.name)]);
     for (const k of Object.keys(values))
-      if (!known.has(k)) throw errors.badFlag(`--${k} is not an option of rehearse ${op.name}: see migscaffold rehearse ${op.name} --help`);
+      if (!known.has(k)) throw errors.notAnOption(k, `rehearse ${op.name}`);
 
     const settings = settingsFrom(values);
     const answers: Answers = flagAnswers(op, values);
@@ -95,7 +95,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
     await completeAnswers(op, answers);
     const rows = int('rows', values.rows, 1_000_000, 0);
     const clients = int('clients', values.clients, 4, 1);
-    if (clients > 64) throw errors.invalid('clients', String(clients), 'at most 64');
+    if (clients > 64) throw errors.tooManyClients(clients);
     const maxStall = int('max-stall', values['max-stall'], 200, 1);
     const dwell = int('dwell', values.dwell, 500, 0);
     const timeLimit = int('time-limit', values['time-limit'], 1800, 1);
@@ -107,7 +107,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       connectModule = await import('./connect.js');
     } catch (e) {
       if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && /'pg'/.test(String((e as Error).message)))
-        throw new UsageError('rehearse needs the `pg` package (PostgreSQL client for Node): npm install pg');
+        throw errors.rehearseNeedsPg();
       throw e;
     }
     const { assertLocalUrl, RehearseError, redact } = connectModule;

@@ -12,6 +12,7 @@ import type { Phase, Plan } from '../plan/types.js';
 import { quoteIdent, quoteLiteral } from '../sql/ident.js';
 import { parseTable } from '../fields.js';
 import { valueSql } from './seed.js';
+import { errors } from '../messages/errors.js';
 
 export interface ColumnInfo {
   name: string;
@@ -50,7 +51,7 @@ export async function introspect(client: pg.Client, t: TableRef, key: string): P
     unique: c.uniq,
   }));
   const k = columns.find((c) => c.name === key);
-  if (!k) throw new Error(`table ${T} has no column ${key} (the --key the backfill walks)`);
+  if (!k) throw errors.rehearseMissingColumn(key, T, 'key');
   return { table: t, key, keyIsInteger: /^(smallint|integer|bigint)$/.test(k.type), columns };
 }
 
