@@ -63,7 +63,8 @@ function helpText(op?: Operation): string {
       `--${f.name}${f.kind === 'boolean' ? '' : f.kind === 'list' ? ' a,b' : ' <value>'}`,
       `${f.message}${f.required ? ' (required)' : f.default !== undefined && f.default !== false ? ` (default ${f.default})` : ''}`,
     ]);
-    return `migscaffold ${op.name}: ${op.summary}\n\nUsage: migscaffold ${op.name} [flags]\n\n${pad(rows)}\n\nCommon flags:\n${pad(GLOBAL_HELP)}\n`;
+    const examples = op.examples.map((e) => `  migscaffold ${op.name} ${e.args.map(shellWord).join(' ')}`).join('\n');
+    return `migscaffold ${op.name}: ${op.summary}\n\nUsage: migscaffold ${op.name} [flags]\n\n${pad(rows)}\n\nExamples:\n${examples}\n\nCommon flags:\n${pad(GLOBAL_HELP)}\n`;
   }
   return (
     `migscaffold ${VERSION}: zero-downtime PostgreSQL migrations for Alembic, Prisma, Rails and SQL\n\n` +

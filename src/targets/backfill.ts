@@ -22,7 +22,9 @@ function common(plan: Plan, b: Backfill, path: string) {
     phaseCount: plan.phases.length,
     path,
     tableLabel: b.tableLabel.replace(/[^\x20-\x7e]/g, '?').replace(/["'`\\{}$#]/g, ''),
-    description: b.description.replace(/[^\x20-\x7e]/g, '?').replace(/["'`\\{}$#]/g, ''),
+    // Only in each script's header comment: quotes are harmless there (an empty-string value must read
+    // as '' rather than vanish); what could end the comment or the docstring is defused instead.
+    description: b.description.replace(/[^\x20-\x7e]/g, '?').replace(/\\/g, '/').replace(/"""|\*\//g, '"').replace(/[`{}$#]/g, ''),
     batchSize: b.batchSize,
     pauseMs: b.pauseMs,
     maxRetries: b.maxRetries,

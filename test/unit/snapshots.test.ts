@@ -56,4 +56,12 @@ describe('flags that change the SQL', () => {
     expect(all).toContain('NEW."user" := NEW."Total"');
     expect(all).not.toMatch(/ALTER TABLE order\b/);
   });
+
+  it("a backfill of the empty string reads as '' in every script's header", async () => {
+    for (const target of ['alembic', 'prisma', 'rails', 'sql']) {
+      const r = await run(['add-column', '--table', 'users', '--column', 'phone', '--type', 'text', '--not-null', '--backfill', "''", '--target', target, ...FIXED]);
+      const script = Object.entries(tree(r.vol)).find(([p]) => /backfill_users_phone\.\w+$/.test(p))![1];
+      expect(script, target).toMatch(/Backfill users: phone = '', in keyset batches\./);
+    }
+  });
 });
