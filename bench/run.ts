@@ -117,7 +117,7 @@ async function expandedCopy(adminUrl: string, port: number) {
   const expand = plan.phases[0];
   if (expand.kind !== 'migrate') throw new Error('rename plan: first phase is not a migration');
   await admin(db.url, async (c) => {
-    for (const m of expand.migrations) await runMigration(c, m, { lockTimeout: '1s', tableRegclass: regclass({ name: 'users' }) });
+    for (const m of expand.migrations) await runMigration(c, m, { lockTimeout: '1s', tableRegclass: `ARRAY[${regclass({ name: 'users' })}::oid]` });
     await c.query('CHECKPOINT');
   });
   return db;

@@ -7,9 +7,10 @@ import { addColumn } from './add-column.js';
 import { addIndex } from './add-index.js';
 import { removeColumn } from './remove-column.js';
 import { renameColumn } from './rename-column.js';
+import { renameTable } from './rename-table.js';
 import type { Operation } from '../src/operation.js';
 
-export const OPERATIONS = [addColumn, renameColumn, removeColumn, addIndex] as const;
+export const OPERATIONS = [addColumn, renameColumn, removeColumn, addIndex, renameTable] as const;
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];
 

@@ -1,5 +1,5 @@
 /** Field definitions and checks shared by several operations. */
-import type { AnswerValue, Field } from './operation.js';
+import type { Answers, AnswerValue, Field, Operation } from './operation.js';
 import type { TableRef } from './plan/recipes/index.js';
 import { byteLength, MAX_IDENT_BYTES } from './sql/ident.js';
 
@@ -12,6 +12,12 @@ export function identifierProblem(name: string): string | null {
   if (/[\u0001-\u001f\u007f]/.test(name)) return 'it contains a control character';
   if (name !== name.trim()) return 'it starts or ends with a space (quote-and-trim mistakes are easy to miss)';
   return null;
+}
+
+/** The table an operation works on: the answer of its field that identifies the table. */
+export function tableAnswer(op: Pick<Operation, 'fields'>, a: Answers): string {
+  const f = op.fields.find((x) => x.identifies === 'table');
+  return String(a[f?.name ?? 'table']);
 }
 
 /** `users` or `schema.table`. A dot always separates the schema. */

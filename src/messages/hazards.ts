@@ -65,6 +65,15 @@ export const HAZARDS = {
       'EXCLUSIVE lock. The column is added without it, the default is set for new rows, and existing rows ' +
       'are filled by the batched backfill.',
   },
+  'rename-table-view-limits': {
+    title: 'Old code works through a view until the contract',
+    text:
+      'Reads and writes through the view under the old name behave as on the table (defaults, sequences, ' +
+      'constraints, ON CONFLICT, RETURNING, its triggers), and its table-level grants are copied. But ' +
+      'DDL on the old name fails (ALTER TABLE or DROP TABLE of a view), columns added to the table after ' +
+      'the rename are not visible through the view, column-level grants are not copied, and triggers see ' +
+      'TG_TABLE_NAME as the new name.',
+  },
 } as const satisfies Record<string, { title: string; text: string }>;
 
 export type HazardKey = keyof typeof HAZARDS;

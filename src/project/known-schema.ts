@@ -3,7 +3,7 @@
  * cannot work is refused with the reason before anything is written.
  */
 import type { Answers, Operation } from '../operation.js';
-import { parseTable } from '../fields.js';
+import { parseTable, tableAnswer } from '../fields.js';
 import { errors } from '../messages/errors.js';
 import { parseModels } from './prisma-schema.js';
 
@@ -45,7 +45,7 @@ export function fromSchemaRb(text: string, source: string): KnownSchema {
  * a new one must not, and then the operation's own rules. Unknown tables are left alone.
  */
 export function checkAgainstSchema(op: Operation, a: Answers, known: KnownSchema): void {
-  const table = parseTable(String(a.table)).name;
+  const table = parseTable(tableAnswer(op, a)).name;
   const t = known.tables.get(table);
   if (!t) return;
   const refuse = (why: string) => errors.declaredSchema(why, known.source);

@@ -5,7 +5,7 @@
  * the later ones word for word (tighten to NOT NULL, @ignore, drop the ignored field, switch @map).
  */
 import type { Answers, Operation } from '../operation.js';
-import { parseTable } from '../fields.js';
+import { parseTable, tableAnswer } from '../fields.js';
 import {
   applyHunks,
   fieldForColumn,
@@ -191,7 +191,7 @@ export function partialIndexesEnabled(files: SchemaFile[]): boolean {
  * given only for a phase the plan has.
  */
 export function prismaSchemaPlan(op: Operation, a: Answers, files: SchemaFile[], phases: string[]): SchemaPlanResult {
-  const table = parseTable(String(a.table)).name;
+  const table = parseTable(tableAnswer(op, a)).name;
   const all = files.map((f) => f.text).join('\n');
   const enums = parseEnums(all);
   const home = files.find((f) => findModel(parseModels(f.text), table));
@@ -225,10 +225,11 @@ export function prismaSchemaPlan(op: Operation, a: Answers, files: SchemaFile[],
  * field name given where a table or column is expected is translated through @@map / @map.
  */
 export function resolvePrismaNames(op: Operation, a: Answers, text: string): Answers {
-  const t = parseTable(String(a.table));
+  const tableField = op.fields.find((f) => f.identifies === 'table')?.name ?? 'table';
+  const t = parseTable(tableAnswer(op, a));
   const model = findModel(parseModels(text), t.name);
   if (!model) return a;
-  const out: Answers = { ...a, table: t.schema ? `${t.schema}.${model.table}` : model.table };
+  const out: Answers = { ...a, [tableField]: t.schema ? `${t.schema}.${model.table}` : model.table };
   const col = (c: string) => fieldForColumn(model, c)?.column ?? c;
   for (const f of op.fields) {
     const v = a[f.name];

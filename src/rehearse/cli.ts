@@ -10,6 +10,7 @@ import type { Effects } from '../effects.js';
 import { OPERATIONS, OPERATION_NAMES, findOperation } from '../../generators/index.js';
 import type { Answers, Operation } from '../operation.js';
 import { completeAnswers, flagAnswers, settingsFrom, wholeNumber as int } from '../cli/answers.js';
+import { tableAnswer } from '../fields.js';
 import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
 
 const REHEARSE_OPTIONS = {
@@ -143,7 +144,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
         operation: op.name,
         plan: plan.name,
         title: plan.title,
-        table: String(answers.table),
+        table: tableAnswer(op, answers),
         clients,
         maxStallMs: maxStall,
         phaseCount: plan.phases.length,

@@ -17,11 +17,20 @@ export function lockModeName(mode: string): string {
     .toUpperCase();
 }
 
+/**
+ * `relations`: a SQL array of the OIDs the application uses (the table, and whatever holds its old
+ * name during a rename); their indexes count too.
+ */
+function onRelations(relations: string): string {
+  return `(l.relation = ANY (${relations}) OR l.relation IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY (${relations})))`;
+}
+
 /** Locks on the table and its indexes held by this backend: run inside the migration transaction. */
-export function heldLocksSql(tableRegclass: string): string {
-  return `SELECT l.mode, c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+export function heldLocksSql(relations: string): string {
+  // LEFT JOIN: a relation this transaction dropped (a view) has no catalog row left to name it.
+  return `SELECT l.mode, coalesce(c.relname, l.relation::text) AS relname FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation
    WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
-     AND (l.relation = ${tableRegclass} OR l.relation IN (SELECT indexrelid FROM pg_index WHERE indrelid = ${tableRegclass}))`;
+     AND ${onRelations(relations)}`;
 }
 
 export interface PhaseLockSample {
@@ -110,7 +119,7 @@ export class LockMonitor {
            (SELECT json_agg(json_build_object('mode', l.mode, 'relname', c.relname, 'granted', l.granted))
               FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
              WHERE l.pid = $1 AND l.locktype = 'relation'
-               AND (l.relation = ${this.tableRegclass} OR l.relation IN (SELECT indexrelid FROM pg_index WHERE indrelid = ${this.tableRegclass}))) AS locks`,
+               AND ${onRelations(this.tableRegclass)}) AS locks`,
         [this.migrationPid, APP_NAME.app],
       );
       const row = r.rows[0];

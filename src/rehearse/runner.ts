@@ -11,6 +11,7 @@
  */
 import type pg from 'pg';
 import type { Backfill, Migration, Phase, Plan } from '../plan/types.js';
+import { quoteLiteral } from '../sql/ident.js';
 import { timeoutSettings } from '../plan/recipes/index.js';
 import { positional } from '../render/strings.js';
 import { errorText, sqlState } from './connect.js';
@@ -86,9 +87,11 @@ export async function runMigration(
     try {
       if (m.transaction === 'transaction') {
         await client.query('BEGIN');
+        // The relations as they are before the statements run: a name they drop resolves to nothing after.
+        const rels = (await client.query<{ rels: string }>(`SELECT (${o.tableRegclass})::text AS rels`)).rows[0].rels;
         for (const s of timeoutSettings(m.up, o.lockTimeout, 'local').set) await client.query(s);
         for (const s of m.up) await client.query(s.sql);
-        const held = await client.query<{ mode: string; relname: string }>(heldLocksSql(o.tableRegclass));
+        const held = await client.query<{ mode: string; relname: string }>(heldLocksSql(`${quoteLiteral(rels)}::oid[]`));
         o.onLocks?.(held.rows);
         await client.query('COMMIT');
       } else {

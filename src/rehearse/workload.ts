@@ -10,7 +10,7 @@ import type { TableRef } from '../plan/recipes/index.js';
 import { qualified } from '../plan/recipes/index.js';
 import type { Phase, Plan } from '../plan/types.js';
 import { quoteIdent, quoteLiteral } from '../sql/ident.js';
-import { parseTable } from '../fields.js';
+import { parseTable, tableAnswer } from '../fields.js';
 import { valueSql } from './seed.js';
 import { errors } from '../messages/errors.js';
 
@@ -56,6 +56,8 @@ export async function introspect(client: pg.Client, t: TableRef, key: string): P
 }
 
 export interface CodeShape {
+  /** The table this code names, when it is not the one introspected (a renamed table's new name). */
+  table?: TableRef;
   /** Columns this code reads. */
   read: string[];
   /** Columns this code names on insert, with the SQL of their value (may use the row alias t). */
@@ -155,7 +157,7 @@ export interface AppQuery {
 
 /** The SQL of each request kind a code shape makes. */
 export function queriesOf(info: TableInfo, shape: CodeShape): AppQuery[] {
-  const T = qualified(info.table);
+  const T = qualified(shape.table ?? info.table);
   const K = quoteIdent(info.key);
   const keyParam = info.keyIsInteger ? '$1::bigint' : '$1';
   const out: AppQuery[] = [];
@@ -201,8 +203,8 @@ export async function keySource(client: pg.Client, info: TableInfo): Promise<() 
   return () => (keys.length ? keys[Math.floor(Math.random() * keys.length)] : '0');
 }
 
-export function tableOf(answers: Answers): TableRef {
-  return parseTable(String(answers.table));
+export function tableOf(op: Operation, answers: Answers): TableRef {
+  return parseTable(tableAnswer(op, answers));
 }
 
 export { quoteLiteral };

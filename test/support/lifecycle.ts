@@ -138,7 +138,8 @@ export interface TableSnapshot {
 }
 
 export async function snapshot(client: pg.Client): Promise<TableSnapshot> {
-  const t = `'public.users'::regclass`;
+  // to_regclass: a table that was renamed away (rename-table) reads as one with nothing in it.
+  const t = `to_regclass('public.users')`;
   const cols = await client.query(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
             pg_get_expr(d.adbin, d.adrelid) AS def
