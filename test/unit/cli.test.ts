@@ -1,5 +1,7 @@
 /** The command line: flags, missing answers, exit codes, --dry-run, --json, conflicts, atomic writes. */
 import { describe, expect, it } from 'vitest';
+import { OPERATIONS } from '../../generators/index.js';
+import { TARGET_NAMES } from '../../src/targets/types.js';
 import { Volume } from 'memfs';
 import { project, run, scriptedPrompter, tree } from './helpers.js';
 import type { FsPromises } from '../../src/effects.js';
@@ -16,9 +18,10 @@ describe('information commands', () => {
 
   it('list shows every operation and target, a line each', async () => {
     const r = await run(['list']);
-    expect(r.stdout.trim().split('\n')).toHaveLength(8);
-    for (const name of ['add-column', 'rename-column', 'remove-column', 'add-index', 'alembic', 'prisma', 'rails', 'sql'])
-      expect(r.stdout).toContain(name);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(OPERATIONS.length + TARGET_NAMES.length);
+    for (const [i, op] of OPERATIONS.entries()) expect(lines[i]).toMatch(new RegExp(`^operation +${op.name} +${op.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    for (const name of TARGET_NAMES) expect(r.stdout).toMatch(new RegExp(`^target +${name} `, 'm'));
   });
 
   it('--help for the tool and for one operation', async () => {
