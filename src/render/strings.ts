@@ -15,6 +15,27 @@ export function pythonString(s: string): string {
   return JSON.stringify(s); // JSON string syntax is valid Python for these escapes
 }
 
+/** black's default `line-length`. */
+export const BLACK_LINE_LENGTH = 88;
+
+/**
+ * The argument of a call whose one argument is a string, laid out as black lays it out: on the
+ * call's line when `lead` + literal + `close` fits, else alone on the next line one level deeper,
+ * with the closing bracket back at the line's indentation. `lead` is the line up to and including
+ * the call's `(` (indentation too); `close` is what follows the argument on the last line (`)`,
+ * `),`). black never keeps a multi-line string on its call's line, and counts code points.
+ */
+export function pythonArgument(lead: string, literal: string, close: string, lineLength: number): string {
+  if (!literal.includes('\n') && [...`${lead}${literal}${close}`].length <= lineLength) return literal;
+  const pad = /^ */.exec(lead)![0];
+  return `\n${pad}    ${literal}\n${pad}`;
+}
+
+/** A whole call line (`op.execute("""...""")`) laid out by pythonArgument. */
+export function pythonCall(lead: string, literal: string, close: string, lineLength: number): string {
+  return `${lead}${pythonArgument(lead, literal, close, lineLength)}${close}`;
+}
+
 /** A Ruby heredoc body is not safe for arbitrary text; a %q-free double-quoted literal is. */
 export function rubyString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/#/g, '\\#').replace(/\n/g, '\\n')}"`;
