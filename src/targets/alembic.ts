@@ -53,7 +53,7 @@ export const alembic: Target = {
   language: 'Python',
   render(plan: Plan, o: TargetOptions): Rendered {
     const root = o.paths.alembic ?? 'alembic';
-    const width = BLACK_LINE_LENGTH;
+    const width = o.alembicLineLength ?? BLACK_LINE_LENGTH;
     const placed = migrationsInOrder(plan, o.phases);
     const refs: MigrationRef[] = [];
     const files = placed.map((p) => {
