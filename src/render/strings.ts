@@ -10,9 +10,28 @@ export function pythonText(sql: string, keepBinds: string[] = []): string {
   return `"""${body}"""`;
 }
 
-/** A Python string literal for a plain value (names, messages). */
+/**
+ * A Python string literal for a plain value (names, messages), quoted as black quotes it: double
+ * quotes unless single quotes need fewer backslashes, so `black --check` leaves it alone.
+ */
 export function pythonString(s: string): string {
-  return JSON.stringify(s); // JSON string syntax is valid Python for these escapes
+  const count = (c: string) => s.split(c).length - 1;
+  const quote = count('"') > count("'") ? "'" : '"';
+  const body = [...s]
+    .map((c) => {
+      if (c === '\\' || c === quote) return `\\${c}`;
+      if (c === '\n') return '\\n';
+      if (c === '\t') return '\\t';
+      if (/[\u0000-\u001f\u007f]/.test(c)) return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+      return c;
+    })
+    .join('');
+  return `${quote}${body}${quote}`;
+}
+
+/** Text inside a module docstring: a backslash or a run of quotes in a name must not end or escape it. */
+export function pythonDocText(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/"(?=")|"$/g, '\\"');
 }
 
 /** black's default `line-length`. */
