@@ -4,28 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { run, tree } from './helpers.js';
-
-const FIXED = ['--yes', '--timestamp', '20260115093000', '--rev-id', '0123456789ab'];
-
-const OPERATIONS: Record<string, string[]> = {
-  'add-column': ['add-column', '--table', 'users', '--column', 'phone', '--type', 'text'],
-  'add-column --default --not-null': ['add-column', '--table', 'users', '--column', 'plan', '--type', 'text', '--default', "'free'", '--not-null'],
-  'add-column volatile default': ['add-column', '--table', 'users', '--column', 'token', '--type', 'uuid', '--default', 'gen_random_uuid()'],
-  'add-column --backfill --not-null': ['add-column', '--table', 'users', '--column', 'email_lower', '--type', 'text', '--backfill', 'lower(email)', '--not-null'],
-  'rename-column': ['rename-column', '--table', 'users', '--from', 'name', '--to', 'full_name'],
-  'remove-column': ['remove-column', '--table', 'users', '--column', 'legacy_code', '--type', 'varchar(20)'],
-  'remove-column --not-null': ['remove-column', '--table', 'users', '--column', 'legacy_code', '--type', 'varchar(20)', '--not-null'],
-  'add-index': ['add-index', '--table', 'users', '--columns', 'email'],
-  'add-index --unique --where': ['add-index', '--table', 'users', '--columns', 'email,tenant_id', '--unique', '--where', 'deleted_at IS NULL'],
-};
-
-const TARGETS: Record<string, string[]> = {
-  alembic: ['--target', 'alembic'],
-  prisma: ['--target', 'prisma'],
-  rails: ['--target', 'rails', '--rails-version', '6.1'],
-  sql: ['--target', 'sql'],
-  'sql dbmate': ['--target', 'sql', '--sql-style', 'dbmate'],
-};
+import { FIXED, OPERATIONS, TARGETS } from '../support/variants.js';
 
 // --all-phases: every migration of the plan, so each one's text is under review here.
 describe.each(Object.entries(OPERATIONS))('%s', (_name, opArgs) => {
