@@ -1,9 +1,26 @@
-/** Project fit: black's line length from pyproject.toml. */
+/** Project fit: a fresh Rails app known by its Gemfile alone; black's line length from pyproject.toml. */
 import { describe, expect, it } from 'vitest';
 import { project, run, tree } from './helpers.js';
 
 const FIXED = ['--yes', '--timestamp', '20260115093000', '--rev-id', '0123456789ab'];
 const INDEX = ['add-index', '--table', 'users', '--columns', 'email', ...FIXED];
+
+describe('a fresh Rails app', () => {
+  it('is detected from rails in the Gemfile alone, and the run creates db/migrate', async () => {
+    const r = await run(INDEX, project({ '/project/Gemfile': 'source "https://rubygems.org"\n\ngem "rails", "~> 7.1.3"\ngem "pg"\n' }));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('target          rails (detected from rails in the Gemfile)');
+    expect(Object.keys(tree(r.vol)).some((p) => /^db\/migrate\/20260115093000_add_index_users_email_idx\.rb$/.test(p))).toBe(true);
+  });
+
+  it("is not a gem whose name starts with rails, nor a Gemfile's comment", async () => {
+    const gemfile = 'source "https://rubygems.org"\n# gem "rails"\ngem "rails-html-sanitizer"\ngem "sinatra"\n';
+    const r = await run(INDEX, project({ '/project/Gemfile': gemfile }));
+    expect(r.code).toBe(2);
+    expect(r.stdout).not.toContain('detected from');
+    expect(Object.keys(tree(r.vol))).toEqual(['Gemfile']);
+  });
+});
 
 describe("black's line length", () => {
   // Its CREATE INDEX call is 89 columns wide on one line: split at 88, kept whole at 120.
