@@ -5,9 +5,13 @@ export function pythonText(sql: string, keepBinds: string[] = []): string {
   const escapedBinds = sql.replace(/(?<![:\w\\]):(\w+)(?!:)/gu, (m, name: string) =>
     keepBinds.includes(name) ? m : `\\:${name}`,
   );
-  // Escape a quote only where it could close the triple-quoted string: before another quote, or last.
-  const body = escapedBinds.replace(/\\/g, '\\\\').replace(/"(?=")|"$/g, '\\"');
-  return `"""${body}"""`;
+  return `"""${pythonTripleQuotedBody(escapedBinds)}"""`;
+}
+
+/** Text inside a triple-quoted string (SQL, a docstring): a backslash or a run of quotes in it must not escape or end it. */
+export function pythonTripleQuotedBody(s: string): string {
+  // Escape a quote only where it could close the string: before another quote, or last.
+  return s.replace(/\\/g, '\\\\').replace(/"(?=")|"$/g, '\\"');
 }
 
 /**
@@ -27,11 +31,6 @@ export function pythonString(s: string): string {
     })
     .join('');
   return `${quote}${body}${quote}`;
-}
-
-/** Text inside a module docstring: a backslash or a run of quotes in a name must not end or escape it. */
-export function pythonDocText(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/"(?=")|"$/g, '\\"');
 }
 
 /** black's default `line-length`. */

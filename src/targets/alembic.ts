@@ -2,7 +2,7 @@
 import type { Migration, Plan, Statement } from '../plan/types.js';
 import { timeoutSettings } from '../plan/recipes/index.js';
 import { render } from '../render/templates.js';
-import { BLACK_LINE_LENGTH, pythonCall, pythonDocText, pythonText } from '../render/strings.js';
+import { BLACK_LINE_LENGTH, pythonCall, pythonText, pythonTripleQuotedBody } from '../render/strings.js';
 import { backfillOf, directionSql, headerLines, migrationsInOrder, revisionId } from './shared.js';
 import { renderBackfillPython } from './backfill.js';
 import { codeChange } from './code-changes.js';
@@ -74,11 +74,11 @@ export const alembic: Target = {
         path,
         role: 'migration' as const,
         content: render('alembic/revision.py.hbs', {
-          message: pythonDocText(message),
+          message: pythonTripleQuotedBody(message),
           revision: rev,
           revises: down ?? '',
           createDate: o.timestamp.toISOString().replace('T', ' ').replace('Z', '').replace(/\.\d+$/, '.000000'),
-          header: headerLines(plan, p).map(pythonDocText),
+          header: headerLines(plan, p).map(pythonTripleQuotedBody),
           downRevision: down ? JSON.stringify(down) : 'None',
           returnNone: o.alembicStyle?.returnNone ?? true,
           typedIds: o.alembicStyle?.typedIds ?? false,

@@ -6,7 +6,7 @@
 import type { Backfill, Plan } from '../plan/types.js';
 import { quoteLiteral } from '../sql/ident.js';
 import { render } from '../render/templates.js';
-import { BLACK_LINE_LENGTH, plpgsqlVars, positional, pythonArgument, pythonDocText, pythonString, pythonText, rubyHeredoc, rubyString, tsTemplate } from '../render/strings.js';
+import { BLACK_LINE_LENGTH, plpgsqlVars, positional, pythonArgument, pythonString, pythonText, pythonTripleQuotedBody, rubyHeredoc, rubyString, tsTemplate } from '../render/strings.js';
 import type { BackfillRef, GeneratedFile } from './types.js';
 
 interface Out {
@@ -40,7 +40,7 @@ export function renderBackfillPython(plan: Plan, b: Backfill, dir: string, lineL
   const text = (lead: string, sql: string, keep: string[] = [], close = '),') => pythonArgument(lead, pythonText(sql, keep), close, lineLength);
   const content = render('alembic/backfill.py.hbs', {
     ...common(plan, b, path),
-    title: pythonDocText(plan.title),
+    title: pythonTripleQuotedBody(plan.title),
     pyDescription: pythonString(b.description),
     pyReverseDescription: b.reverse ? pythonString(b.reverse.description) : '',
     pyLockTimeout: pythonString(b.lockTimeout),

@@ -21,7 +21,7 @@ import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { realEffects } from '../../src/effects.js';
-import { pythonDocText, pythonString, pythonText } from '../../src/render/strings.js';
+import { pythonTripleQuotedBody, pythonString, pythonText } from '../../src/render/strings.js';
 import { FIXED, OPERATIONS, TARGETS } from '../support/variants.js';
 import { REPO_ROOT, RUBY_BIN, SYSTEM_PYTHON, runCommand, type RunResult } from '../support/tools.js';
 
@@ -210,7 +210,7 @@ describe('Python: Alembic revisions and backfill scripts', () => {
     const program = [
       'import json\n',
       list('STRINGS', texts.map(pythonString)),
-      list('DOCS', texts.map((t) => `"""${pythonDocText(t)}\n"""`)),
+      list('DOCS', texts.map((t) => `"""${pythonTripleQuotedBody(t)}\n"""`)),
       list('SQL', texts.map((t) => pythonText(t))),
       'print(json.dumps(STRINGS))',
       'print(json.dumps([d[:-1] for d in DOCS]))',

@@ -1,8 +1,8 @@
 /** Project fit: a fresh Rails app known by its Gemfile alone; black's line length from pyproject.toml. */
 import { describe, expect, it } from 'vitest';
 import { project, run, tree } from './helpers.js';
+import { FIXED } from '../support/variants.js';
 
-const FIXED = ['--yes', '--timestamp', '20260115093000', '--rev-id', '0123456789ab'];
 const INDEX = ['add-index', '--table', 'users', '--columns', 'email', ...FIXED];
 
 describe('a fresh Rails app', () => {
