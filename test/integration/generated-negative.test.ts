@@ -52,7 +52,7 @@ describe.concurrent('negative controls: a down migration missing a statement fai
     await expect(runLifecycle(expect, caseById('add_nullable'), 'rails', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
   });
   it('alembic: remove-column downgrade without its ADD COLUMN (the column stays gone)', async ({ expect }) => {
-    const mutate = edit(/remove_deprecated_flag_from_users\.py$/, /^ *op\.execute\(\n *"""ALTER TABLE users ADD COLUMN deprecated_flag boolean;"""\n *\)\n/m, '');
+    const mutate = edit(/remove_deprecated_flag_from_users\.py$/, /^ *op\.execute\(\s*"""ALTER TABLE users ADD COLUMN deprecated_flag boolean;"""\s*\)\n/m, '');
     await expect(runLifecycle(expect, caseById('remove_plain'), 'alembic', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
   });
   it('dbmate: tighten down without DROP NOT NULL (the column stays NOT NULL)', async ({ expect }) => {
