@@ -193,7 +193,7 @@ describe('Python: Alembic revisions and backfill scripts', () => {
   it.each(Object.entries(STYLED))("black --check at the line length in the project's pyproject.toml (%s)", async (group, style) => {
     const dir = join(root, group, 'alembic');
     const files = await filesUnder(dir, '.py');
-    const r = await black([dir], join(dir, slug('add-index'), 'pyproject.toml'));
+    const r = await black([dir], join(dir, slug('add-index plain'), 'pyproject.toml'));
     expect(r.stdout, r.stderr).toBe('');
     expect(r.stderr).toContain(`${files.length} files would be left unchanged`);
     expect(r.code).toBe(0);
@@ -265,11 +265,11 @@ describe('negative controls: each check fails on the mistake it is there to catc
     (await filesUnder(at('ci', target, variant), target === 'alembic' ? '.py' : target === 'prisma' ? '.ts' : '.rb')).find((f) => f.includes('/backfills/') || f.includes('/script/'))!;
 
   it('black: a short op.execute split over three lines, and sa.text hugging its multi-line string', async () => {
-    const [first] = await revision('rename-column');
+    const [first] = await revision('rename-column rename');
     const split = await spoiled(first, join(root, 'bad-black/versions/split.py'), (t) =>
       t.replace(/^( +)op\.execute\(("""[^\n]*""")\)$/m, (_, pad: string, s: string) => `${pad}op.execute(\n${pad}    ${s}\n${pad})`),
     );
-    const hug = await spoiled(await backfill('alembic', 'rename-column'), join(root, 'bad-black/backfills/hug.py'), (t) =>
+    const hug = await spoiled(await backfill('alembic', 'rename-column rename'), join(root, 'bad-black/backfills/hug.py'), (t) =>
       t.replace('"first": sa.text(\n        """', '"first": sa.text("""').replace('"""\n    ),', '"""),'),
     );
     const r = await black([join(root, 'bad-black')], join(root, 'black-defaults.toml'));
@@ -279,13 +279,13 @@ describe('negative controls: each check fails on the mistake it is there to catc
   });
 
   it("black: files laid out for 88 columns fail a project's 79", async () => {
-    const r = await black([at('ci', 'alembic', 'rename-column')], join(at('black79', 'alembic', 'add-index'), 'pyproject.toml'));
+    const r = await black([at('ci', 'alembic', 'rename-column rename')], join(at('black79', 'alembic', 'add-index plain'), 'pyproject.toml'));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('would reformat');
   });
 
   it('pyflakes: an unused import in a revision is not excused', async () => {
-    const [first] = await revision('add-column');
+    const [first] = await revision('add-column nullable');
     await spoiled(first, join(root, 'bad-pyflakes/versions/unused.py'), (t) => t.replace('from alembic import op\n', 'import json\nfrom alembic import op\n'));
     const findings = await pyflakes([join(root, 'bad-pyflakes')]);
     expect(findings).toHaveLength(1);
@@ -293,14 +293,14 @@ describe('negative controls: each check fails on the mistake it is there to catc
   });
 
   it('ruby -wc: an unused variable warns', async () => {
-    const [migration] = await filesUnder(join(at('ci', 'rails', 'add-index'), 'db/migrate'), '.rb');
+    const [migration] = await filesUnder(join(at('ci', 'rails', 'add-index plain'), 'db/migrate'), '.rb');
     const bad = await spoiled(migration, join(root, 'bad-ruby/unused.rb'), (t) => t.replace('  def up\n', '  def up\n    unused = 1\n'));
     const warnings = await rubyWarnings([bad]);
     expect(warnings[relative(root, bad)]).toContain('assigned but unused variable - unused');
   });
 
   it('rubocop: the empty ensure the add-index down once had (Lint/EmptyEnsure)', async () => {
-    const [migration] = await filesUnder(join(at('ci', 'rails', 'add-index'), 'db/migrate'), '.rb');
+    const [migration] = await filesUnder(join(at('ci', 'rails', 'add-index plain'), 'db/migrate'), '.rb');
     await spoiled(migration, join(root, 'bad-rubocop/empty_ensure.rb'), (t) =>
       t.replace(
         /( {2}def down\n {4}safely do\n)([\s\S]*?)(\n {4}end\n {2}end)/,
@@ -313,7 +313,7 @@ describe('negative controls: each check fails on the mistake it is there to catc
 
   it('tsc --strict: an implicitly typed parameter', async () => {
     const dir = join(root, 'bad-tsc');
-    await spoiled(await backfill('prisma', 'rename-column'), join(dir, 'backfills/implicit_any.ts'), (t) => `${t}\nexport function bad(x) {\n  return x;\n}\n`);
+    await spoiled(await backfill('prisma', 'rename-column rename'), join(dir, 'backfills/implicit_any.ts'), (t) => `${t}\nexport function bad(x) {\n  return x;\n}\n`);
     const r = await tscStrict(dir);
     expect(r.code).not.toBe(0);
     expect(r.stdout).toMatch(/implicit_any\.ts\(\d+,\d+\): error TS7006: Parameter 'x' implicitly has an 'any' type\./);
