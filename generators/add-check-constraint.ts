@@ -115,10 +115,14 @@ export const addCheckConstraint = defineOperation({
     };
   },
   declared: () => null,
+  // Checked with Prisma's own engine (@prisma/schema-engine-wasm): with the constraint in the live
+  // database and in the migrations, both drift diffs are empty (the lifecycle's Prisma check, after
+  // each phase), and introspection only warns ("Prisma currently does not fully support check
+  // constraints") and leaves the model as it was.
   prisma(ctx, a) {
     ctx.notes.push(
       `Prisma's schema cannot describe a check constraint: ${checkName(a)} lives in the migrations only. Prisma's schema engine leaves it alone ` +
-        '(`prisma migrate dev` neither drops nor re-creates it), and `prisma db pull` only adds a comment about it to the model. ' +
+        '(`prisma migrate dev` neither drops nor re-creates it), and `prisma db pull` only warns about it. ' +
         'Keep it in mind when you change the columns it checks',
     );
     return { unchanged: `schema.prisma left as it is: Prisma cannot describe check constraint ${checkName(a)} (see the notes)` };

@@ -12,7 +12,7 @@ import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import { backfill, backfillFinishedGuard, isNotNullSql, label, noNullsGuard, notNullMigrations } from '../src/plan/recipes/index.js';
 import type { Phase, Plan, Statement } from '../src/plan/types.js';
 import { quoteIdent, slug } from '../src/sql/ident.js';
-import { camelize } from '../src/render/strings.js';
+import { model as modelName } from '../src/targets/code-changes.js';
 
 function backfillTitle(column: string): string {
   return `Backfill ${column} where it is NULL`;
@@ -187,8 +187,4 @@ function useIdiom(table: string, column: string) {
     prisma: `With the field required in schema.prisma (no \`?\`, shipped with the tighten's migrations), run \`npx prisma generate\`: the client's types no longer allow \`null\`; remove the NULL handling the compiler shows.`,
     sql: `Code may rely on \`${column}\` never being NULL.`,
   };
-}
-
-function modelName(table: string): string {
-  return camelize(table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, ''));
 }

@@ -10,12 +10,11 @@
  * After its work each phase keeps the traffic going for a short dwell, then runs its verify queries.
  */
 import type pg from 'pg';
-import type { Backfill, Migration, Phase, Plan } from '../plan/types.js';
+import { BLOCKING_LOCKS, type Backfill, type Migration, type Phase, type Plan } from '../plan/types.js';
 import { timeoutSettings } from '../plan/recipes/index.js';
 import { positional } from '../render/strings.js';
 import { errorText, sqlState } from './connect.js';
 import { heldLocksSql, lockModeName, newLockSample, pgLockMode, scanProbeSql, type LockMonitor, type PhaseLockSample } from './locks.js';
-import { BLOCKING_LOCKS } from '../plan/types.js';
 import { newBucket, type Bucket, type Traffic } from './traffic.js';
 import type { Workload } from './workload.js';
 
