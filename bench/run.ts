@@ -106,7 +106,7 @@ async function scenario(s: Scenario, adminUrl: string, port: number): Promise<Sc
   const loadNaive = loadavg()[0];
   const b = await freshDb(adminUrl, port);
   const naiveReport = await runSide(b.url, s.naive, op, answers).finally(() => b.drop());
-  return { name: s.name, label: s.label, args: s.args, naiveSummary: s.naiveSummary, ours: { ...side(oursReport), loadAvg: loadOurs }, naive: { ...side(naiveReport), loadAvg: loadNaive } };
+  return { name: s.name, operation: op.name, label: s.label, args: s.args, naiveSummary: s.naiveSummary, ours: { ...side(oursReport), loadAvg: loadOurs }, naive: { ...side(naiveReport), loadAvg: loadNaive } };
 }
 
 /** Fresh copy of the table with the rename's expand migration applied (new column + sync trigger). */

@@ -3,14 +3,16 @@
  * enumerates operations (the CLI, help, prompts, the plopfile, rehearse, the tests' cases and snapshots,
  * the bench) reads it; `OperationName` is derived from it.
  */
+import { addCheckConstraint } from './add-check-constraint.js';
 import { addColumn } from './add-column.js';
 import { addIndex } from './add-index.js';
 import { removeColumn } from './remove-column.js';
 import { renameColumn } from './rename-column.js';
 import { renameTable } from './rename-table.js';
+import { setNotNull } from './set-not-null.js';
 import type { Operation } from '../src/operation.js';
 
-export const OPERATIONS = [addColumn, renameColumn, removeColumn, addIndex, renameTable] as const;
+export const OPERATIONS = [addColumn, renameColumn, removeColumn, addIndex, setNotNull, addCheckConstraint, renameTable] as const;
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];
 

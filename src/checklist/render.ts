@@ -65,7 +65,8 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
     lockTimeout: plan.settings.lockTimeout,
     phaseCount: plan.phases.length,
     phased: d.mode === 'phased',
-    laterDeliveries: ds.filter((x) => x.phases.length).length > 1,
+    // Some migrations wait for a later delivery: a gate (backfill, deploy) comes before them.
+    laterDeliveries: ds.some((x) => x.phases.length && (x.index > 0 || x.gates.length > 0)),
     planFile: d.planFile,
     pipeline: r.pipeline,
     hazards: plan.hazards.map((h) => HAZARDS[h]),

@@ -74,6 +74,24 @@ export const HAZARDS = {
       'the rename are not visible through the view, column-level grants are not copied, and triggers see ' +
       'TG_TABLE_NAME as the new name.',
   },
+  'not-null-check-refuses-null-writes': {
+    title: 'Writes that leave the column NULL fail from the first tighten migration on',
+    text:
+      'The NOT VALID check refuses every INSERT or UPDATE that leaves the column NULL (SQLSTATE 23514; 23502 once ' +
+      'the column is NOT NULL), and every UPDATE of a row that is still NULL, even one that sets other columns only. ' +
+      'Every writer of the table (bulk inserts, raw SQL, other services) must set a value first; the first tighten ' +
+      'migration refuses to run while a row is NULL.',
+  },
+  'check-violating-rows': {
+    title: 'Rows that violate the check cannot be updated, and make VALIDATE fail',
+    text:
+      'From the first migration on, PostgreSQL checks every INSERT and UPDATE, including an UPDATE of an old row that ' +
+      'violates the check, even one that sets other columns only (SQLSTATE 23514). Before applying it, run the first ' +
+      "phase's verification queries: fix every row they list (UPDATE it to a value the check accepts, or delete it), " +
+      'and make sure the code writes only values the check accepts. If VALIDATE fails all the same ("is violated by ' +
+      'some row"), nothing changed: the constraint stays NOT VALID and keeps checking new writes; fix the rows the ' +
+      'queries list, then apply the VALIDATE migration again.',
+  },
 } as const satisfies Record<string, { title: string; text: string }>;
 
 export type HazardKey = keyof typeof HAZARDS;

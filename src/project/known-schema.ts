@@ -9,6 +9,8 @@ import { parseModels } from './prisma-schema.js';
 
 export interface KnownTable {
   columns: Set<string>;
+  /** Columns declared NOT NULL (primary keys included). */
+  notNull: Set<string>;
   primaryKey: string[];
 }
 export interface KnownSchema {
@@ -20,9 +22,12 @@ export function fromPrisma(text: string, source: string): KnownSchema {
   const tables = new Map<string, KnownTable>();
   for (const m of parseModels(text)) {
     const byName = new Map(m.fields.map((f) => [f.name, f.column]));
+    const primaryKey = m.compositeId.length ? m.compositeId.map((n) => byName.get(n) ?? n) : m.fields.filter((f) => f.isId).map((f) => f.column);
     tables.set(m.table, {
       columns: new Set(m.fields.map((f) => f.column)),
-      primaryKey: m.compositeId.length ? m.compositeId.map((n) => byName.get(n) ?? n) : m.fields.filter((f) => f.isId).map((f) => f.column),
+      // A list field has no `?` whatever the column allows: it says nothing about NULL.
+      notNull: new Set([...m.fields.filter((f) => !f.optional && !f.list).map((f) => f.column), ...primaryKey]),
+      primaryKey,
     });
   }
   return { source, tables };
@@ -34,8 +39,10 @@ export function fromSchemaRb(text: string, source: string): KnownSchema {
     const options = block[2];
     const pk = /primary_key: "([^"]+)"/.exec(options)?.[1] ?? (/id: false/.test(options) ? null : 'id');
     const columns = new Set([...block[3].matchAll(/^\s*t\.\w+\s+"([^"]+)"/gm)].map((m) => m[1]));
+    const notNull = new Set([...block[3].matchAll(/^\s*t\.\w+\s+"([^"]+)"[^\n]*\bnull: false\b/gm)].map((m) => m[1]));
     if (pk) columns.add(pk);
-    tables.set(block[1], { columns, primaryKey: pk ? [pk] : [] });
+    if (pk) notNull.add(pk);
+    tables.set(block[1], { columns, notNull, primaryKey: pk ? [pk] : [] });
   }
   return { source, tables };
 }

@@ -60,7 +60,7 @@ export function rehearseHelp(op?: Operation): string {
   return (
     `migscaffold rehearse: prove a migration set is zero-downtime, under load, before shipping it\n\n${intro}\n` +
     'Usage: migscaffold rehearse <operation> [answers] [flags]\n\nOperations:\n' +
-    OPERATIONS.map((o) => `  ${o.name.padEnd(16)} ${o.summary}`).join('\n') +
+    OPERATIONS.map((o, _i, all) => `  ${o.name.padEnd(Math.max(16, ...all.map((x) => x.name.length)))} ${o.summary}`).join('\n') +
     `\n\nRehearsal flags:\n${pad(REHEARSE_HELP)}\n\n` +
     'Example: migscaffold rehearse rename-column --table users --from name --to full_name --rows 200000\n' +
     'Exit codes: 0 clean, 1 an app query failed / a stall over --max-stall / a check failed, 2 usage error.\n'

@@ -33,6 +33,31 @@ export function heldLocksSql(relations: string): string {
      AND ${onRelations(relations)}`;
 }
 
+/**
+ * Inside a migration's transaction, after each statement: the sequential scans of the table this
+ * transaction has made so far, and the blocking table locks it holds. A scan made by a statement
+ * that ends holding one of those locks ran under it (ALTER TABLE takes its lock before it scans):
+ * every query on the table waited for the whole scan. Settled on PostgreSQL 15: the verification
+ * scans of SET NOT NULL, ADD CONSTRAINT ... CHECK and VALIDATE, and table rewrites, all count in
+ * pg_stat_get_xact_numscans; ADD ... NOT VALID, SET NOT NULL proven by a valid check, and DROP
+ * CONSTRAINT count none. Index scans are not counted (they touch only the rows they find).
+ */
+export function scanProbeSql(tableRegclass: string, blockingModes: string[]): string {
+  return `SELECT pg_stat_get_xact_numscans(${tableRegclass}) AS scans,
+     (SELECT string_agg(l.mode, ', ' ORDER BY l.mode) FROM pg_locks l
+       WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.relation = ${tableRegclass}
+         AND l.mode IN (${blockingModes.map((m) => `'${m}'`).join(', ')})) AS blocking`;
+}
+
+/** `ACCESS EXCLUSIVE` -> `AccessExclusiveLock`, as pg_locks names it. */
+export function pgLockMode(lock: string): string {
+  return `${lock
+    .toLowerCase()
+    .split(' ')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('')}Lock`;
+}
+
 export interface PhaseLockSample {
   /** `ACCESS EXCLUSIVE on users` etc. */
   locks: Set<string>;

@@ -9,6 +9,8 @@ import { ADD_INDEX_CASES, PRISMA_INDEX_CASES } from './add-index.js';
 import { REMOVE_COLUMN_CASES } from './remove-column.js';
 import { RENAME_COLUMN_CASES, RENAME_MAPPED } from './rename-column.js';
 import { RENAME_TABLE_CASES } from './rename-table.js';
+import { SET_NOT_NULL_CASES } from './set-not-null.js';
+import { ADD_CHECK_CASES } from './add-check-constraint.js';
 
 export const CASES_BY_OPERATION: Record<OperationName, readonly Case[]> = {
   'add-column': ADD_COLUMN_CASES,
@@ -16,6 +18,8 @@ export const CASES_BY_OPERATION: Record<OperationName, readonly Case[]> = {
   'remove-column': REMOVE_COLUMN_CASES,
   'add-index': ADD_INDEX_CASES,
   'rename-table': RENAME_TABLE_CASES,
+  'set-not-null': SET_NOT_NULL_CASES,
+  'add-check-constraint': ADD_CHECK_CASES,
 };
 
 /** Cases with a backfill run longest: they start first, so the concurrent runs end together. */

@@ -2,7 +2,7 @@
  * Guards: a migration applied before its phase is due refuses before it takes any strong lock. The
  * texts they raise come from the catalogue (src/messages/guards.ts).
  */
-import { quoteLiteral } from '../../sql/ident.js';
+import { quoteIdent, quoteLiteral } from '../../sql/ident.js';
 import { GUARDS } from '../../messages/guards.js';
 import type { Statement } from '../types.js';
 import { doBlock } from './plpgsql.js';
@@ -35,6 +35,18 @@ export function backfillFinishedGuard(t: TableRef, pending: string, description:
     `SELECT 1 FROM ${qualified(t)} AS t WHERE ${pending} LIMIT 1`,
     GUARDS.backfillUnfinished(label(t), description, phase),
     'Guard: stop here, before any lock, if the backfill has not finished.',
+  );
+}
+
+/**
+ * Refuses while `column` is NULL in some row, for a plan without a backfill: the message says the
+ * rows are NULL and how to fill them.
+ */
+export function noNullsGuard(t: TableRef, column: string): Statement {
+  return guard(
+    `SELECT 1 FROM ${qualified(t)} AS t WHERE t.${quoteIdent(column)} IS NULL LIMIT 1`,
+    GUARDS.columnHasNulls(label(t), column),
+    'Guard: stop here, before any lock, if a row is still NULL: the NOT VALID check would refuse every update of it.',
   );
 }
 
