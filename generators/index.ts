@@ -5,11 +5,13 @@
  */
 import { addColumn } from './add-column.js';
 import { addIndex } from './add-index.js';
+import { addUniqueConstraint } from './add-unique-constraint.js';
+import { dropIndex } from './drop-index.js';
 import { removeColumn } from './remove-column.js';
 import { renameColumn } from './rename-column.js';
 import type { Operation } from '../src/operation.js';
 
-export const OPERATIONS = [addColumn, renameColumn, removeColumn, addIndex] as const;
+export const OPERATIONS = [addColumn, renameColumn, removeColumn, addIndex, addUniqueConstraint, dropIndex] as const;
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];
 

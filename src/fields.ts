@@ -117,3 +117,33 @@ export function expressionField(name: string, message: string): Field {
     validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
   };
 }
+
+/** A list answer (columns) as strings, whether it arrived as a list or as `a,b`. */
+export function listOf(v: AnswerValue): string[] {
+  return (Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : []).map(String);
+}
+
+/** Existing columns, in index order (indexes, unique constraints). */
+export function columnsField(required: boolean, message = 'Columns, comma-separated, in index order'): Field {
+  return {
+    name: 'columns',
+    kind: 'list',
+    identifies: 'existing-columns',
+    message,
+    required,
+    validate: (v) => {
+      const cols = listOf(v);
+      if (cols.length === 0) return 'give at least one column';
+      for (const c of cols) {
+        const p = identifierProblem(c);
+        if (p) return `column ${JSON.stringify(c)}: ${p}`;
+      }
+      return null;
+    },
+  };
+}
+
+/** An optional object name (index, constraint); the message says what it defaults to. */
+export function optionalNameField(message: string): Field {
+  return { name: 'name', kind: 'string', message, required: false, validate: (v) => (v === undefined || v === '' ? null : identifierProblem(String(v))) };
+}

@@ -47,6 +47,7 @@ export function registerGenerators(plop: NodePlopAPI): void {
             else if (f.default !== undefined) answers[f.name] = f.default;
           }
           op.check?.(answers);
+          op.complete?.(answers, null);
           const target = findTarget(String(given.target))!;
           const root = resolve(plop.getDestBasePath());
           const gen = await generate(op, target, answers, { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 }, {

@@ -13,4 +13,7 @@ export const GUARDS = {
   columnsDiffer: (table: string, from: string, to: string, phase: string) =>
     `migscaffold: ${table}.${to} does not yet equal ${table}.${from} on every row: ` +
     `finish "${phase}" first (run the backfill script to the end), then apply this migration again`,
+  duplicatesFound: (table: string, columns: string[], index: string, listSql: string) =>
+    `migscaffold: rows of ${table} share values of (${columns.join(', ')}), so the unique index ${index} cannot be built: ` +
+    `list them with ${listSql}; merge or delete them (and stop the code that writes them), then apply this migration again`,
 } as const;

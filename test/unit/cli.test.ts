@@ -16,8 +16,8 @@ describe('information commands', () => {
 
   it('list shows every operation and target, a line each', async () => {
     const r = await run(['list']);
-    expect(r.stdout.trim().split('\n')).toHaveLength(8);
-    for (const name of ['add-column', 'rename-column', 'remove-column', 'add-index', 'alembic', 'prisma', 'rails', 'sql'])
+    expect(r.stdout.trim().split('\n')).toHaveLength(10);
+    for (const name of ['add-column', 'rename-column', 'remove-column', 'add-index', 'add-unique-constraint', 'drop-index', 'alembic', 'prisma', 'rails', 'sql'])
       expect(r.stdout).toContain(name);
   });
 
