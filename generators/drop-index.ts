@@ -6,7 +6,7 @@
 import { columnsField, fragmentProblem, identifierProblem, listOf, parseTable, tableField } from '../src/fields.js';
 import { defineOperation, type Answers } from '../src/operation.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
-import { joinLine, replace, splitLine, without } from '../src/project/prisma-edit.js';
+import { removeAttr, replace, splitLine } from '../src/project/prisma-edit.js';
 import {
   constraintsOnIndexVerify,
   createIndexConcurrently,
@@ -180,7 +180,7 @@ export const dropIndex = defineOperation({
     const name = String(a.name);
     const found = prismaLineOf(model, lines, table, name);
     if (!found) return { unchanged: `model ${M} does not declare ${name}: nothing to remove from schema.prisma` };
-    step('drop', replace(M, [found.line], found.field ? [joinLine(without(splitLine(found.line), 'unique'))] : []));
+    step('drop', replace(M, [found.line], found.field ? [removeAttr(found.line, 'unique')] : []));
     return { summary: found.field ? `removes @unique from ${found.line.trim()} in model ${M} with the drop phase` : `removes ${found.line.trim()} from model ${M} with the drop phase` };
   },
   rehearsal: {

@@ -47,12 +47,13 @@ const PRISMA_METHODS: Record<string, string> = { BTree: 'btree', Hash: 'hash', G
 
 /**
  * @@index, @@unique and @@id lines, and @unique / @id on fields. Names are Prisma's defaults
- * (<table>_<columns>_idx, _key, _pkey) unless `map:` gives the database name. Prisma cannot tell a
- * unique index from a unique constraint: @@unique is taken as an index.
+ * (<table>_<columns>_idx, <table>_<columns>_key, <table>_pkey) unless `map:` gives the database
+ * name. Prisma cannot tell a unique index from a unique constraint: @@unique is taken as an index.
  */
 function prismaIndexes(m: PrismaModel, body: string[], byName: Map<string, string>): KnownIndex[] {
   const out: KnownIndex[] = [];
-  const named = (map: string | undefined, cols: string[] | null, suffix: string) => map ?? (cols ? [m.table, ...cols, suffix].join('_') : null);
+  const named = (map: string | undefined, cols: string[] | null, suffix: string) =>
+    map ?? (suffix === 'pkey' ? `${m.table}_pkey` : cols ? [m.table, ...cols, suffix].join('_') : null);
   for (const [i, raw] of body.entries()) {
     const line = raw.slice(0, commentStart(raw)).trim();
     const block = /^@@(index|unique|id)\((.*)\)$/.exec(line);
@@ -140,7 +141,8 @@ export function fromSchemaRb(text: string, source: string): KnownSchema {
   for (const block of text.matchAll(/create_table "([^"]+)"([^\n]*)\n([\s\S]*?)\n\s*end\b/g)) {
     const options = block[2];
     const pk = /primary_key: "([^"]+)"/.exec(options)?.[1] ?? (/id: false/.test(options) ? null : 'id');
-    const columns = new Set([...block[3].matchAll(/^\s*t\.\w+\s+"([^"]+)"/gm)].map((m) => m[1]));
+    // t.index "lower(...)" (an expression index) names no column.
+    const columns = new Set([...block[3].matchAll(/^\s*t\.(?!index\b)\w+\s+"([^"]+)"/gm)].map((m) => m[1]));
     if (pk) columns.add(pk);
     const indexes: KnownIndex[] = pk ? [{ name: `${block[1]}_pkey`, columns: [pk], unique: true, constraint: 'primary key' }] : [];
     for (const m of block[3].matchAll(/^\s*t\.(index|unique_constraint)\s+(.*)$/gm)) indexes.push(railsIndex(m[1], m[2]));
@@ -149,7 +151,7 @@ export function fromSchemaRb(text: string, source: string): KnownSchema {
   // Older dumps (and hand-written files) declare indexes after the tables.
   for (const m of text.matchAll(/^\s*add_(index|unique_constraint)\s+"([^"]+)",\s*(.*)$/gm)) {
     const t = tables.get(m[2]);
-    if (t) t.indexes.push(railsIndex(m[1] === 'index' ? 'index' : 'unique_constraint', m[3]));
+    if (t) t.indexes.push(railsIndex(m[1], m[3]));
   }
   return { source, tables };
 }
