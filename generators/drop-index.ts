@@ -23,6 +23,9 @@ import type { PrismaModel } from '../src/project/prisma-schema.js';
 
 const METHODS = ['btree', 'hash', 'gist', 'spgist', 'gin', 'brin'] as const;
 
+/** Whether the flags (or the prompt) gave the index's columns. */
+const hasColumns = (a: Answers) => listOf(a.columns).some((c) => c !== '');
+
 /** The definition the down rebuilds, from the answers (complete by then). */
 function indexSpec(a: Answers): IndexSpec {
   return {
@@ -115,10 +118,10 @@ export const dropIndex = defineOperation({
   ],
   check(a) {
     // A prompt answers every question; only what says more than the plain default counts as given.
-    if (a.columns === undefined && (a.unique === true || a.where || (a.using !== undefined && a.using !== 'btree'))) throw errors.indexDefinitionPartial();
+    if (!hasColumns(a) && (a.unique === true || a.where || (a.using !== undefined && a.using !== 'btree'))) throw errors.indexDefinitionPartial();
   },
   complete(a, declared) {
-    if (a.columns !== undefined) return;
+    if (hasColumns(a)) return;
     const name = String(a.name);
     const ix = declared?.table?.indexes.find((i) => i.name === name);
     if (!ix) throw errors.indexDefinitionMissing(name, declared?.source ?? null);
@@ -127,7 +130,7 @@ export const dropIndex = defineOperation({
   },
   plan(a, s): Plan {
     const t = parseTable(String(a.table));
-    if (a.columns === undefined) throw new Error('internal error: drop-index planned without the index definition (complete() was not run)');
+    if (!hasColumns(a)) throw new Error('internal error: drop-index planned without the index definition (complete() was not run)');
     const ix = indexSpec(a);
     const tl = label(t);
     return {

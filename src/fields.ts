@@ -132,8 +132,9 @@ export function columnsField(required: boolean, message = 'Columns, comma-separa
     message,
     required,
     validate: (v) => {
-      const cols = listOf(v);
-      if (cols.length === 0) return 'give at least one column';
+      const cols = listOf(v).filter((c) => c !== '');
+      // Optional: an empty answer at the prompt leaves it out.
+      if (cols.length === 0) return required ? 'give at least one column' : null;
       for (const c of cols) {
         const p = identifierProblem(c);
         if (p) return `column ${JSON.stringify(c)}: ${p}`;

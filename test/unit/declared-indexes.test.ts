@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromPrisma, fromSchemaRb } from '../../src/project/known-schema.js';
 import { checklistSchemaStep } from '../support/checklist-schema.js';
-import { project, run, tree } from './helpers.js';
+import { project, run, scriptedPrompter, tree } from './helpers.js';
 
 const PRISMA = readFileSync(new URL('../fixtures/prisma/schema.prisma', import.meta.url), 'utf8');
 const FIXED = ['--yes', '--timestamp', '20260115093000', '--all-phases'];
@@ -101,6 +101,13 @@ describe('drop-index takes the definition from the declared schema', () => {
     expect(migration(r, 'down.sql')).toContain('CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email);');
     const checklist = Object.entries(files(r)).find(([p]) => p.endsWith('.md'))![1];
     expect(checklistSchemaStep(checklist, 2)?.hunks).toBe('@@ model User @@\n-  email     String   @unique\n+  email     String');
+  });
+
+  it('on a terminal: columns left empty at the prompt come from the declared schema too', async () => {
+    const prompter = scriptedPrompter({ name: 'index_users_on_tags', columns: [], unique: false, using: 'btree' });
+    const r = await run(['drop-index', '--table', 'users', '--target', 'rails', '--timestamp', '20260115093000', '--all-phases'], project(RAILS), { interactive: true, prompter });
+    expect(r.code, r.stderr).toBe(0);
+    expect(migration(r, '.rb')).toContain('CREATE INDEX CONCURRENTLY index_users_on_tags ON users USING gin (tags);');
   });
 
   it('flags win over the declared schema', async () => {
