@@ -2,15 +2,13 @@
  * add-index: CREATE INDEX CONCURRENTLY, alone, outside any transaction; a leftover INVALID index
  * from an earlier failed build is removed first where the target can check for it.
  */
-import { columnsField, fragmentProblem, listOf, optionalNameField, parseTable, tableField } from '../src/fields.js';
+import { columnsField, indexMethodField, listOf, optionalNameField, parseTable, predicateField, tableField } from '../src/fields.js';
 import { fieldForColumn, insertAfter, lastLine, partialIndexesEnabled } from '../src/project/prisma-edit.js';
 import { defineOperation, type Answers } from '../src/operation.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import { buildIndexMigration, duplicatesVerify, indexValidVerify, label } from '../src/plan/recipes/index.js';
 import type { Plan, Verify } from '../src/plan/types.js';
 import { objectName, slug } from '../src/sql/ident.js';
-
-const METHODS = ['btree', 'hash', 'gist', 'spgist', 'gin', 'brin'] as const;
 
 /** The index's name: --name, or PostgreSQL's own convention <table>_<columns>_idx (or _key). */
 export function indexName(a: Answers): string {
@@ -30,23 +28,8 @@ export const addIndex = defineOperation({
     tableField,
     columnsField(true),
     { name: 'unique', kind: 'boolean', message: 'Unique?', required: false, default: false },
-    {
-      name: 'where',
-      kind: 'string',
-      message: 'Partial-index predicate (empty for none)',
-      sql: 'predicate',
-      required: false,
-      validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
-    },
-    {
-      name: 'using',
-      kind: 'string',
-      message: 'Index method',
-      required: false,
-      default: 'btree',
-      choices: METHODS,
-      validate: (v) => (METHODS.includes(String(v) as (typeof METHODS)[number]) ? null : `use one of ${METHODS.join(', ')}`),
-    },
+    predicateField('Partial-index predicate (empty for none)'),
+    indexMethodField('Index method', true),
     optionalNameField('Index name (empty: <table>_<columns>_idx)'),
   ],
   plan(a, s): Plan {

@@ -3,10 +3,11 @@
  * its migration. The down builds it again CONCURRENTLY from its definition: the add-index flags, or the
  * index as db/schema.rb or schema.prisma declares it.
  */
-import { columnsField, fragmentProblem, identifierProblem, listOf, parseTable, tableField } from '../src/fields.js';
+import { columnsField, identifierProblem, indexMethodField, listOf, parseTable, predicateField, tableField } from '../src/fields.js';
 import { defineOperation, type Answers } from '../src/operation.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
-import { removeAttr, replace, splitLine } from '../src/project/prisma-edit.js';
+import { removeAttr, replace } from '../src/project/prisma-edit.js';
+import { prismaIndexes } from '../src/project/known-schema.js';
 import {
   constraintsOnIndexVerify,
   createIndexConcurrently,
@@ -19,9 +20,6 @@ import {
 import type { CodeChange, Plan } from '../src/plan/types.js';
 import { errors, REFUSALS } from '../src/messages/errors.js';
 import { slug } from '../src/sql/ident.js';
-import type { PrismaModel } from '../src/project/prisma-schema.js';
-
-const METHODS = ['btree', 'hash', 'gist', 'spgist', 'gin', 'brin'] as const;
 
 /** Whether the flags (or the prompt) gave the index's columns. */
 const hasColumns = (a: Answers) => listOf(a.columns).some((c) => c !== '');
@@ -63,24 +61,6 @@ function stopUsing(ix: IndexSpec): CodeChange {
   };
 }
 
-/** The schema.prisma line (block attribute, or field with @unique) that declares the index. */
-function prismaLineOf(model: PrismaModel, lines: string[], table: string, name: string): { line: string; field: boolean } | null {
-  for (let i = model.open + 1; i < model.close; i++) {
-    const raw = lines[i];
-    const block = /^\s*@@(index|unique)\(\s*(?:fields:\s*)?\[([^\]]*)\](.*)\)\s*(\/\/.*)?$/.exec(raw);
-    if (block) {
-      const map = /\bmap:\s*"([^"]+)"/.exec(block[3])?.[1];
-      const cols = block[2].split(',').map((f) => model.fields.find((x) => x.name === f.trim())?.column ?? f.trim());
-      if ((map ?? [table, ...cols, block[1] === 'index' ? 'idx' : 'key'].join('_')) === name) return { line: raw, field: false };
-      continue;
-    }
-    const f = model.fields.find((x) => x.line === i);
-    const uniq = f && splitLine(raw).attrs.find((x) => /^@unique\b/.test(x));
-    if (f && uniq && (/map:\s*"([^"]+)"/.exec(uniq)?.[1] ?? `${table}_${f.column}_key`) === name) return { line: raw, field: true };
-  }
-  return null;
-}
-
 export const dropIndex = defineOperation({
   name: 'drop-index',
   summary: 'Drop an index CONCURRENTLY after the code stops relying on it; the down builds it again',
@@ -99,22 +79,9 @@ export const dropIndex = defineOperation({
     },
     columnsField(false, 'Its columns, for the down (empty: as db/schema.rb or schema.prisma declares it)'),
     { name: 'unique', kind: 'boolean', message: 'Is it unique?', required: false },
-    {
-      name: 'where',
-      kind: 'string',
-      message: 'Its partial-index predicate (empty for none)',
-      sql: 'predicate',
-      required: false,
-      validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
-    },
-    {
-      name: 'using',
-      kind: 'string',
-      message: 'Its index method',
-      required: false,
-      choices: METHODS,
-      validate: (v) => (METHODS.includes(String(v) as (typeof METHODS)[number]) ? null : `use one of ${METHODS.join(', ')}`),
-    },
+    predicateField('Its partial-index predicate (empty for none)'),
+    // No default: only a method given says anything about the index.
+    indexMethodField('Its index method', false),
   ],
   check(a) {
     // A prompt answers every question; only what says more than the plain default counts as given.
@@ -179,12 +146,12 @@ export const dropIndex = defineOperation({
     return null;
   },
   prisma(ctx, a) {
-    const { M, model, lines, table, step } = ctx;
+    const { M, model, lines, step } = ctx;
     const name = String(a.name);
-    const found = prismaLineOf(model, lines, table, name);
+    const found = prismaIndexes(model, lines).find((x) => x.index.name === name);
     if (!found) return { unchanged: `model ${M} does not declare ${name}: nothing to remove from schema.prisma` };
-    step('drop', replace(M, [found.line], found.field ? [removeAttr(found.line, 'unique')] : []));
-    return { summary: found.field ? `removes @unique from ${found.line.trim()} in model ${M} with the drop phase` : `removes ${found.line.trim()} from model ${M} with the drop phase` };
+    step('drop', replace(M, [found.line], found.attr ? [removeAttr(found.line, found.attr)] : []));
+    return { summary: found.attr ? `removes @${found.attr} from ${found.line.trim()} in model ${M} with the drop phase` : `removes ${found.line.trim()} from model ${M} with the drop phase` };
   },
   rehearsal: {
     // The seeded table's own unique index on email: old code upserts through it.

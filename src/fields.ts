@@ -148,3 +148,23 @@ export function columnsField(required: boolean, message = 'Columns, comma-separa
 export function optionalNameField(message: string): Field {
   return { name: 'name', kind: 'string', message, required: false, validate: (v) => (v === undefined || v === '' ? null : identifierProblem(String(v))) };
 }
+
+/** A partial-index predicate, checked by PostgreSQL's parser. */
+export function predicateField(message: string): Field {
+  return { name: 'where', kind: 'string', message, sql: 'predicate', required: false, validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))) };
+}
+
+export const INDEX_METHODS = ['btree', 'hash', 'gist', 'spgist', 'gin', 'brin'] as const;
+
+/** An index access method; `btree` by default when `defaulted`. */
+export function indexMethodField(message: string, defaulted: boolean): Field {
+  return {
+    name: 'using',
+    kind: 'string',
+    message,
+    required: false,
+    ...(defaulted ? { default: 'btree' } : {}),
+    choices: INDEX_METHODS,
+    validate: (v) => (INDEX_METHODS.includes(String(v) as (typeof INDEX_METHODS)[number]) ? null : `use one of ${INDEX_METHODS.join(', ')}`),
+  };
+}

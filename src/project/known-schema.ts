@@ -38,7 +38,7 @@ export function fromPrisma(text: string, source: string): KnownSchema {
   for (const m of parseModels(text)) {
     const byName = new Map(m.fields.map((f) => [f.name, f.column]));
     const primaryKey = m.compositeId.length ? m.compositeId.map((n) => byName.get(n) ?? n) : m.fields.filter((f) => f.isId).map((f) => f.column);
-    tables.set(m.table, { columns: new Set(m.fields.map((f) => f.column)), primaryKey, indexes: prismaIndexes(m, lines.slice(m.open + 1, m.close), byName) });
+    tables.set(m.table, { columns: new Set(m.fields.map((f) => f.column)), primaryKey, indexes: prismaIndexes(m, lines).map((x) => x.index) });
   }
   return { source, tables };
 }
@@ -46,15 +46,18 @@ export function fromPrisma(text: string, source: string): KnownSchema {
 const PRISMA_METHODS: Record<string, string> = { BTree: 'btree', Hash: 'hash', Gist: 'gist', Gin: 'gin', SpGist: 'spgist', Brin: 'brin' };
 
 /**
- * @@index, @@unique and @@id lines, and @unique / @id on fields. Names are Prisma's defaults
+ * The indexes of a model: @@index, @@unique and @@id lines, and @unique / @id on fields (`attr`: the
+ * attribute's name then), with the line that declares each. Names are Prisma's defaults
  * (<table>_<columns>_idx, <table>_<columns>_key, <table>_pkey) unless `map:` gives the database
  * name. Prisma cannot tell a unique index from a unique constraint: @@unique is taken as an index.
  */
-function prismaIndexes(m: PrismaModel, body: string[], byName: Map<string, string>): KnownIndex[] {
-  const out: KnownIndex[] = [];
+export function prismaIndexes(m: PrismaModel, lines: string[]): { index: KnownIndex; line: string; attr?: 'unique' | 'id' }[] {
+  const out: { index: KnownIndex; line: string; attr?: 'unique' | 'id' }[] = [];
+  const byName = new Map(m.fields.map((f) => [f.name, f.column]));
   const named = (map: string | undefined, cols: string[] | null, suffix: string) =>
     map ?? (suffix === 'pkey' ? `${m.table}_pkey` : cols ? [m.table, ...cols, suffix].join('_') : null);
-  for (const [i, raw] of body.entries()) {
+  for (let i = m.open + 1; i < m.close; i++) {
+    const raw = lines[i];
     const line = raw.slice(0, commentStart(raw)).trim();
     const block = /^@@(index|unique|id)\((.*)\)$/.exec(line);
     if (block) {
@@ -68,23 +71,26 @@ function prismaIndexes(m: PrismaModel, body: string[], byName: Map<string, strin
       if (!name) continue;
       const where = /^raw\((".*")\)$/.exec(args.get('where') ?? '')?.[1];
       const type = args.get('type');
-      out.push({
+      const index: KnownIndex = {
         name,
         columns: cols,
         unique: kind !== 'index',
         ...(where ? { where: unquote(where) } : {}),
         ...(type && PRISMA_METHODS[type] && type !== 'BTree' ? { using: PRISMA_METHODS[type] } : {}),
         ...(kind === 'id' ? { constraint: 'primary key' as const } : {}),
-      });
+      };
+      out.push({ index, line: raw });
       continue;
     }
-    const field = m.fields.find((f) => f.line === m.open + 1 + i);
+    const field = m.fields.find((f) => f.line === i);
     if (!field) continue;
     for (const a of splitLine(raw).attrs) {
       const attr = /^@(unique|id)(?:\((.*)\))?$/.exec(a);
       if (!attr) continue;
+      const kind = attr[1] as 'unique' | 'id';
       const map = unquote(prismaArgs(attr[2] ?? '').get('map'));
-      out.push({ name: named(map, [field.column], attr[1] === 'id' ? 'pkey' : 'key')!, columns: [field.column], unique: true, ...(attr[1] === 'id' ? { constraint: 'primary key' as const } : {}) });
+      const index: KnownIndex = { name: named(map, [field.column], kind === 'id' ? 'pkey' : 'key')!, columns: [field.column], unique: true, ...(kind === 'id' ? { constraint: 'primary key' as const } : {}) };
+      out.push({ index, line: raw, attr: kind });
     }
   }
   return out;

@@ -64,11 +64,11 @@ export function columnsEqualGuard(t: TableRef, pending: string, from: string, to
  * (checked: "cannot run inside a transaction block", even after a bare DO block). Scans the table
  * under ACCESS SHARE, which blocks no reads or writes.
  */
-export function noDuplicatesGuard(t: TableRef, columns: string[], index: string, where?: string): Statement {
+export function noDuplicatesGuard(t: TableRef, columns: string[], index: string): Statement {
   return {
     ...guard(
-      duplicatesExistSql(t, columns, where),
-      GUARDS.duplicatesFound(label(t), columns, index, duplicatesListSql(t, columns, where)),
+      duplicatesExistSql(t, columns),
+      GUARDS.duplicatesFound(label(t), columns, index, duplicatesListSql(t, columns)),
       `Guard: a duplicate makes the unique build fail and leave an INVALID index behind; refuse first, before any index exists.`,
     ),
     long: true,
