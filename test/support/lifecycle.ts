@@ -276,6 +276,8 @@ async function answersFor(op: OperationName, flags: Record<string, string | true
 
 export async function generate(expect: Expect, c: Case, driver: Driver, dir: string): Promise<Generated> {
   const argv = [c.op, ...cliFlags(c.flags), ...driver.cliArgs, '--out', dir, '--yes', '--json', '--timestamp', TIMESTAMP, '--rev-id', REV_ID, '--all-phases'];
+  // Before the run, which may edit schema.prisma: the declared schema as the CLI reads it.
+  const answers = await answersFor(c.op, c.flags, driver.name, dir);
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
@@ -291,7 +293,7 @@ export async function generate(expect: Expect, c: Case, driver: Driver, dir: str
   expect(json.ok).toBe(true);
   expect(json.files.every((f) => f.status === (f.role === 'schema' ? 'update' : 'create')), JSON.stringify(json.files)).toBe(true);
 
-  const plan = findOperation(c.op)!.plan(await answersFor(c.op, c.flags, driver.name, dir), SETTINGS);
+  const plan = findOperation(c.op)!.plan(answers, SETTINGS);
   // The plan we take verification queries from is the plan the CLI rendered.
   expect(json.phases.map((p) => [p.key, p.kind])).toEqual(plan.phases.map((p) => [p.key, p.kind]));
   expect(plan.phases.map((p) => p.key), 'phases of the plan (the case must describe each one)').toEqual(Object.keys(c.phases));
