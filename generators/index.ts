@@ -6,13 +6,25 @@
 import { addCheckConstraint } from './add-check-constraint.js';
 import { addColumn } from './add-column.js';
 import { addIndex } from './add-index.js';
+import { addUniqueConstraint } from './add-unique-constraint.js';
+import { dropIndex } from './drop-index.js';
 import { removeColumn } from './remove-column.js';
 import { renameColumn } from './rename-column.js';
 import { renameTable } from './rename-table.js';
 import { setNotNull } from './set-not-null.js';
 import type { Operation } from '../src/operation.js';
 
-export const OPERATIONS = [addColumn, renameColumn, removeColumn, addIndex, setNotNull, addCheckConstraint, renameTable] as const;
+export const OPERATIONS = [
+  addColumn,
+  renameColumn,
+  removeColumn,
+  addIndex,
+  setNotNull,
+  addCheckConstraint,
+  addUniqueConstraint,
+  dropIndex,
+  renameTable,
+] as const;
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];
 

@@ -10,7 +10,7 @@ import type { Target, TargetOptions } from './targets/types.js';
 import { completeAnswers } from './cli/answers.js';
 import { fitToProject } from './project/fit.js';
 import { prismaSchemaPlan, resolvePrismaNames } from './project/prisma-edit.js';
-import { checkAgainstSchema, fromPrisma, fromSchemaRb } from './project/known-schema.js';
+import { checkAgainstSchema, declaredTable, fromPrisma, fromSchemaRb } from './project/known-schema.js';
 import { generate, type DeliveryRequest, type Generation } from './generate.js';
 import { camelize } from './render/strings.js';
 import { errors } from './messages/errors.js';
@@ -42,6 +42,10 @@ export async function prepareAndGenerate(r: GenerationRequest): Promise<Generati
       ? fromSchemaRb(project.rails.schemaText, 'db/schema.rb')
       : null;
   if (declared) checkAgainstSchema(op, answers, declared);
+  if (op.complete) {
+    op.complete(answers, declared && { source: declared.source, table: declaredTable(declared, op, answers) });
+    await completeAnswers(op, answers);
+  }
 
   const options = fitToProject(target.name, project, r.options, r.downRevisionFlag);
   if (prismaText)

@@ -17,4 +17,7 @@ export const GUARDS = {
     `migscaffold: some rows of ${table} have ${column} NULL, so it cannot be made NOT NULL yet: ` +
     `give each of them a value first (UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL, in batches on a big table, ` +
     'or generate the plan again with --backfill <SQL expression> for a batched backfill script), then apply this migration again',
+  duplicatesFound: (table: string, columns: string[], index: string, listSql: string) =>
+    `migscaffold: rows of ${table} share values of (${columns.join(', ')}), so the unique index ${index} cannot be built: ` +
+    `list them with ${listSql}; merge or delete them (and stop the code that writes them), then apply this migration again`,
 } as const;

@@ -51,12 +51,41 @@ export const HAZARDS = {
   'invalid-index-leftover': {
     title: 'A failed concurrent build leaves an INVALID index behind',
     text:
-      'If the build fails (deadlock, duplicate key, cancel), PostgreSQL keeps an INVALID index that is ' +
-      'still updated on every write. Run the down (DROP INDEX CONCURRENTLY IF EXISTS) before trying again.',
+      'If the build fails (deadlock, duplicate key, cancel), PostgreSQL keeps an INVALID index; once the build got ' +
+      'past its first pass it is still updated on every write (a unique one even refuses duplicates). Run the down ' +
+      '(DROP INDEX CONCURRENTLY IF EXISTS) before trying again.',
   },
   'unique-index-may-fail': {
     title: 'A unique index fails on existing duplicates',
     text: 'Check for duplicates first with the verification query; the build aborts on the first one it finds.',
+  },
+  'unique-build-duplicates': {
+    title: 'Duplicates make a unique build fail',
+    text:
+      'The first migration refuses while rows share values of the columns (the check before the phase counts them; ' +
+      'its message gives the query that lists them): merge or delete them, and make the code stop writing new ones, first. ' +
+      'A duplicate written while the index builds still makes the build fail, leaving an INVALID index that already ' +
+      'rejects inserts repeating an existing value: Alembic and Rails drop that leftover themselves when the migration ' +
+      "is applied again; elsewhere run the build's down (DROP INDEX CONCURRENTLY IF EXISTS) before applying it again.",
+  },
+  'unique-constraint-rollback-drops-index': {
+    title: 'Rolling back the constraint drops its index too',
+    text:
+      "DROP CONSTRAINT removes the index the constraint uses, so the build's down then finds nothing left to drop. Roll " +
+      "the build back with it (this phase's rollback does both); to bring the constraint back, apply both again, the build first.",
+  },
+  'concurrent-drop-waits': {
+    title: 'A concurrent index drop waits for old transactions',
+    text:
+      'DROP INDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, which never blocks reads or writes, but it waits for every ' +
+      'transaction that could still use the index. It runs without lock_timeout; a plain DROP INDEX would queue every query on the table behind it.',
+  },
+  'drop-index-rollback-rebuilds': {
+    title: 'Rolling back the drop builds the index again',
+    text:
+      'The down runs CREATE INDEX CONCURRENTLY with the same definition: it takes as long as the first build did (writes go on). ' +
+      'A unique index fails to build if duplicates were written since the drop and leaves an INVALID index: remove the ' +
+      'duplicates, DROP INDEX CONCURRENTLY IF EXISTS the leftover, then roll back again.',
   },
   'volatile-default': {
     title: 'A volatile default would rewrite the table',

@@ -136,6 +136,14 @@ export function addAttr(line: string, attr: string): string {
   return at < line.length ? `${head} ${attr} ${line.slice(at)}` : `${head} ${attr}`;
 }
 
+/** The line without one attribute (`@unique`, `@unique(map: "x")`), its spacing and comment left as they were. */
+export function removeAttr(line: string, name: string): string {
+  const attr = splitLine(line).attrs.find(isAttr(name));
+  if (!attr) return line;
+  const at = line.indexOf(attr);
+  return line.slice(0, at).replace(/[ \t]+$/, '') + line.slice(at + attr.length);
+}
+
 /** The line with its type made optional or required, nothing else touched. */
 export function setOptional(line: string, yes: boolean): string {
   return line.replace(/^(\s*\w+\s+\w+(?:\([^)]*\))?)(\[\])?\??/, (_, head: string, list: string | undefined) => `${head}${list ?? ''}${yes && !list ? '?' : ''}`);

@@ -94,6 +94,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
     const missing = op.fields.filter((f) => f.required && answers[f.name] === undefined);
     if (missing.length) throw errors.missingAnswers(missing.map((f) => f.name));
     await completeAnswers(op, answers);
+    op.complete?.(answers, null);
     const rows = int('rows', values.rows, 1_000_000, 0);
     const clients = int('clients', values.clients, 4, 1);
     if (clients > 64) throw errors.tooManyClients(clients);

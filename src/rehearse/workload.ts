@@ -66,6 +66,11 @@ export interface CodeShape {
   update: { column: string; value: string }[];
   /** A lookup through the new index (add-index new code). */
   lookup?: { columns: string[]; where?: string };
+  /**
+   * Inserts of the `insert` shape that name a unique index as their ON CONFLICT arbiter: they fail
+   * (42P10) whenever no valid unique index or constraint on these columns exists.
+   */
+  upsert?: { columns: string[]; where?: string };
 }
 
 export interface Workload {
@@ -150,7 +155,7 @@ export function buildWorkload(op: Operation, answers: Answers, info: TableInfo):
 }
 
 export interface AppQuery {
-  kind: 'read' | 'update' | 'insert' | 'lookup';
+  kind: 'read' | 'update' | 'insert' | 'lookup' | 'upsert';
   text: string;
   needsKey: boolean;
 }
@@ -173,7 +178,14 @@ export function queriesOf(info: TableInfo, shape: CodeShape): AppQuery[] {
     const inner = plainCols.map((c) => `${c.value} AS ${quoteIdent(c.column)}`).join(', ');
     const cols = [...plainCols, ...over].map((c) => quoteIdent(c.column)).join(', ');
     const select = [...plainCols.map((c) => `t.${quoteIdent(c.column)}`), ...over.map((c) => c.value)].join(', ');
-    out.push({ kind: 'insert', text: `INSERT INTO ${T} (${cols}) SELECT ${select} FROM (SELECT ${inner}) AS t`, needsKey: false });
+    const insert = `INSERT INTO ${T} (${cols}) SELECT ${select} FROM (SELECT ${inner}) AS t`;
+    out.push({ kind: 'insert', text: insert, needsKey: false });
+    if (shape.upsert)
+      out.push({
+        kind: 'upsert',
+        text: `${insert} ON CONFLICT (${shape.upsert.columns.map(quoteIdent).join(', ')})${shape.upsert.where ? ` WHERE ${shape.upsert.where}` : ''} DO NOTHING`,
+        needsKey: false,
+      });
   }
   if (shape.lookup) {
     const c = shape.lookup.columns.map(quoteIdent);

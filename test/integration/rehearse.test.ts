@@ -8,6 +8,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { realEffects, type Effects } from '../../src/effects.js';
 import { OPERATIONS, findOperation } from '../../generators/index.js';
 import type { Operation } from '../../src/operation.js';
+import type { Phase } from '../../src/plan/types.js';
 import { rehearseMain } from '../../src/rehearse/cli.js';
 import { createDatabase, uniqueDbName, query } from '../support/pg.js';
 
@@ -30,8 +31,8 @@ const CASES = (OPERATIONS as readonly Operation[]).flatMap((op) =>
   op.rehearsal.cases.map((c) => ({ name: `${op.name}, ${c.name}`, args: [op.name, ...c.args] })),
 );
 
-/** Phases the plan has for these answers (what the report must list). */
-function phaseKeys(args: string[]): string[] {
+/** The plan for these answers (the report must list its phases). */
+function planOf(args: string[]) {
   const op = findOperation(args[0])!;
   const answers: Record<string, unknown> = {};
   for (let i = 1; i < args.length; i++) {
@@ -41,7 +42,16 @@ function phaseKeys(args: string[]): string[] {
     else answers[name] = field.kind === 'list' ? args[++i].split(',') : args[++i];
   }
   for (const f of op.fields) if (answers[f.name] === undefined && f.default !== undefined) answers[f.name] = f.default;
-  return op.plan(answers as never, { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 }).phases.map((p) => p.key);
+  return op.plan(answers as never, { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 });
+}
+
+/**
+ * Whether the lock monitor must have seen the phase's locks: a transaction reports its own before
+ * COMMIT, a build is long enough for the 20 ms sampling; a DROP INDEX CONCURRENTLY on 20,000 rows
+ * holds its locks for about a millisecond, between two samples.
+ */
+function locksObservable(phase: Phase): boolean {
+  return phase.kind === 'migrate' && phase.migrations.some((m) => m.transaction === 'transaction' || m.up.some((s) => s.long));
 }
 
 describe('migscaffold rehearse (20,000 rows, 4 app clients)', () => {
@@ -53,12 +63,13 @@ describe('migscaffold rehearse (20,000 rows, 4 app clients)', () => {
     expect(report.problems, context).toEqual([]);
     expect(res.code, context).toBe(0);
     expect(report.seeded).toBe(true);
-    expect(report.phases.map((p: { key: string }) => p.key)).toEqual(phaseKeys(args));
-    for (const p of report.phases) {
+    const plan = planOf(args);
+    expect(report.phases.map((p: { key: string }) => p.key)).toEqual(plan.phases.map((p) => p.key));
+    for (const [i, p] of report.phases.entries()) {
       expect(p.app.failed, `${p.key}: ${JSON.stringify(p.app.errors)}`).toBe(0);
       expect(p.error).toBeUndefined();
       for (const v of p.verify) expect(v.ok, `${p.key}: ${v.sql} -> ${JSON.stringify(v.got)}`).not.toBe(false);
-      if (p.kind === 'migrate') expect(p.locks.length).toBeGreaterThan(0);
+      if (locksObservable(plan.phases[i])) expect(p.locks.length).toBeGreaterThan(0);
     }
     expect(report.totals.appQueries).toBeGreaterThan(0);
     expect(report.totals.appFailed).toBe(0);

@@ -20,7 +20,7 @@
  *   - a subquery in a CHECK is refused when the constraint is added (0A000).
  */
 import { objectName, quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
-import type { Migration, Statement } from '../types.js';
+import type { Migration, Statement, Verify } from '../types.js';
 import { doIf } from './plpgsql.js';
 import { qualified, regclass, type TableRef } from './table.js';
 
@@ -149,4 +149,41 @@ export function notNullMigrations(t: TableRef, column: string, guardFirst?: Stat
       down: unsetNotNullToCheck(t, column),
     },
   ];
+}
+
+/**
+ * A unique constraint over an index already built CONCURRENTLY: a catalog change (no scan, the index
+ * already proves uniqueness), but under ACCESS EXCLUSIVE, so it runs under lock_timeout.
+ * PostgreSQL 15, checked: the constraint takes the index's name when they differ (it renames the
+ * index, with a NOTICE); built under the constraint's own name, nothing is renamed. An INVALID index
+ * is refused ("index ... is not valid"), as are partial and expression indexes.
+ */
+export function addUniqueUsingIndex(t: TableRef, name: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(name)} UNIQUE USING INDEX ${quoteIdent(name)};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment: 'No scan: the valid unique index already proves it. Brief, but ACCESS EXCLUSIVE, hence lock_timeout.',
+  };
+}
+
+/**
+ * Drops a unique constraint, and with it its index (PostgreSQL 15, checked: DROP CONSTRAINT removes
+ * the index it uses, whatever that index was called before; DROP INDEX on it fails while the
+ * constraint exists).
+ */
+export function dropUniqueConstraint(t: TableRef, name: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment: 'Drops the constraint and its index with it (catalog-only, instant once the lock is granted).',
+  };
+}
+
+/** 1 when the table has the unique constraint. */
+export function uniqueConstraintVerify(t: TableRef, name: string): Verify {
+  return {
+    sql: `SELECT count(*) FROM pg_constraint WHERE conrelid = ${regclass(t)} AND conname = ${quoteLiteral(name)} AND contype = 'u'`,
+    expect: '1 (the unique constraint exists)',
+    expectValue: 1,
+  };
 }

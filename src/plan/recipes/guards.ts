@@ -7,6 +7,7 @@ import { GUARDS } from '../../messages/guards.js';
 import type { Statement } from '../types.js';
 import { doBlock } from './plpgsql.js';
 import { label, qualified, regclass, type TableRef } from './table.js';
+import { duplicatesExistSql, duplicatesListSql } from './indexes.js';
 
 /**
  * Raises `message` when `exists` (a query) returns a row. Runs first in its migration, under the
@@ -66,4 +67,22 @@ export function columnsEqualGuard(t: TableRef, pending: string, from: string, to
     GUARDS.columnsDiffer(label(t), from, to, phase),
     `Guard: every value must already be in ${to} before ${from} is dropped.`,
   );
+}
+
+/**
+ * Refuses while rows share values of the columns a unique index is about to cover. It must stand in a
+ * migration of its own before the build: Prisma, golang-migrate and dbmate send a file as one query,
+ * and PostgreSQL refuses CREATE INDEX CONCURRENTLY after any other statement in the same query
+ * (checked: "cannot run inside a transaction block", even after a bare DO block). Scans the table
+ * under ACCESS SHARE, which blocks no reads or writes.
+ */
+export function noDuplicatesGuard(t: TableRef, columns: string[], index: string): Statement {
+  return {
+    ...guard(
+      duplicatesExistSql(t, columns),
+      GUARDS.duplicatesFound(label(t), columns, index, duplicatesListSql(t, columns)),
+      `Guard: a duplicate makes the unique build fail and leave an INVALID index behind; refuse first, before any index exists.`,
+    ),
+    long: true,
+  };
 }
