@@ -12,9 +12,14 @@ import type { MigrationRef, Rendered, Target, TargetOptions } from './types.js';
 
 const PAD = '    ';
 
-/** `op.execute("""...""")`; the SQL's own lines are indented with the call, for reading. */
+/**
+ * `op.execute("""...""")`; the SQL's own lines are indented with the call, for reading, except a
+ * function's: PostgreSQL stores its body as written, and indented it would differ from the function
+ * every other target creates (pg_dump shows it: test/integration/helpers-equivalence.test.ts).
+ */
 function execute(sql: string, pad: string, width: number): string {
-  return pythonCall(`${pad}op.execute(`, pythonText(sql.replace(/\n/g, `\n${pad}${PAD}`)), ')', width);
+  const stored = /^\s*CREATE\s+(OR\s+REPLACE\s+)?(FUNCTION|PROCEDURE)\b/i.test(sql);
+  return pythonCall(`${pad}op.execute(`, pythonText(stored ? sql : sql.replace(/\n/g, `\n${pad}${PAD}`)), ')', width);
 }
 
 interface Rendering {
