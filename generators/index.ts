@@ -4,12 +4,13 @@
  * the bench) reads it; `OperationName` is derived from it.
  */
 import { addColumn } from './add-column.js';
+import { addForeignKey } from './add-foreign-key.js';
 import { addIndex } from './add-index.js';
 import { removeColumn } from './remove-column.js';
 import { renameColumn } from './rename-column.js';
 import type { Operation } from '../src/operation.js';
 
-export const OPERATIONS = [addColumn, renameColumn, removeColumn, addIndex] as const;
+export const OPERATIONS = [addColumn, renameColumn, removeColumn, addIndex, addForeignKey] as const;
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];
 

@@ -66,6 +66,31 @@ export function columnField(
   };
 }
 
+/** A list answer as strings: a list from a prompt or flags, or a comma-separated string. */
+export function listOf(v: unknown): string[] {
+  return (Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : []).map((x) => String(x).trim()).filter(Boolean);
+}
+
+/** Columns of the table that exist already, comma-separated on the command line. */
+export function columnsField(message: string): Field {
+  return {
+    name: 'columns',
+    kind: 'list',
+    identifies: 'existing-columns',
+    message,
+    required: true,
+    validate: (v) => {
+      const cols = listOf(v);
+      if (cols.length === 0) return 'give at least one column';
+      for (const c of cols) {
+        const p = identifierProblem(c);
+        if (p) return `column ${JSON.stringify(c)}: ${p}`;
+      }
+      return null;
+    },
+  };
+}
+
 export const keyField: Field = {
   name: 'key',
   kind: 'string',

@@ -79,10 +79,11 @@ function helpText(op?: Operation): string {
 }
 
 function listText(): string {
+  const w = Math.max(14, ...OPERATIONS.map((o) => o.name.length));
   return (
-    OPERATIONS.map((o) => `operation  ${o.name.padEnd(14)} ${o.summary}`).join('\n') +
+    OPERATIONS.map((o) => `operation  ${o.name.padEnd(w)} ${o.summary}`).join('\n') +
     '\n' +
-    TARGETS.map((t) => `target     ${t.name.padEnd(14)} ${t.title} (${t.language} backfill)`).join('\n') +
+    TARGETS.map((t) => `target     ${t.name.padEnd(w)} ${t.title} (${t.language} backfill)`).join('\n') +
     '\n'
   );
 }

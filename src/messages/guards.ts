@@ -13,4 +13,8 @@ export const GUARDS = {
   columnsDiffer: (table: string, from: string, to: string, phase: string) =>
     `migscaffold: ${table}.${to} does not yet equal ${table}.${from} on every row: ` +
     `finish "${phase}" first (run the backfill script to the end), then apply this migration again`,
+  foreignKeyIndexMissing: (table: string, columns: string[], index: string, phase: string) =>
+    `migscaffold: no valid btree index on ${table} leads with (${columns.join(', ')}): finish "${phase}" first. ` +
+    `If ${index} is INVALID (a failed build, which CREATE INDEX ... IF NOT EXISTS skips) or covers other columns, ` +
+    'roll that phase back (its down drops it), apply it again, then apply this migration again',
 } as const;

@@ -3,7 +3,9 @@ import type { CodeChange } from '../plan/types.js';
 import type { TargetName } from './types.js';
 import { camelize } from '../render/strings.js';
 
-const model = (table: string) => camelize(table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, ''));
+/** The class name a framework gives the model of a table: `users` -> `User`. */
+export const modelClassName = (table: string): string => camelize(table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, ''));
+const model = modelClassName;
 const fence = (lang: string, code: string) => '```' + lang + '\n' + code + '\n```';
 
 /** `schemaSteps`: the checklist gives the exact schema.prisma lines per phase (Prisma, model found). */

@@ -5,6 +5,7 @@
 import type { OperationName } from '../../generators/index.js';
 import type { Case } from '../support/lifecycle.js';
 import { ADD_COLUMN_CASES } from './add-column.js';
+import { ADD_FOREIGN_KEY_CASES, FK_SET_DEFAULT } from './add-foreign-key.js';
 import { ADD_INDEX_CASES, PRISMA_INDEX_CASES } from './add-index.js';
 import { REMOVE_COLUMN_CASES } from './remove-column.js';
 import { RENAME_COLUMN_CASES, RENAME_MAPPED } from './rename-column.js';
@@ -14,6 +15,7 @@ export const CASES_BY_OPERATION: Record<OperationName, readonly Case[]> = {
   'rename-column': RENAME_COLUMN_CASES,
   'remove-column': REMOVE_COLUMN_CASES,
   'add-index': ADD_INDEX_CASES,
+  'add-foreign-key': ADD_FOREIGN_KEY_CASES,
 };
 
 /** Cases with a backfill run longest: they start first, so the concurrent runs end together. */
@@ -22,7 +24,7 @@ export const CASES: readonly Case[] = Object.values(CASES_BY_OPERATION)
   .sort((a, b) => Number('backfill' in b.phases) - Number('backfill' in a.phases));
 
 /** Prisma only: the schema shapes that exist only in schema.prisma. */
-export const PRISMA_CASES: readonly Case[] = [RENAME_MAPPED, ...PRISMA_INDEX_CASES];
+export const PRISMA_CASES: readonly Case[] = [RENAME_MAPPED, ...PRISMA_INDEX_CASES, FK_SET_DEFAULT];
 
 export function caseById(id: string): Case {
   const c = [...CASES, ...PRISMA_CASES].find((x) => x.id === id);

@@ -6,6 +6,7 @@ import type { FsPromises } from '../../src/effects.js';
 
 const RENAME = ['rename-column', '--table', 'users', '--from', 'name', '--to', 'full_name'];
 const FIXED = ['--timestamp', '20260115093000', '--rev-id', '0123456789ab'];
+const FK = ['add-foreign-key', '--table', 'users', '--columns', 'org_id', '--references'];
 
 describe('information commands', () => {
   it('--version prints the package version', async () => {
@@ -16,8 +17,8 @@ describe('information commands', () => {
 
   it('list shows every operation and target, a line each', async () => {
     const r = await run(['list']);
-    expect(r.stdout.trim().split('\n')).toHaveLength(8);
-    for (const name of ['add-column', 'rename-column', 'remove-column', 'add-index', 'alembic', 'prisma', 'rails', 'sql'])
+    expect(r.stdout.trim().split('\n')).toHaveLength(9);
+    for (const name of ['add-column', 'rename-column', 'remove-column', 'add-index', 'add-foreign-key', 'alembic', 'prisma', 'rails', 'sql'])
       expect(r.stdout).toContain(name);
   });
 
@@ -47,6 +48,9 @@ describe('usage errors exit 2 with one line and write nothing', () => {
     ['statements smuggled into a default', ['add-column', '--table', 't', '--column', 'c', '--type', 'text', '--default', "'a'; DROP TABLE t", '--target', 'sql'], /contains ";"/],
     ['a type that is not a type', ['add-column', '--table', 't', '--column', 'c', '--type', 'text); DROP TABLE t; --', '--target', 'sql'], /invalid --type/],
     ['missing --out directory', [...RENAME, '--target', 'sql', '--out', 'nowhere'], /--out .*nowhere does not exist/],
+    ['a reference without its columns', [...FK, 'orgs', '--target', 'sql'], /invalid --references "orgs": write it as table\(column\)/],
+    ['a reference with another number of columns', [...FK, 'orgs(id,region)', '--target', 'sql'], /it names 2 columns and --columns names 1/],
+    ['an ON DELETE action PostgreSQL does not have', [...FK, 'orgs(id)', '--on-delete', 'archive', '--target', 'sql'], /invalid --on-delete "archive": use one of no action, restrict, cascade, set null, set default/],
   ];
   it.each(cases)('%s', async (_name, argv, message) => {
     const r = await run(argv);

@@ -7,12 +7,12 @@ import nodePlop from 'node-plop';
 import plopfile from '../../plopfile.js';
 
 describe('plopfile', () => {
-  it('offers the four operations and runs one end to end', async () => {
+  it('offers every operation and runs one end to end', async () => {
     const dest = await mkdtemp(join(tmpdir(), 'migscaffold-plop-'));
     try {
       const plop = await nodePlop(undefined, { destBasePath: dest, force: false });
       plopfile(plop);
-      expect(plop.getGeneratorList().map((g) => g.name)).toEqual(['add-column', 'rename-column', 'remove-column', 'add-index']);
+      expect(plop.getGeneratorList().map((g) => g.name)).toEqual(['add-column', 'rename-column', 'remove-column', 'add-index', 'add-foreign-key']);
       const result = await plop.getGenerator('add-index').runActions({ target: 'sql', table: 'users', columns: 'email', using: 'btree' });
       expect(result.failures).toEqual([]);
       expect((await readdir(join(dest, 'db/migrations'))).length).toBe(2);
