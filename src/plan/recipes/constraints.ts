@@ -103,9 +103,9 @@ export function notNullMigrations(t: TableRef, column: string, guardFirst?: Stat
 // -------------------------------------------------------------------------------------------------
 // Foreign keys
 //
-// Established on PostgreSQL 15.18 with pg_locks, inside the migration's transaction (the test
-// "add-foreign-key: the locks each statement takes" in test/integration/add-foreign-key-failures.test.ts
-// repeats it):
+// Established on PostgreSQL 15.18 with pg_locks, read from another session while the migration's
+// transaction was still open (test/integration/add-foreign-key-failures.test.ts repeats it, with what a
+// second session can and cannot do meanwhile):
 //   ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID   SHARE ROW EXCLUSIVE on the referencing AND the
 //                                                  referenced table (it creates triggers on both), no scan;
 //   VALIDATE CONSTRAINT                            SHARE UPDATE EXCLUSIVE on the referencing table, ROW SHARE
@@ -152,10 +152,10 @@ export function constraintCountSql(t: TableRef, name: string): string {
  * Rows whose key matches no referenced row: what VALIDATE refuses. MATCH SIMPLE (the default) skips
  * a row as soon as one of its referencing columns is NULL.
  */
-export function orphansSql(t: TableRef, fk: ForeignKeySpec, select = 'count(*)'): string {
+export function orphansSql(t: TableRef, fk: ForeignKeySpec): string {
   const match = fk.columns.map((c, k) => `p.${quoteIdent(fk.refColumns[k])} = c.${quoteIdent(c)}`).join(' AND ');
   const notNull = fk.columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(' AND ');
-  return `SELECT ${select} FROM ${qualified(t)} AS c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.references)} AS p WHERE ${match})`;
+  return `SELECT count(*) FROM ${qualified(t)} AS c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.references)} AS p WHERE ${match})`;
 }
 
 export function addForeignKeyNotValid(t: TableRef, fk: ForeignKeySpec, comment?: string): Statement {
@@ -180,10 +180,10 @@ export function validateConstraint(t: TableRef, fk: ForeignKeySpec): Statement {
 }
 
 export function dropForeignKey(t: TableRef, fk: ForeignKeySpec, comment?: string): Statement {
-  const other = qualified(fk.references) === qualified(t) ? '' : ` and ${qualified(fk.references)}`;
+  const on = qualified(fk.references) === qualified(t) ? qualified(t) : `${qualified(t)} and ${qualified(fk.references)}`;
   return {
     sql: `ALTER TABLE ${qualified(t)} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)};`,
     lock: 'ACCESS EXCLUSIVE',
-    comment: comment ?? `Brief ACCESS EXCLUSIVE on ${qualified(t)}${other} (it drops the constraint's triggers on both); no scan.`,
+    comment: comment ?? `Brief ACCESS EXCLUSIVE on ${on} (it drops the constraint's triggers); no scan.`,
   };
 }
