@@ -49,7 +49,7 @@ import {
 } from '../src/plan/recipes/index.js';
 import type { CodeChange, Phase, Plan } from '../src/plan/types.js';
 import type { HazardKey } from '../src/messages/hazards.js';
-import { modelClassName } from '../src/targets/code-changes.js';
+import { fence, modelClassName } from '../src/targets/code-changes.js';
 import { camelize } from '../src/render/strings.js';
 import { objectName, quoteIdent, slug } from '../src/sql/ident.js';
 
@@ -132,7 +132,6 @@ function idioms(t: TableRef, fk: ForeignKeySpec, index: string | null, self: boo
   const { one, many } = associationNames(t, fk, self);
   const effect = onDeleteEffect(fk, tl);
   const onDelete = fk.onDelete && fk.onDelete !== 'no action' ? fk.onDelete.toUpperCase() : null;
-  const fence = (lang: string, code: string) => '```' + lang + '\n' + code + '\n```';
   const target = (c: string) => `${rl}.${c}`;
 
   const sqlalchemy =

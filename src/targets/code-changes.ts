@@ -6,7 +6,8 @@ import { camelize } from '../render/strings.js';
 /** The class name a framework gives the model of a table: `users` -> `User`. */
 export const modelClassName = (table: string): string => camelize(table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, ''));
 const model = modelClassName;
-const fence = (lang: string, code: string) => '```' + lang + '\n' + code + '\n```';
+/** A fenced Markdown code block. */
+export const fence = (lang: string, code: string): string => '```' + lang + '\n' + code + '\n```';
 
 /** `schemaSteps`: the checklist gives the exact schema.prisma lines per phase (Prisma, model found). */
 export function codeChange(target: TargetName, c: CodeChange, schemaSteps = false): string {
