@@ -17,6 +17,7 @@ export interface ChecklistDelivery {
 
 export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: ChecklistDelivery): string {
   const t = { schema: plan.schema, name: plan.table };
+  const locked = [t, ...(plan.otherTables ?? [])].map(regclass);
   const ds = deliveries(plan);
   const next = d.planFile ? `npx migscaffold next ${d.planFile}` : 'npx migscaffold next';
   const phases = plan.phases.map((p, i) => {
@@ -84,7 +85,7 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
     blockers:
       'SELECT a.pid, a.state, now() - a.xact_start AS xact_age, l.mode, l.granted, left(a.query, 80) AS query\n' +
       'FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid\n' +
-      `WHERE l.relation = ${regclass(t)} AND a.pid <> pg_backend_pid()\n` +
+      `WHERE l.relation ${locked.length > 1 ? `IN (${locked.join(', ')})` : `= ${locked[0]}`} AND a.pid <> pg_backend_pid()\n` +
       'ORDER BY a.xact_start',
   });
 }

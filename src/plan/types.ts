@@ -140,6 +140,11 @@ export interface Plan {
   title: string;
   schema?: string;
   table: string; // unquoted, as given
+  /**
+   * Other tables its migrations lock (a foreign key's referenced table): the checklist's "who is
+   * blocking" query covers them too.
+   */
+  otherTables?: { schema?: string; name: string }[];
   phases: Phase[];
   hazards: HazardKey[];
   settings: { lockTimeout: string; batchSize: number; pauseMs: number };
