@@ -38,6 +38,8 @@ export interface Statement {
    * SQL otherwise. Absent: the statement has no helper anywhere (DO blocks, triggers, functions).
    */
   does?: Does;
+  /** A guard (recipes/guards.ts): refuses, before any lock, when its migration is applied too early. */
+  guard?: true;
 }
 
 /** A table as the recipes take it (unquoted names). */
@@ -66,8 +68,20 @@ export type Does =
       unique?: boolean;
       using?: string;
       where?: string;
+      ifNotExists?: boolean;
       concurrently: true;
     }
+  | {
+      helper: 'add_foreign_key';
+      table: TableName;
+      name: string;
+      columns: string[];
+      references: TableName;
+      refColumns: string[];
+      onDelete?: 'no action' | 'restrict' | 'cascade' | 'set null' | 'set default';
+      validate: false;
+    }
+  | { helper: 'drop_foreign_key'; table: TableName; name: string; ifExists: boolean; references: TableName }
   /**
    * `mayBeGone`: the IF EXISTS is needed even in a down whose up was applied (a later step adopts the
    * index into a constraint whose rollback drops it): rendered only with a helper that has IF EXISTS.
@@ -180,6 +194,11 @@ export interface Plan {
   title: string;
   schema?: string;
   table: string; // unquoted, as given
+  /**
+   * Other tables its migrations lock (a foreign key's referenced table): the checklist's "who is
+   * blocking" query covers them too.
+   */
+  otherTables?: { schema?: string; name: string }[];
   phases: Phase[];
   hazards: HazardKey[];
   settings: { lockTimeout: string; batchSize: number; pauseMs: number };

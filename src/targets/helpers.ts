@@ -158,6 +158,7 @@ export function railsCall(does: Does, previous: Statement[]): RailsCall | { why:
         ...(does.unique ? ['unique: true'] : []),
         ...(does.using ? [`using: :${does.using}`] : []),
         ...(does.where ? [`where: ${rubyString(does.where)}`] : []),
+        ...(does.ifNotExists ? ['if_not_exists: true'] : []),
         'algorithm: :concurrently',
       ];
       return { code: `add_index ${[T, rubyColumns(does.columns), ...opts].join(', ')}`, refused: does.columns.length > 3 && !does.unique };
@@ -168,6 +169,23 @@ export function railsCall(does: Does, previous: Statement[]): RailsCall | { why:
         code: `remove_index ${T}, name: ${rubyString(does.name)}, algorithm: :concurrently${does.ifExists ? ', if_exists: true' : ''}`,
         refused: false,
       };
+    case 'add_foreign_key': {
+      if (!plain(does.name, ...does.columns, ...does.refColumns) || !tablePlain(does.references)) return { why: NAMES_REASON };
+      if (does.columns.length !== 1) return { why: 'Rails 6.1 has no composite foreign keys' };
+      const onDelete = { restrict: ':restrict', cascade: ':cascade', 'set null': ':nullify' } as Record<string, string>;
+      if (does.onDelete && !onDelete[does.onDelete]) return { why: `Rails 6.1 has no on_delete for ${does.onDelete.toUpperCase()}` };
+      const opts = [
+        `column: ${rubySymbol(does.columns[0])}`,
+        `primary_key: ${rubySymbol(does.refColumns[0])}`,
+        `name: ${rubyString(does.name)}`,
+        ...(does.onDelete ? [`on_delete: ${onDelete[does.onDelete]}`] : []),
+        'validate: false',
+      ];
+      return { code: `add_foreign_key ${[T, rubyTable(does.references), ...opts].join(', ')}`, refused: false };
+    }
+    case 'drop_foreign_key':
+      if (!plain(does.name) || !tablePlain(does.references)) return { why: NAMES_REASON };
+      return { code: `remove_foreign_key ${T}, ${rubyTable(does.references)}, name: ${rubyString(does.name)}`, refused: false };
   }
 }
 
@@ -180,6 +198,8 @@ function railsInverse(d: Does): Does | null {
       return { helper: 'drop_index', table: d.table, name: d.name, concurrently: true, ifExists: false };
     case 'add_check':
       return { helper: 'drop_check', table: d.table, name: d.name, ifExists: false, expression: d.expression };
+    case 'add_foreign_key':
+      return { helper: 'drop_foreign_key', table: d.table, name: d.name, ifExists: false, references: d.references };
     case 'set_not_null':
       return { helper: 'set_not_null', table: d.table, column: d.column, notNull: !d.notNull };
     default:
@@ -193,6 +213,8 @@ function sameChange(a: Does, b: Does): boolean {
   switch (a.helper) {
     case 'drop_column':
       return a.column === (b as typeof a).column;
+    case 'drop_foreign_key':
+      return a.name === (b as typeof a).name;
     case 'drop_index':
       // A down that may find the index gone needs remove_index's if_exists, which `def change` drops.
       return a.name === (b as typeof a).name && !(b as typeof a).mayBeGone;
@@ -307,6 +329,7 @@ export function alembicCall(does: Does): { code: string; imports: string[] } | {
     case 'create_index': {
       if (!plain(does.name, ...does.columns)) return { why: NAMES_REASON };
       if (does.using && !/^[a-z_]+$/.test(does.using)) return { why: 'SQLAlchemy has no spelling of this index method' };
+      if (does.ifNotExists) return { why: "Alembic 1.8's create_index ignores if_not_exists" };
       return {
         code: call('create_index', [
           `op.f(${pythonString(does.name)})`,
@@ -325,6 +348,27 @@ export function alembicCall(does: Does): { code: string; imports: string[] } | {
       if (!plain(does.name)) return { why: NAMES_REASON };
       if (does.mayBeGone) return { why: "the index may already be gone (the constraint's rollback drops it) and Alembic 1.8's drop_index has no IF EXISTS" };
       return { code: call('drop_index', [`op.f(${pythonString(does.name)})`, `table_name=${table}`, ...schema, 'postgresql_concurrently=True']), imports: [] };
+    case 'add_foreign_key': {
+      if (!plain(does.name, ...does.columns, ...does.refColumns) || !tablePlain(does.references)) return { why: NAMES_REASON };
+      const r = pyTableArgs(does.references);
+      return {
+        code: call('create_foreign_key', [
+          `op.f(${pythonString(does.name)})`,
+          table,
+          r.table,
+          `[${does.columns.map(pythonString).join(', ')}]`,
+          `[${does.refColumns.map(pythonString).join(', ')}]`,
+          ...(does.onDelete ? [`ondelete=${pythonString(does.onDelete.toUpperCase())}`] : []),
+          ...(does.table.schema ? [`source_schema=${pythonString(does.table.schema)}`] : []),
+          ...(does.references.schema ? [`referent_schema=${pythonString(does.references.schema)}`] : []),
+          'postgresql_not_valid=True',
+        ]),
+        imports: [],
+      };
+    }
+    case 'drop_foreign_key':
+      if (!plain(does.name)) return { why: NAMES_REASON };
+      return { code: call('drop_constraint', [`op.f(${pythonString(does.name)})`, table, ...schema, 'type_="foreignkey"']), imports: [] };
   }
 }
 
