@@ -43,8 +43,16 @@ function rubyTable(t: TableName): string {
   return t.schema ? rubyString(`${t.schema}.${t.name}`) : rubySymbol(t.name);
 }
 
-/** A PostgreSQL type as Rails 6.1 spells it (`:string, limit: 255`), or null when it has no faithful spelling. */
-export function railsType(sql: string): { type: string; options: string[] } | null {
+export interface RailsOptions {
+  /**
+   * Rails 7.0+ gives a new datetime column precision 6 (`timestamp(6)`), which the plan's
+   * `timestamp` is not: `precision: nil` keeps it the plan's type.
+   */
+  datetimePrecision: boolean;
+}
+
+/** A PostgreSQL type as Rails spells it (`:string, limit: 255`), or null when it has no faithful spelling. */
+export function railsType(sql: string, o: RailsOptions = { datetimePrecision: false }): { type: string; options: string[] } | null {
   const t = sql.trim().toLowerCase().replace(/\s+/g, ' ');
   const array = t.endsWith('[]');
   const base = array ? t.slice(0, -2).trim() : t;
@@ -77,7 +85,9 @@ export function railsType(sql: string): { type: string; options: string[] } | nu
     bytea: ':binary',
     interval: ':interval',
   };
-  return simple[base] ? { type: simple[base], options: arr } : null;
+  if (!simple[base]) return null;
+  const precision = o.datetimePrecision && (simple[base] === ':datetime' || simple[base] === ':timestamptz') ? ['precision: nil'] : [];
+  return { type: simple[base], options: [...precision, ...arr] };
 }
 
 /** A SQL default as Rails writes it: a plain literal as a Ruby value, any other expression as a proc (verbatim SQL). */
@@ -110,13 +120,13 @@ export interface RailsCall {
  * before it in the same transaction (validate_check_constraint is refused after a statement that
  * blocked writes).
  */
-export function railsCall(does: Does, previous: Statement[]): RailsCall | { why: string } {
+export function railsCall(does: Does, previous: Statement[], o: RailsOptions = { datetimePrecision: false }): RailsCall | { why: string } {
   if (!tablePlain(does.table)) return { why: NAMES_REASON };
   const T = rubyTable(does.table);
   switch (does.helper) {
     case 'add_column': {
       if (!plain(does.column)) return { why: NAMES_REASON };
-      const type = railsType(does.type);
+      const type = railsType(does.type, o);
       if (!type) return { why: `Rails has no faithful spelling of the type ${does.type}` };
       const d = does.default !== undefined ? railsDefault(does.default) : null;
       const opts = [...type.options, ...(d ? [`default: ${d.code}`] : []), ...(does.notNull ? ['null: false'] : [])];
@@ -127,7 +137,7 @@ export function railsCall(does: Does, previous: Statement[]): RailsCall | { why:
     }
     case 'drop_column': {
       if (!plain(does.column)) return { why: NAMES_REASON };
-      const type = does.type ? railsType(does.type) : null;
+      const type = does.type ? railsType(does.type, o) : null;
       return { code: `remove_column ${[T, rubySymbol(does.column), ...(type ? [type.type, ...type.options] : [])].join(', ')}`, refused: true };
     }
     case 'set_not_null':
@@ -231,15 +241,15 @@ function sameChange(a: Does, b: Does): boolean {
  * True when Rails' `def change` does exactly this up and this down: every up statement is a helper
  * Rails reverses, and the plan's down is those inverses in reverse order.
  */
-export function railsReversible(up: Statement[], down: Statement[]): boolean {
+export function railsReversible(up: Statement[], down: Statement[], o?: RailsOptions): boolean {
   if (up.length === 0 || up.length !== down.length) return false;
   return up.every((s, i) => {
     const d = down[down.length - 1 - i].does;
     if (!s.does || !d) return false;
-    const call = railsCall(s.does, []);
+    const call = railsCall(s.does, [], o);
     if ('why' in call || call.refused) return false;
     const inv = railsInverse(s.does);
-    return inv !== null && sameChange(inv, d) && !('why' in railsCall(d, []));
+    return inv !== null && sameChange(inv, d) && !('why' in railsCall(d, [], o));
   });
 }
 

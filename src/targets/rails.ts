@@ -1,7 +1,7 @@
 /** Rails / ActiveRecord: db/migrate/<version>_<name>.rb, Rails helpers where Rails has them, SQL through execute otherwise. */
 import type { Migration, Plan, Statement } from '../plan/types.js';
 import { timeoutSettings } from '../plan/recipes/index.js';
-import { railsCall, railsReversible, sqlReason } from './helpers.js';
+import { railsCall, railsReversible, sqlReason, type RailsOptions } from './helpers.js';
 import { render } from '../render/templates.js';
 import { camelize, rubyHeredoc, rubyString } from '../render/strings.js';
 import { backfillsOf, headerLines, migrationsInOrder, version } from './shared.js';
@@ -16,10 +16,13 @@ function execute(sql: string, indent: number): string {
   return `${pad}execute ${h.open}\n${h.body}`;
 }
 
-/** Rails 6.1 brought add_check_constraint, validate_check_constraint and remove_index's if_exists. */
-function helpersAvailable(railsVersion: string): boolean {
+/** Helpers from Rails 6.1 on (add_check_constraint, validate_check_constraint, remove_index's if_exists); false before. */
+type Helpers = false | RailsOptions;
+
+function helpersFor(railsVersion: string): Helpers {
   const [major, minor] = railsVersion.split('.').map(Number);
-  return major > 6 || (major === 6 && minor >= 1);
+  if (major < 6 || (major === 6 && minor < 1)) return false;
+  return { datetimePrecision: major >= 7 };
 }
 
 interface Rendering {
@@ -33,9 +36,9 @@ interface Rendering {
  * only where strong_migrations refuses it; the SQL otherwise, always in `safety_assured` (the gem
  * cannot see into `execute`), with the reason it is SQL.
  */
-function statementLines(s: Statement, previous: Statement[], indent: number, helpers: boolean): Rendering {
+function statementLines(s: Statement, previous: Statement[], indent: number, helpers: Helpers): Rendering {
   const pad = ' '.repeat(indent);
-  const call = helpers && s.does ? railsCall(s.does, previous) : null;
+  const call = helpers && s.does ? railsCall(s.does, previous, helpers) : null;
   if (call && 'code' in call)
     return { lines: [`${pad}# ${s.comment}`, call.refused ? `${pad}safety_assured { ${call.code} }` : `${pad}${call.code}`], assured: call.refused };
   const reason = sqlReason(s, 'Rails', call && 'why' in call ? call.why : undefined);
@@ -45,7 +48,7 @@ function statementLines(s: Statement, previous: Statement[], indent: number, hel
   return { lines: [`${pad}# ${s.comment}`, `${pad}# SQL: ${reason}.`, ...sql], assured: true };
 }
 
-function statementsLines(statements: Statement[], indent: number, helpers: boolean): Rendering {
+function statementsLines(statements: Statement[], indent: number, helpers: Helpers): Rendering {
   const out: Rendering = { lines: [], assured: false };
   statements.forEach((s, i) => {
     const r = statementLines(s, statements.slice(0, i), indent, helpers);
@@ -56,7 +59,7 @@ function statementsLines(statements: Statement[], indent: number, helpers: boole
 }
 
 /** The INVALID leftover of a failed concurrent build, removed before the up builds again. */
-function cleanupLines(m: Migration, indent: number, helpers: boolean): Rendering {
+function cleanupLines(m: Migration, indent: number, helpers: Helpers): Rendering {
   if (!m.cleanup) return { lines: [], assured: false };
   const pad = ' '.repeat(indent);
   const inner = statementLines({ ...m.cleanup.statement, comment: m.cleanup.statement.comment }, [], indent + 2, helpers);
@@ -72,8 +75,8 @@ interface Body {
 }
 
 /** `def change` when Rails reverses every helper of the up into the plan's down, `up` / `down` otherwise. */
-function methods(m: Migration, helpers: boolean): Body {
-  if (helpers && railsReversible(m.up, m.down)) {
+function methods(m: Migration, helpers: Helpers): Body {
+  if (helpers && railsReversible(m.up, m.down, helpers)) {
     const cleanup = cleanupLines(m, 6, helpers);
     const body = statementsLines(m.up, 4, helpers);
     const lines = [
@@ -131,7 +134,7 @@ function timeouts(m: Migration, lockTimeout: string): string | null {
   ].join('\n');
 }
 
-function railsBody(m: Migration, lockTimeout: string, helpers: boolean): { methods: string; timeouts: string | null; assured: boolean } {
+function railsBody(m: Migration, lockTimeout: string, helpers: Helpers): { methods: string; timeouts: string | null; assured: boolean } {
   const b = methods(m, helpers);
   return { methods: b.methods, timeouts: timeouts(m, lockTimeout), assured: b.assured };
 }
@@ -162,7 +165,7 @@ export const rails: Target = {
           className: camelize(p.migration.name),
           railsVersion: o.railsVersion,
           noTransaction: p.migration.transaction === 'none',
-          ...railsBody(p.migration, plan.settings.lockTimeout, helpersAvailable(o.railsVersion)),
+          ...railsBody(p.migration, plan.settings.lockTimeout, helpersFor(o.railsVersion)),
         }),
       };
     });
