@@ -25,8 +25,9 @@ const DRIVERS: DriverName[] = ['sql', 'rails', 'alembic'];
 interface Trace {
   /** `after <phase>` / `rolled back <phase>` -> pg_dump. */
   dumps: [string, string][];
-  /** The migration files, to show in a failure. */
+  /** The migration files, to show in a failure, and their text. */
   files: string[];
+  text: string;
 }
 
 async function trace(expect: Expect, c: Case, driver: DriverName): Promise<Trace> {
@@ -53,7 +54,8 @@ async function trace(expect: Expect, c: Case, driver: DriverName): Promise<Trace
       }
       dumps.push([`rolled back ${phase.key}`, await schemaDump(url, NO_BOOKKEEPING)]);
     }
-    return { dumps, files: gen.migrationFiles };
+    const text = (await Promise.all(gen.migrationFiles.map((f) => readFile(f, 'utf8')))).join('\n');
+    return { dumps, files: gen.migrationFiles, text };
   } finally {
     await p.dispose();
   }
@@ -64,23 +66,25 @@ async function trace(expect: Expect, c: Case, driver: DriverName): Promise<Trace
  * list): a reserved word, mixed case. The names our SQL alone can carry (quotes, dots, unicode) stay
  * SQL in every target (src/targets/helpers.ts), so they have nothing to prove here.
  */
-const HOSTILE: Case[] = [
+const HOSTILE: (Case & { helpers: { rails: RegExp; alembic: RegExp } })[] = [
   {
     id: 'eq_hostile_add_column',
     op: 'add-column',
     flags: { table: 'users', column: 'Order', type: 'varchar(40)', default: "'it''s'", 'not-null': true },
     phases: { add: {}, use: {} },
+    helpers: { rails: /add_column :users, "Order", :string, limit: 40, default: "it's", null: false/, alembic: /op\.add_column\([\s\S]*?sa\.Column\(\s*"Order", sa\.String\(40\)/ },
   },
   {
     id: 'eq_hostile_add_backfill',
     op: 'add-column',
     flags: { table: 'users', column: 'user', type: 'numeric(10,2)', backfill: 'id * 1.5', 'not-null': true },
     phases: { expand: {}, write: {}, backfill: {}, tighten: {}, use: {} },
+    helpers: { rails: /change_column_null :users, :user, false/, alembic: /op\.alter_column\("users", "user", nullable=False\)/ },
   },
   {
     id: 'eq_hostile_index',
     op: 'add-index',
-    flags: { table: 'users', columns: 'Email2,select', name: 'MixedIdx', where: '"select" > 0' },
+    flags: { table: 'users', columns: 'Email2,select', name: 'MixedIdx', where: `"select" > 0 AND "Email2" NOT LIKE '%:x%'` },
     table: {
       extra: [
         // `name` goes into the seeding INSERT's column list as it is: quoted here.
@@ -89,12 +93,14 @@ const HOSTILE: Case[] = [
       ],
     },
     phases: { build: {}, use: {} },
+    helpers: { rails: /add_index :users, \["Email2", :select\], name: "MixedIdx"/, alembic: /op\.create_index\(\n\s+op\.f\("MixedIdx"\)/ },
   },
   {
     id: 'eq_hostile_check',
     op: 'add-check-constraint',
-    flags: { table: 'users', check: `length(name) > 0 AND name <> ':x'`, name: 'users_name_ok' },
+    flags: { table: 'users', check: `length(name) > 0 AND name <> ':x' AND name NOT LIKE '%\\%%'`, name: 'users_name_ok' },
     phases: { add: {}, validate: {} },
+    helpers: { rails: /add_check_constraint :users, .*, name: "users_name_ok", validate: false/, alembic: /op\.create_check_constraint\(/ },
   },
 ];
 
@@ -110,8 +116,14 @@ describe.concurrent('Rails and Alembic helpers make the same database as the pla
         expect(t.dumps.map(([k]) => k), `${d}: the same steps`).toEqual(sql.dumps.map(([k]) => k));
         t.dumps.forEach(([step, dump], k) => expect(dump, `${d} ${step} (vs sql)\nfiles: ${t.files.join(', ')}`).toBe(sql.dumps[k][1]));
       });
-      // Not a test that passes on nothing: the schema changed on the way.
+      // Not a test that passes on nothing: the schema changed on the way, and the hostile names went
+      // through the helpers, not the SQL fallback.
       expect(new Set(sql.dumps.map(([, d]) => d)).size).toBeGreaterThan(1);
+      const helpers = (c as { helpers?: { rails: RegExp; alembic: RegExp } }).helpers;
+      if (helpers) {
+        expect(others[0].text, 'rails').toMatch(helpers.rails);
+        expect(others[1].text, 'alembic').toMatch(helpers.alembic);
+      }
     }, 900_000);
 });
 
