@@ -128,7 +128,7 @@ export const dropIndex = defineOperation({
             {
               name: slug(`drop index ${ix.name}`),
               transaction: 'none',
-              up: [dropIndexConcurrently(t, ix.name, 'Blocks no reads or writes; waits for the transactions that may still use the index.', ix.columns)],
+              up: [dropIndexConcurrently(t, ix.name, 'Blocks no reads or writes; waits for the transactions that may still use the index.')],
               down: [createIndexConcurrently(t, ix)],
               downHazard: 'drop-index-rollback-rebuilds',
             },

@@ -86,7 +86,7 @@ export type Does =
    * `mayBeGone`: the IF EXISTS is needed even in a down whose up was applied (a later step adopts the
    * index into a constraint whose rollback drops it): rendered only with a helper that has IF EXISTS.
    */
-  | { helper: 'drop_index'; table: TableName; name: string; concurrently: true; ifExists: boolean; columns?: string[]; mayBeGone?: boolean };
+  | { helper: 'drop_index'; table: TableName; name: string; concurrently: true; ifExists: boolean; mayBeGone?: boolean };
 
 /** One atomic unit of schema change: one migration file (or folder, or revision) per target. */
 export interface Migration {

@@ -12,9 +12,6 @@ import type { Does, Statement, TableName } from '../plan/types.js';
 import { quoteIdent } from '../sql/ident.js';
 import { pythonString, rubyString } from '../render/strings.js';
 
-/** The outcome for one statement: a helper call, or the reason it stays SQL. */
-export type HelperCall = { code: string; imports?: string[] } | { sql: string };
-
 /**
  * Names the helpers are given: plain ASCII words. The helpers quote names themselves, each in its own
  * way (Rails 6.1 leaves a check constraint's name unquoted and splits table names on dots; SQLAlchemy

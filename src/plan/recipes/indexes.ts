@@ -149,13 +149,12 @@ export function createIndexConcurrently(t: TableRef, ix: IndexSpec): Statement {
   };
 }
 
-/** `columns`: the index's columns when the caller knows them (the framework's remove then reverses). */
-export function dropIndexConcurrently(t: TableRef, name: string, comment: string, columns?: string[]): Statement {
+export function dropIndexConcurrently(t: TableRef, name: string, comment: string): Statement {
   return {
     sql: `DROP INDEX CONCURRENTLY IF EXISTS ${inSchema(t, name)};`,
     lock: 'SHARE UPDATE EXCLUSIVE',
     comment,
-    does: { helper: 'drop_index', table: tableOf(t), name, concurrently: true, ifExists: true, ...(columns ? { columns: [...columns] } : {}) },
+    does: { helper: 'drop_index', table: tableOf(t), name, concurrently: true, ifExists: true },
   };
 }
 
