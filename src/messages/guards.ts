@@ -55,7 +55,7 @@ export const PARTITION_GUARDS = {
 export const PARTITIONED_REFUSALS = {
   foreignKeyFrom: (table: string) =>
     `migscaffold: ${table} is a partitioned table, and PostgreSQL 15 refuses ADD FOREIGN KEY ... NOT VALID on one ` +
-    '(the only other form validates every partition under SHARE ROW EXCLUSIVE, blocking writes for the whole scan): add the foreign key to each partition by hand (NOT VALID, then VALIDATE), then on the parent, which attaches them',
+    '(the only other form validates every partition under SHARE ROW EXCLUSIVE, blocking writes for the whole scan): add the foreign key to each partition instead (NOT VALID, then VALIDATE, which PostgreSQL allows on a plain partition)',
   uniqueConstraint: (table: string) =>
     `migscaffold: ${table} is a partitioned table, and PostgreSQL 15 refuses ADD CONSTRAINT ... UNIQUE USING INDEX on one ` +
     '(ADD CONSTRAINT UNIQUE builds every partition\'s index under SHARE, blocking writes for the whole build): use add-index --unique (it covers the partition key) instead of a constraint',

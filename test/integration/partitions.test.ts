@@ -15,7 +15,8 @@ import {
   PARTITION_NAMES,
   attachedEverywhere,
 } from '../cases/partitions.js';
-import { DRIVER_NAMES, prepareCase, runLifecycle, type DriverName } from '../support/lifecycle.js';
+import { DRIVER_NAMES, prepareCase, runLifecycle, type Case, type DriverName } from '../support/lifecycle.js';
+import { caseById } from '../cases/index.js';
 
 const HOST: DriverName[] = ['alembic', 'rails'];
 const ONE_QUERY: DriverName[] = ['prisma', 'sql', 'dbmate'];
@@ -112,4 +113,51 @@ describe.concurrent('negative control: the plain build on a partitioned table', 
     it(`${d}: CREATE INDEX CONCURRENTLY on the parent fails`, async ({ expect }) => {
       await expect(runLifecycle(expect, PART_INDEX, d)).rejects.toThrow(/cannot create index on partitioned table "users" concurrently/);
     });
+});
+
+/** A case of another operation, on users partitioned into 8 partitions. */
+function onPartitions(id: string): Case {
+  const c = caseById(id);
+  return { ...c, id: `${c.id}_part`, table: { ...c.table, partitions: 8 } };
+}
+
+describe.concurrent('every other operation on a partitioned table: works, lifecycle and rollback', () => {
+  // PostgreSQL 15 runs these on a partitioned table as on a plain one, recursing to every partition
+  // (the facts are proved in partition-facts.test.ts): the same plans, the same lifecycle.
+  const WORKING = ['add_nullable', 'add_const_default', 'snn_no_nulls', 'snn_backfill', 'check_default_name', 'remove_plain', 'rename', 'rename_table'];
+  for (const d of ['sql', 'alembic'] as DriverName[]) for (const id of WORKING) it(`${d}: ${id}`, ({ expect }) => runLifecycle(expect, onPartitions(id), d));
+});
+
+describe.concurrent('every other operation on a partitioned table: refusals, before any lock', () => {
+  /** Applies the migrations of the plan in order until one fails; its error text. */
+  async function firstFailure(expect: Parameters<typeof prepareCase>[0], c: Case, d: DriverName): Promise<{ failure: string | null; constraints: string[] }> {
+    const p = await prepareCase(expect, c, d);
+    try {
+      for (const phase of p.gen.plan.phases)
+        for (const id of p.gen.ids[phase.key] ?? []) {
+          const err = await p.driver.apply(expect, p.url, p.gen, id).then(() => null, (e: Error) => e.message);
+          if (err !== null) {
+            const cons = await p.ctx.q<{ conname: string }>(`SELECT conname FROM pg_constraint WHERE conrelid = 'users'::regclass AND contype IN ('u', 'f') ORDER BY 1`);
+            return { failure: err, constraints: cons.map((r) => r.conname) };
+          }
+        }
+      return { failure: null, constraints: [] };
+    } finally {
+      await p.dispose();
+    }
+  }
+  for (const d of DRIVER_NAMES) {
+    it(`${d}: add-unique-constraint (ADD CONSTRAINT ... USING INDEX is refused on a partitioned table)`, async ({ expect }) => {
+      const r = await firstFailure(expect, onPartitions('unique_constraint_plain'), d);
+      expect(r.failure).toMatch(/migscaffold: users is a partitioned table, and PostgreSQL 15 refuses ADD CONSTRAINT \.\.\. UNIQUE USING INDEX on one/);
+      expect(r.constraints).toEqual([]);
+    });
+    it(`${d}: add-foreign-key from a partitioned table (NOT VALID is refused there)`, async ({ expect }) => {
+      const c = onPartitions('fk_orgs_cascade');
+      const phases = Object.fromEntries(Object.entries(c.phases).filter(([k]) => k !== 'index'));
+      const r = await firstFailure(expect, { ...c, flags: { ...c.flags, 'no-index': true }, phases }, d);
+      expect(r.failure).toMatch(/migscaffold: users is a partitioned table, and PostgreSQL 15 refuses ADD FOREIGN KEY \.\.\. NOT VALID on one/);
+      expect(r.constraints).toEqual([]);
+    });
+  }
 });

@@ -25,6 +25,7 @@ import type { IndexSpec } from './indexes.js';
 import { createIndexConcurrently, dropIndexConcurrently } from './indexes.js';
 import { doBlock } from './plpgsql.js';
 import { timeoutSettings } from './timeouts.js';
+import { guard } from './guards.js';
 import { inSchema, label, qualified, regclass, type TableRef } from './table.js';
 
 /**
@@ -294,4 +295,16 @@ export function partitionedIndexMigrations(t: TableRef, ix: IndexSpec, partition
 export function oneQuery(statements: Statement[], lockTimeout: string): string {
   const { set } = timeoutSettings(statements.map((s) => ({ ...s, long: false })), lockTimeout, 'local');
   return [...set, ...statements.map((s) => s.sql)].join('\n');
+}
+
+/**
+ * Refuses on a partitioned table, for an operation PostgreSQL 15 cannot run safely on one
+ * (PARTITIONED_REFUSALS gives the reason). A catalogue read: runs first, before any lock.
+ */
+export function notPartitionedGuard(t: TableRef, message: string): Statement {
+  return guard(
+    `SELECT 1 FROM pg_class WHERE oid = ${regclass(t)} AND relkind = 'p'`,
+    message,
+    'Guard: PostgreSQL 15 has no safe form of this on a partitioned table; refuse before any lock.',
+  );
 }
