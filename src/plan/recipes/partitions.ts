@@ -1,8 +1,8 @@
 /**
  * Indexes on partitioned tables (relkind 'p'). PostgreSQL 15 facts, each proved by
- * test/integration/partitions.test.ts:
+ * test/integration/partition-facts.test.ts (the recipe itself by test/integration/partitions.test.ts):
  *   - CREATE INDEX CONCURRENTLY on a partitioned table fails (0A000 "cannot create index on
- *     partitioned table ... concurrently"), IF NOT EXISTS or not, before it takes any lock.
+ *     partitioned table ... concurrently"), IF NOT EXISTS or not.
  *   - CREATE INDEX ... ON ONLY parent makes an INVALID parent index and builds nothing; it takes SHARE
  *     on the parent (a catalogue change: brief, but it queues behind any long transaction, hence
  *     lock_timeout). On a plain table ON ONLY builds a whole, valid index under SHARE: never run it
