@@ -68,6 +68,10 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
       rollback: 'redeploy the previous release of the code.',
     };
   });
+  // Later phases whose first migration cannot tell from the database that it is due: the drops
+  // after a code deploy (nothing in the database shows that old code has stopped running).
+  const later = ds.filter((x) => x.index > 0 || x.gates.length > 0).flatMap((x) => x.phases);
+  const unguarded = later.filter((p) => p.kind === 'migrate' && !p.migrations[0]?.up.some((st) => st.guard));
   return render('checklist.md.hbs', {
     title: plan.title,
     targetTitle: target.title,
@@ -77,6 +81,8 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
     // Some migrations wait for a later delivery: a gate (backfill, deploy) comes before them.
     laterDeliveries: ds.some((x) => x.phases.length && (x.index > 0 || x.gates.length > 0)),
     planFile: d.planFile,
+    guardedLater: later.length > unguarded.length,
+    unguardedLater: unguarded.map((p) => `"${p.title}"`).join(', '),
     pipeline: r.pipeline,
     hazards: plan.hazards.map((h) => HAZARDS[h]),
     notes: r.notes,

@@ -33,6 +33,8 @@ export interface Statement {
   long?: boolean;
   /** One line for the reader of the generated file: why this statement is here. */
   comment: string;
+  /** A guard (recipes/guards.ts): refuses, before any lock, when its migration is applied too early. */
+  guard?: true;
 }
 
 /** One atomic unit of schema change: one migration file (or folder, or revision) per target. */

@@ -28,6 +28,7 @@ export function guard(exists: string, message: string, comment: string): Stateme
     ),
     lock: 'ACCESS SHARE',
     comment,
+    guard: true,
   };
 }
 
