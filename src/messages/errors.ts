@@ -116,6 +116,10 @@ export const errors = {
   databaseUnreachable: (url: string, why: string) =>
     new RefusedError(`cannot query the database at ${url} (${why}): check --database-url or DATABASE_URL`),
   declinedUnchecked: () => new RefusedError('stopped: nothing was checked and nothing was written'),
+  partitionIndexNameTooLong: (partition: string, name: string, max: number) =>
+    new UsageError(
+      `--partitions ${partition}: its index would be named ${name}, longer than PostgreSQL's ${max} bytes: choose a shorter --name`,
+    ),
 } as const;
 
 /**

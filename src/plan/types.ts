@@ -4,6 +4,7 @@
  */
 import type { HazardKey } from '../messages/hazards.js';
 import type { TargetName } from '../targets/types.js';
+import type { PartitionedIndexBuild } from './recipes/partitions.js';
 
 /** Table-level lock modes, strongest first (PostgreSQL docs, "Table-Level Locks"). */
 export type Lock =
@@ -111,6 +112,13 @@ export interface Migration {
    * code (Alembic, Rails) check it automatically; the checklist tells everyone else what to do.
    */
   cleanup?: { when: string; statement: Statement };
+  /**
+   * An index build that must also work when the table turns out to be partitioned when the migration
+   * runs: targets that run host code (Alembic, Rails) and rehearse check `detect` first and run this
+   * procedure instead of `up` / `down`; targets that send a file as one query cannot, and write `up`
+   * (which PostgreSQL refuses on a partitioned table before taking any lock: see --partitions).
+   */
+  partitioned?: PartitionedIndexBuild;
 }
 
 export interface Backfill {

@@ -1,6 +1,6 @@
 /** Rails / ActiveRecord: db/migrate/<version>_<name>.rb, Rails helpers where Rails has them, SQL through execute otherwise. */
 import type { Migration, Plan, Statement } from '../plan/types.js';
-import { timeoutSettings } from '../plan/recipes/index.js';
+import { oneQuery, timeoutSettings, type PartitionedIndexBuild } from '../plan/recipes/index.js';
 import { railsCall, railsReversible, sqlReason, type RailsOptions } from './helpers.js';
 import { render } from '../render/templates.js';
 import { camelize, rubyHeredoc, rubyString } from '../render/strings.js';
@@ -75,7 +75,8 @@ interface Body {
 }
 
 /** `def change` when Rails reverses every helper of the up into the plan's down, `up` / `down` otherwise. */
-function methods(m: Migration, helpers: Helpers): Body {
+function methods(m: Migration, helpers: Helpers, lockTimeout: string): Body {
+  if (m.partitioned) return partitionedMethods(m, m.partitioned, helpers, lockTimeout);
   if (helpers && railsReversible(m.up, m.down, helpers)) {
     const cleanup = cleanupLines(m, 6, helpers);
     const body = statementsLines(m.up, 4, helpers);
@@ -94,6 +95,17 @@ function methods(m: Migration, helpers: Helpers): Body {
     methods: ['  def up', ...cleanup.lines, ...up.lines, '  end', '', '  def down', ...down.lines, '  end'].join('\n'),
     assured: cleanup.assured || up.assured || down.assured,
   };
+}
+
+/** An index build on a table that may be partitioned when it runs: the plain build in the `else`. */
+function partitionedMethods(m: Migration, p: PartitionedIndexBuild, helpers: Helpers, lockTimeout: string): Body {
+  const direction = (d: 'up' | 'down'): Rendering => {
+    const plain = d === 'up' ? [cleanupLines(m, 6, helpers), statementsLines(m.up, 6, helpers)] : [statementsLines(m.down, 6, helpers)];
+    return { lines: [...partitionedBranch(p, d, lockTimeout), ...plain.flatMap((r) => r.lines), '    end'], assured: true };
+  };
+  const up = direction('up');
+  const down = direction('down');
+  return { methods: ['  def up', ...up.lines, '  end', '', '  def down', ...down.lines, '  end'].join('\n'), assured: true };
 }
 
 /**
@@ -134,8 +146,42 @@ function timeouts(m: Migration, lockTimeout: string): string | null {
   ].join('\n');
 }
 
+/**
+ * The table is partitioned when the migration runs: the parent index ON ONLY, then each partition's
+ * index CONCURRENTLY and attached, from the catalogue; the `else` that follows holds the plain build.
+ * SQL throughout (Rails has no helper for ON ONLY or ATTACH PARTITION), so in safety_assured.
+ */
+function partitionedBranch(p: PartitionedIndexBuild, direction: 'up' | 'down', lockTimeout: string): string[] {
+  const head = [
+    `    if select_value(${rubyString(p.detect)})`,
+    '      # SQL: Rails has no helper for an index ON ONLY a partitioned table or ATTACH PARTITION.',
+    '      safety_assured do',
+  ];
+  if (direction === 'down') return [...head, `        # ${p.down[0].comment}`, execute(oneQuery(p.down, lockTimeout), 8), '      end', '    else'];
+  return [
+    ...head,
+    `        # ${p.prepare[p.prepare.length - 1].comment}`,
+    execute(oneQuery(p.prepare, lockTimeout), 8),
+    '        begin',
+    execute('SET statement_timeout = 0;', 10),
+    '          # Each partition still without the index: its own build, CONCURRENTLY, then attached.',
+    `          select_all(${rubyString(p.partitions)}).each do |row|`,
+    '            execute row["drop_leftover"] if row["drop_leftover"]',
+    '            execute row["build"]',
+    '            execute row["attach"]',
+    '          end',
+    '        ensure',
+    `${execute('RESET statement_timeout;', 10)} unless transaction_open?`,
+    '        end',
+    `        # ${p.finish.comment}`,
+    execute(p.finish.sql, 8),
+    '      end',
+    '    else',
+  ];
+}
+
 function railsBody(m: Migration, lockTimeout: string, helpers: Helpers): { methods: string; timeouts: string | null; assured: boolean } {
-  const b = methods(m, helpers);
+  const b = methods(m, helpers, lockTimeout);
   return { methods: b.methods, timeouts: timeouts(m, lockTimeout), assured: b.assured };
 }
 

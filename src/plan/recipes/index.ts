@@ -13,3 +13,4 @@ export * from './indexes.js';
 export * from './triggers.js';
 export * from './backfills.js';
 export * from './tables.js';
+export * from './partitions.js';
