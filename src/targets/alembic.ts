@@ -61,8 +61,9 @@ export function parseCall(code: string): PyExpr {
         continue;
       }
       if (c === '"' || c === "'") quote = c;
-      else if (c === '(' && depth === 0 && /^[\w.]+$/.test(code.slice(start, i)) && i > start) {
-        const fn = code.slice(start, i);
+      // `name(` or a keyword argument's `key=name(`: black splits either at its bracket.
+      else if (c === '(' && depth === 0 && /^(\w+=)?[\w.]+$/.test(code.slice(start, i).trim()) && i > start) {
+        const fn = code.slice(start, i).trim();
         i++;
         const args: PyExpr[] = [];
         while (code[i] !== ')') {

@@ -294,7 +294,7 @@ describe('negative controls: each check fails on the mistake it is there to catc
 
   it('ruby -wc: an unused variable warns', async () => {
     const [migration] = await filesUnder(join(at('ci', 'rails', 'add-index plain'), 'db/migrate'), '.rb');
-    const bad = await spoiled(migration, join(root, 'bad-ruby/unused.rb'), (t) => t.replace('  def change\n', '  def change\n    unused = 1\n'));
+    const bad = await spoiled(migration, join(root, 'bad-ruby/unused.rb'), (t) => t.replace('  def up\n', '  def up\n    unused = 1\n'));
     const warnings = await rubyWarnings([bad]);
     expect(warnings[relative(root, bad)]).toContain('assigned but unused variable - unused');
   });
