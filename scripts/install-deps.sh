@@ -4,6 +4,7 @@
 #   - PostgreSQL 15 server binaries      (postgresql-15)
 #   - Alembic 1.8 for /usr/bin/python3    (python3-alembic python3-psycopg2 alembic)
 #   - ActiveRecord 6.1 + pg for Ruby      (ruby-activerecord ruby-pg)
+#   - PgBouncer, for backfills through a transaction-mode pooler (pgbouncer)
 # Note: the python3 first on PATH may be another interpreter (pyenv); the checks use /usr/bin/python3.
 set -euo pipefail
 
@@ -21,11 +22,13 @@ have_activerecord() {
   command -v ruby >/dev/null 2>&1 &&
     ruby -e 'require "active_record"; require "pg"' >/dev/null 2>&1
 }
+have_pgbouncer() { [ -x /usr/sbin/pgbouncer ]; }
 
 missing=()
 have_postgres || missing+=(postgresql-15)
 have_alembic || missing+=(python3-alembic python3-psycopg2 alembic)
 have_activerecord || missing+=(ruby-activerecord ruby-pg)
+have_pgbouncer || missing+=(pgbouncer)
 
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
@@ -48,4 +51,5 @@ fi
 have_postgres || die "postgresql-15 installed but /usr/lib/postgresql/15/bin/initdb is still missing"
 have_alembic || die "alembic installed but '/usr/bin/python3 -c \"import alembic, psycopg2\"' still fails"
 have_activerecord || die "ruby-activerecord installed but 'ruby -e \"require \\\"active_record\\\"; require \\\"pg\\\"\"' still fails"
+have_pgbouncer || die "pgbouncer installed but /usr/sbin/pgbouncer is still missing"
 log "done"

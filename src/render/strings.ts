@@ -61,3 +61,13 @@ export function camelize(snake: string): string {
     .join('');
   return /^[A-Z]/.test(c) ? c : `M${c}`;
 }
+
+/**
+ * Which of `known` a statement binds, in order of first use: its `$n` numbering for `positional`
+ * (PostgreSQL refuses a parameter the statement never uses, so each statement numbers its own).
+ */
+export function bindsOf(sql: string, known: string[]): string[] {
+  const names: string[] = [];
+  for (const m of sql.matchAll(/(?<![:\w\\]):(\w+)\b/g)) if (known.includes(m[1]) && !names.includes(m[1])) names.push(m[1]);
+  return names;
+}
