@@ -66,6 +66,12 @@ export const BACKFILL_MESSAGES = {
         'it will be cancelled after that long (resume from the last key printed), unless you run it where statement_timeout is 0 ' +
         '(another role or database setting, or a connection that bypasses the pooler), or use the Python, Ruby or TypeScript script',
     ),
+  /** A run given its end key (a resumed range) leaves the whole-table check to a run without it. */
+  rangeDone: (endFlag: string) =>
+    text(
+      `Done: ${hole('updated')} rows updated in ${hole('elapsed')}s, up to key ${hole('end_key')}. ` +
+        `Once every range is done, run the script without ${endFlag}: it checks the whole table and clears the dead rows the batches left`,
+    ),
   rangesStopped: () =>
     text('migscaffold: a range stopped before its end: run each stopped range again with the last "resume:" it printed'),
   psqlWorkers: () =>

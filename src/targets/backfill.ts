@@ -49,6 +49,7 @@ function messages(b: Backfill, lang: (t: ScriptText) => string, lagFlag = '--max
     header: lang(M.header()),
     emptyTable: lang(M.emptyTable()),
     stoppedRanges: lang(M.stoppedRanges()),
+    rangeDone: lang(M.rangeDone(lagFlag.startsWith('-v') ? '-v end_at' : '--end-at')),
   };
 }
 

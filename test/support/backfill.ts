@@ -173,8 +173,11 @@ export function shellWords(line: string): string[] {
  */
 export function resumeArgs(language: Language, out: string): string[][] {
   if (language === 'sql') {
+    // Each range's last word on where to resume: its start (`range K/N starts (resume: ...)`), then
+    // every committed batch.
     const last = new Map<string, string[]>();
-    for (const m of out.matchAll(/\(resume: (.*?)\), \d+ rows\/s.*?(?:; range (\d+)\/\d+)?$/gm)) last.set(m[2] ?? '1', shellWords(m[1]));
+    const re = /range (\d+)\/\d+ starts \(resume: (.*)\)$|\(resume: (.*?)\), \d+ rows\/s.*?(?:; range (\d+)\/\d+)?$/gm;
+    for (const m of out.matchAll(re)) last.set(m[1] ?? m[4] ?? '1', shellWords(m[2] ?? m[3]));
     return [...last.values()];
   }
   const lines = out.split('\n').filter((l) => /^(Resume with: |  )(python3|bin\/rails|npx) /.test(l));
