@@ -51,6 +51,8 @@ export interface Flags {
   workers?: number;
   maxReplicaLag?: string;
   lockTimeout?: string;
+  /** Not for psql, whose whole run is one statement. */
+  statementTimeout?: string;
   startAfter?: string;
   endAt?: string;
 }
@@ -62,6 +64,7 @@ const NAMES: Record<keyof Flags, string> = {
   workers: 'workers',
   maxReplicaLag: 'max-replica-lag',
   lockTimeout: 'lock-timeout',
+  statementTimeout: 'statement-timeout',
   startAfter: 'start-after',
   endAt: 'end-at',
 };
