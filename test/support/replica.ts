@@ -64,7 +64,8 @@ export async function startReplicated(): Promise<Replicated> {
       '-c hot_standby=on',
       '-c wal_receiver_status_interval=1s',
       '-c fsync=off',
-      '-c max_connections=50',
+      // A hot standby needs at least the primary's (the harness's) max_connections.
+      '-c max_connections=200',
     ].join(' ');
     await run('pg_ctl', ['-D', standbyDir, '-l', join(primary.baseDir, 'standby.log'), '-w', '-t', '60', '-o', opts, 'start']);
   } catch (e) {
