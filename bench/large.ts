@@ -1,0 +1,383 @@
+/**
+ * The large-table section of the bench (optional: `npm run bench:large`, or BENCH_LARGE=1 with
+ * `npm run bench`). Writes bench/LARGE.md and bench/large.json.
+ *
+ * On a primary with a real streaming standby (test/support/replica.ts: pg_basebackup plus a second
+ * postmaster on loopback), for each size in BENCH_LARGE_ROWS (default 1,000,000 and 10,000,000):
+ *   1. a template database with a `users` table of that many rows and the new, empty column
+ *      `email_lower`; every run below gets a fresh FILE_COPY of it;
+ *   2. the ceiling: one `UPDATE users SET email_lower = lower(email)`;
+ *   3. the generated TypeScript backfill (add-column --backfill 'lower(email)', default batch
+ *      settings: at most 1,000 rows, about 100 ms each) with 1, 2 and 4 workers: rows/s of its loop,
+ *      the longest batch;
+ *   4. the same backfill with 4 workers under 4 application clients (point reads and updates by
+ *      random id), while the standby replays only 100 ms of every 500 (a standby that cannot keep
+ *      up), with --max-replica-lag 1s and without, for BENCH_LARGE_WINDOW_S seconds each (default
+ *      60): the longest application query, and the largest replay lag the primary reported.
+ * The cluster is a scratch one (fsync, full_page_writes and synchronous_commit off), as in the rest
+ * of the bench: absolute numbers are optimistic; the ratios and how they change with size are what
+ * to read.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { main as cli } from '../src/cli/main.js';
+import { realEffects } from '../src/effects.js';
+import { startReplicated, type Replicated } from '../test/support/replica.js';
+import { machine, type Machine } from './machine.js';
+import { cleanEnv } from './proc.js';
+import { REPO, xactSampler } from './backfill-scripts.js';
+
+const SIZES = (process.env.BENCH_LARGE_ROWS ?? '1000000,10000000').split(',').map(Number);
+const WINDOW_S = Number(process.env.BENCH_LARGE_WINDOW_S ?? 60);
+const APP_CLIENTS = 4;
+const started = Date.now();
+const log = (line: string) => process.stderr.write(`[bench large ${((Date.now() - started) / 1000).toFixed(0).padStart(5)}s] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface Run {
+  label: string;
+  rows: number;
+  /** Rows per second of the work itself (the script's loop; the UPDATE's statement). */
+  rowsPerSec: number;
+  seconds: number;
+  /** Whole command, the script's closing VACUUM (ANALYZE) and count included. */
+  wallSeconds: number;
+  /** Longest batch the script reported, ms (its row locks are held that long at most). */
+  maxBatchMs?: number;
+  /** Longest writing transaction the server showed (sampled every 10 ms), ms. */
+  maxXactMs: number;
+  loadAvg: number;
+}
+
+export interface Throttle {
+  label: string;
+  windowSeconds: number;
+  rowsDone: number;
+  rowsPerSec: number;
+  appQueries: number;
+  appBaselineMaxMs: number;
+  appMaxMs: number;
+  appP99Ms: number;
+  maxReplayLagMs: number;
+  maxUnreplayedMiB: number;
+  loadAvg: number;
+}
+
+export interface SizeResult {
+  rows: number;
+  tableSize: string;
+  ceiling: Run;
+  workers: Run[];
+  throttle: Throttle[];
+}
+
+export interface LargeResults {
+  date: string;
+  machine: Machine;
+  postgres: string;
+  totalSeconds: number;
+  windowSeconds: number;
+  sizes: SizeResult[];
+}
+
+async function sql<T extends pg.QueryResultRow = Record<string, any>>(url: string, text: string): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function template(rep: Replicated, rows: number): Promise<string> {
+  const name = `large_${rows}`;
+  await sql(rep.primary.adminUrl, `CREATE DATABASE ${name}`);
+  const url = rep.url(name);
+  await sql(url, `CREATE TABLE users (id bigserial PRIMARY KEY, email text NOT NULL, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
+  // In slices of a million, so no single transaction holds the whole table.
+  for (let from = 1; from <= rows; from += 1_000_000) {
+    const to = Math.min(rows, from + 999_999);
+    await sql(url, `INSERT INTO users (email, name) SELECT 'User' || g || '@Example.com', 'User ' || g FROM generate_series(${from}, ${to}) g`);
+    log(`  seeded ${to.toLocaleString('en-US')} rows`);
+  }
+  await sql(url, `ALTER TABLE users ADD COLUMN email_lower text`);
+  await sql(url, `VACUUM (ANALYZE) users`);
+  await sql(rep.primary.adminUrl, 'CHECKPOINT');
+  await rep.caughtUp(30 * 60_000);
+  return name;
+}
+
+let copies = 0;
+async function copy(rep: Replicated, tpl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${tpl}_run${++copies}`;
+  await sql(rep.primary.adminUrl, `CREATE DATABASE ${name} TEMPLATE ${tpl} STRATEGY FILE_COPY`);
+  return { url: rep.url(name), drop: () => sql(rep.primary.adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => {}) };
+}
+
+async function ceiling(rep: Replicated, tpl: string, rows: number): Promise<Run> {
+  const db = await copy(rep, tpl);
+  try {
+    const sampler = await xactSampler(db.url);
+    const load = loadavg()[0];
+    const t0 = performance.now();
+    await sql(db.url, 'UPDATE users SET email_lower = lower(email)');
+    const s = (performance.now() - t0) / 1000;
+    await sampler.stop();
+    return { label: 'one UPDATE of the whole table', rows, rowsPerSec: rows / s, seconds: s, wallSeconds: s, maxXactMs: sampler.maxMs(), loadAvg: load };
+  } finally {
+    await db.drop();
+  }
+}
+
+async function generateScript(dir: string): Promise<string> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  let err = '';
+  const code = await cli(
+    ['add-column', '--table', 'users', '--column', 'email_lower', '--type', 'text', '--backfill', 'lower(email)', '--target', 'prisma', '--out', dir, '--yes', '--all-phases', '--timestamp', '20260101000000'],
+    { ...realEffects(), cwd: REPO, interactive: false, env: {}, stdout: () => {}, stderr: (t) => void (err += t) },
+  );
+  if (code !== 0) throw new Error(`generating the backfill failed: ${err}`);
+  return join(dir, 'prisma', 'backfills', 'backfill_users_email_lower.ts');
+}
+
+interface Spawned {
+  done: Promise<{ code: number; out: string; wallMs: number }>;
+  stop(): void;
+}
+
+function script(file: string, url: string, args: string[]): Spawned {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [join(REPO, 'node_modules', '.bin', 'tsx'), file, ...args], { cwd: REPO, env: cleanEnv({ DATABASE_URL: url }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  return {
+    done: new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, out, wallMs: performance.now() - t0 }))),
+    stop: () => {
+      try {
+        process.kill(-child.pid!, 'SIGINT');
+      } catch {
+        /* gone */
+      }
+    },
+  };
+}
+
+function maxBatchMs(out: string): number {
+  return Math.max(0, ...[...out.matchAll(/batch of \d+ rows in (\d+) ms/g)].map((m) => Number(m[1])));
+}
+
+async function backfill(rep: Replicated, tpl: string, file: string, rows: number, workers: number): Promise<Run> {
+  const db = await copy(rep, tpl);
+  try {
+    const sampler = await xactSampler(db.url);
+    const load = loadavg()[0];
+    const r = await script(file, db.url, ['--workers', String(workers)]).done;
+    await sampler.stop();
+    const m = /Done: (\d+) rows updated in ([\d.]+)s; 0 rows left/.exec(r.out);
+    if (r.code !== 0 || !m) throw new Error(`backfill with ${workers} workers failed (exit ${r.code}):\n${r.out.slice(-2000)}`);
+    const s = Number(m[2]);
+    return { label: `backfill, ${workers} worker${workers > 1 ? 's' : ''}`, rows: Number(m[1]), rowsPerSec: Number(m[1]) / s, seconds: s, wallSeconds: r.wallMs / 1000, maxBatchMs: maxBatchMs(r.out), maxXactMs: sampler.maxMs(), loadAvg: load };
+  } finally {
+    await db.drop();
+  }
+}
+
+/** Application clients: point reads and updates by random id; every query's latency. */
+function appLoad(url: string, rows: number): { stop(): Promise<number[]>; mark(): number[] } {
+  let running = true;
+  const latencies: number[] = [];
+  const loops = Array.from({ length: APP_CLIENTS }, async () => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      while (running) {
+        const id = 1 + Math.floor(Math.random() * rows);
+        const t0 = performance.now();
+        if (Math.random() < 0.7) await c.query('SELECT name, email_lower FROM users WHERE id = $1', [id]);
+        else await c.query('UPDATE users SET created_at = now() WHERE id = $1', [id]);
+        latencies.push(performance.now() - t0);
+        await sleep(5);
+      }
+    } finally {
+      await c.end();
+    }
+  });
+  return {
+    mark: () => latencies.splice(0),
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return latencies.splice(0);
+    },
+  };
+}
+
+/** A standby that cannot keep up: replay runs 100 ms of every 500. */
+function slowStandby(rep: Replicated): { stop(): Promise<void> } {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      await rep.pause();
+      await sleep(400);
+      await rep.resume();
+      await sleep(100);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      await rep.resume();
+    },
+  };
+}
+
+function replicaSampler(rep: Replicated): { stop(): Promise<{ lagMs: number; bytes: number }> } {
+  let running = true;
+  let lagMs = 0;
+  let bytes = 0;
+  const loop = (async () => {
+    while (running) {
+      lagMs = Math.max(lagMs, await rep.replayLagMs());
+      bytes = Math.max(bytes, (await rep.unreplayedBytes()) ?? 0);
+      await sleep(100);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { lagMs, bytes };
+    },
+  };
+}
+
+async function throttled(rep: Replicated, tpl: string, file: string, rows: number, maxLag: string | null): Promise<Throttle> {
+  const db = await copy(rep, tpl);
+  try {
+    await rep.caughtUp(30 * 60_000);
+    const app = appLoad(db.url, rows);
+    await sleep(3000);
+    const baseline = app.mark();
+    const slow = slowStandby(rep);
+    const replica = replicaSampler(rep);
+    const load = loadavg()[0];
+    const run = script(file, db.url, ['--workers', '4', ...(maxLag ? ['--max-replica-lag', maxLag] : [])]);
+    const t0 = performance.now();
+    await Promise.race([run.done, sleep(WINDOW_S * 1000)]);
+    const window = (performance.now() - t0) / 1000;
+    run.stop();
+    const r = await run.done;
+    const during = await app.stop();
+    const rep2 = await replica.stop();
+    await slow.stop();
+    const done = Number((await sql<{ n: string }>(db.url, 'SELECT count(*) AS n FROM users WHERE email_lower IS NOT NULL'))[0].n);
+    const sorted = [...during].sort((a, b) => a - b);
+    if (r.code !== 0 && r.code !== 130) throw new Error(`throttle run failed (exit ${r.code}):\n${r.out.slice(-2000)}`);
+    return {
+      label: maxLag ? `4 workers, --max-replica-lag ${maxLag}` : '4 workers, no throttle',
+      windowSeconds: window,
+      rowsDone: done,
+      rowsPerSec: done / window,
+      appQueries: during.length,
+      appBaselineMaxMs: Math.max(0, ...baseline),
+      appMaxMs: sorted[sorted.length - 1] ?? 0,
+      appP99Ms: sorted[Math.max(0, Math.ceil(0.99 * sorted.length) - 1)] ?? 0,
+      maxReplayLagMs: rep2.lagMs,
+      maxUnreplayedMiB: rep2.bytes / 2 ** 20,
+      loadAvg: load,
+    };
+  } finally {
+    await rep.resume().catch(() => {});
+    await db.drop();
+  }
+}
+
+function render(r: LargeResults): string {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const us = (rowsPerSec: number) => (1e6 / rowsPerSec).toFixed(2);
+  const lines = [
+    '# Large tables: backfill rate, workers, replica lag (`npm run bench:large`)',
+    '',
+    `${r.date}, ${r.machine.nproc} CPUs (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ${r.postgres.split(',')[0]};`,
+    `a scratch primary (fsync, full_page_writes, synchronous_commit off) with a streaming standby on the same machine. Whole section: ${n(r.totalSeconds)} s.`,
+    'The machine is shared: the 1-minute load average when each run started is in its row.',
+    '',
+    '## Rate: the generated TypeScript backfill against one UPDATE of the whole table',
+    '',
+    '| rows | run | rows/s | µs per row | of the UPDATE | loop s | wall s | longest batch ms | longest writing transaction ms | load |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const s of r.sizes)
+    for (const x of [s.ceiling, ...s.workers])
+      lines.push(
+        `| ${n(s.rows)} | ${x.label} | ${n(x.rowsPerSec)} | ${us(x.rowsPerSec)} | ${(x.rowsPerSec / s.ceiling.rowsPerSec).toFixed(2)}x | ${x.seconds.toFixed(1)} | ${x.wallSeconds.toFixed(1)} | ${x.maxBatchMs ?? '-'} | ${x.maxXactMs} | ${x.loadAvg.toFixed(1)} |`,
+      );
+  lines.push(
+    '',
+    `## Application stall and replica lag, with and without --max-replica-lag (4 workers, ${APP_CLIENTS} app clients, a standby replaying 100 ms of every 500, ${r.windowSeconds} s window)`,
+    '',
+    '| rows | run | rows done | rows/s | app queries | app max ms before | app max ms during | app p99 ms | max replay lag s | max WAL not replayed MiB | load |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  );
+  for (const s of r.sizes)
+    for (const t of s.throttle)
+      lines.push(
+        `| ${n(s.rows)} | ${t.label} | ${n(t.rowsDone)} | ${n(t.rowsPerSec)} | ${n(t.appQueries)} | ${t.appBaselineMaxMs.toFixed(0)} | ${t.appMaxMs.toFixed(0)} | ${t.appP99Ms.toFixed(1)} | ${(t.maxReplayLagMs / 1000).toFixed(1)} | ${t.maxUnreplayedMiB.toFixed(1)} | ${t.loadAvg.toFixed(1)} |`,
+      );
+  lines.push('', `Table sizes: ${r.sizes.map((s) => `${n(s.rows)} rows: ${s.tableSize}`).join('; ')}.`, '');
+  return lines.join('\n');
+}
+
+export async function runLarge(): Promise<LargeResults> {
+  log('starting a primary and a streaming standby');
+  const rep = await startReplicated();
+  try {
+    const version = (await sql<{ v: string }>(rep.primary.adminUrl, 'SELECT version() AS v'))[0].v;
+    const file = await generateScript(join(REPO, '.tmp', 'bench-large'));
+    const sizes: SizeResult[] = [];
+    for (const rows of SIZES) {
+      log(`${rows.toLocaleString('en-US')} rows: seeding the template`);
+      const tpl = await template(rep, rows);
+      const tableSize = (await sql<{ s: string }>(rep.url(tpl), `SELECT pg_size_pretty(pg_total_relation_size('users')) AS s`))[0].s;
+      log(`${rows.toLocaleString('en-US')} rows: one UPDATE`);
+      const top = await ceiling(rep, tpl, rows);
+      log(`  ${Math.round(top.rowsPerSec)} rows/s`);
+      const workers: Run[] = [];
+      for (const w of [1, 2, 4]) {
+        log(`${rows.toLocaleString('en-US')} rows: backfill, ${w} worker(s)`);
+        workers.push(await backfill(rep, tpl, file, rows, w));
+        log(`  ${Math.round(workers[workers.length - 1].rowsPerSec)} rows/s`);
+      }
+      const throttle: Throttle[] = [];
+      for (const lag of [null, '1s']) {
+        log(`${rows.toLocaleString('en-US')} rows: app load and a slow standby, ${lag ? `--max-replica-lag ${lag}` : 'no throttle'}`);
+        throttle.push(await throttled(rep, tpl, file, rows, lag));
+        const t = throttle[throttle.length - 1];
+        log(`  app max ${t.appMaxMs.toFixed(0)} ms, replay lag max ${(t.maxReplayLagMs / 1000).toFixed(1)} s, ${Math.round(t.rowsPerSec)} rows/s`);
+      }
+      sizes.push({ rows, tableSize, ceiling: top, workers, throttle });
+      await sql(rep.primary.adminUrl, `DROP DATABASE ${tpl}`);
+    }
+    const results: LargeResults = { date: new Date().toISOString(), machine: machine(), postgres: version, totalSeconds: (Date.now() - started) / 1000, windowSeconds: WINDOW_S, sizes };
+    await writeFile(join(REPO, 'bench', 'large.json'), `${JSON.stringify(results, null, 2)}\n`);
+    await writeFile(join(REPO, 'bench', 'LARGE.md'), render(results));
+    log(`wrote bench/LARGE.md and bench/large.json in ${Math.round(results.totalSeconds)} s`);
+    return results;
+  } finally {
+    await rep.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  runLarge().catch((e) => {
+    process.stderr.write(`bench large failed: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exitCode = 1;
+  });
+}
