@@ -42,12 +42,20 @@ const KEYS: KeyCase[] = [
     seed: `INSERT INTO items SELECT g % 7, 'u' || g, 'n' || g FROM generate_series(1, ${ROWS}) g`,
   },
   {
+    // A name that looks like the templates' markers, with a colon (a bind to SQLAlchemy), a quote
+    // and a space: every part of the key stays a quoted name.
+    name: 'a composite key with hostile column names',
+    ddl: `CREATE TABLE items ("k@key@: ""x"" y" text, "@decode(:last_key)@" int, note text, PRIMARY KEY ("k@key@: ""x"" y", "@decode(:last_key)@"))`,
+    seed: `INSERT INTO items SELECT 'v:' || (g % 5), g, 'n' || g FROM generate_series(1, ${ROWS}) g`,
+  },
+  {
     name: 'no primary key, a unique index on a NOT NULL column',
     ddl: 'CREATE TABLE items (ref bigint NOT NULL, other int UNIQUE, note text); CREATE UNIQUE INDEX items_ref ON items (ref)',
     seed: `INSERT INTO items SELECT g, NULL, 'n' || g FROM generate_series(1, ${ROWS}) g`,
   },
 ];
 
+const COMPOSITE = KEYS.find((k) => k.name.startsWith('composite'))!;
 const FLAGS = { table: 'items', column: 'label', type: 'text', backfill: 'upper(t.note)' };
 
 async function setup(name: string, ddl: string, seed: string) {
@@ -82,7 +90,7 @@ describe.concurrent('backfill keys, read from the catalogue at run time', () => 
     }
 
     it(`${language}: a composite-key run stopped half way resumes from the key it printed`, async ({ expect }) => {
-      const t = await setup(`keys_resume_${language}`, KEYS[4].ddl, KEYS[4].seed);
+      const t = await setup(`keys_resume_${language}`, COMPOSITE.ddl, COMPOSITE.seed);
       try {
         const s = await generateBackfill(language, t.dir, FLAGS);
         const stopped = await runBackfillWatching(s, t.url, { batchSize: 20, pauseMs: 100 }, /rows scanned/, (pid) => {
@@ -125,7 +133,7 @@ describe.concurrent('backfill keys, read from the catalogue at run time', () => 
     });
 
     it(`${language}: --key that is not unique and NOT NULL is refused; the right one is walked`, async ({ expect }) => {
-      const t = await setup(`keys_flag_${language}`, KEYS[4].ddl, KEYS[4].seed);
+      const t = await setup(`keys_flag_${language}`, COMPOSITE.ddl, COMPOSITE.seed);
       try {
         const bad = await generateBackfill(language, t.dir, { ...FLAGS, key: 'org_id' });
         const r = await runBackfill(bad, t.url);

@@ -57,6 +57,10 @@ interface Markers {
   decodePattern: string;
 }
 
+function escapeRegex(s: string): string {
+  return s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
+
 function markers(avoid: string): Markers {
   let m = '@';
   while (avoid.includes(m)) m += '@';
@@ -82,9 +86,9 @@ function fillSql(t: TableRef, key: string[] | undefined, k: Markers): string {
   const wanted = key ? `ARRAY[${[...key].sort().map(quoteLiteral).join(', ')}]::text[]` : null;
   const cols = (i: string) =>
     `unnest(${i}.indkey) WITH ORDINALITY AS u(attnum, ord) JOIN pg_attribute a ON a.attrelid = ${i}.indrelid AND a.attnum = u.attnum`;
-  // A quoted name can hold a backslash; in regexp_replace's replacement it must be doubled.
-  const lit = (s: string) => `replace(${s}, '\\', '\\\\')`;
   const ident = (s: string) => `replace(format('t.%I', ${s}), ':', CAST(:colon AS text))`;
+  const bind = '\\1';
+  const markerPattern = `(${[k.keyDesc, k.key, k.encode, k.names].map(escapeRegex).join('|')}|${k.decodePattern})`;
   return [
     'WITH idx AS (',
     '  SELECT i.indexrelid, i.indrelid, i.indkey, i.indnkeyatts FROM pg_index i',
@@ -108,15 +112,21 @@ function fillSql(t: TableRef, key: string[] | undefined, k: Markers): string {
     `      ELSE 'CAST(jsonb_build_array(' || string_agg(${ident('attname')}, ', ' ORDER BY ord) || ') AS text)'`,
     '    END AS encode,',
     '    CASE WHEN count(*) = 1',
-    `      THEN 'CAST(CAST(\\1 AS text) AS ' || ${lit('min(typ)')} || ')'`,
-    `      ELSE string_agg('CAST(CAST(CAST(\\1 AS text) AS jsonb)->>' || (ord - 1) || ' AS ' || ${lit('typ')} || ')', ', ' ORDER BY ord)`,
+    `      THEN 'CAST(CAST(${bind} AS text) AS ' || min(typ) || ')'`,
+    `      ELSE string_agg('CAST(CAST(CAST(${bind} AS text) AS jsonb)->>' || (ord - 1) || ' AS ' || typ || ')', ', ' ORDER BY ord)`,
     '    END AS decode',
     '  FROM cols HAVING count(*) > 0',
     ')',
-    'SELECT regexp_replace(',
-    `  replace(replace(replace(replace(CAST(:template AS text), ${quoteLiteral(k.keyDesc)}, key_desc), ${quoteLiteral(k.key)}, key), ${quoteLiteral(k.encode)}, encode), ${quoteLiteral(k.names)}, names),`,
-    `  ${quoteLiteral(k.decodePattern)}, decode, 'g') AS sql`,
-    'FROM frag',
+    // One pass over the template: the text between markers, each followed by what its marker stands
+    // for, so a key column whose name looks like a marker is never replaced again.
+    "SELECT string_agg(p.part || coalesce(CASE m.tok[1]",
+    `    WHEN ${quoteLiteral(k.keyDesc)} THEN f.key_desc WHEN ${quoteLiteral(k.key)} THEN f.key`,
+    `    WHEN ${quoteLiteral(k.encode)} THEN f.encode WHEN ${quoteLiteral(k.names)} THEN f.names`,
+    `    ELSE replace(f.decode, '${bind}', m.tok[2]) END, ''), '' ORDER BY p.n) AS sql`,
+    'FROM frag f',
+    `CROSS JOIN regexp_split_to_table(CAST(:template AS text), ${quoteLiteral(markerPattern)}) WITH ORDINALITY AS p(part, n)`,
+    `LEFT JOIN regexp_matches(CAST(:template AS text), ${quoteLiteral(markerPattern)}, 'g') WITH ORDINALITY AS m(tok, n) ON m.n = p.n`,
+    'HAVING count(*) > 0',
   ].join('\n');
 }
 
