@@ -55,7 +55,10 @@ export const keyField: Field = {
   kind: 'string',
   message: 'Primary-key column(s) to walk (empty: read from the table when the backfill runs)',
   required: false,
-  validate: (v) => (typeof v === 'string' ? keyColumns(v).map(identifierProblem).find((p) => p !== null) ?? null : 'expected column names'),
+  validate: (v) => {
+    if (v === undefined || v === '') return null;
+    return typeof v === 'string' ? (keyColumns(v).map(identifierProblem).find((p) => p !== null) ?? null) : 'expected column names';
+  },
 };
 
 /** `--key org_id,user_id` as its columns. */
