@@ -8,8 +8,8 @@
  *      `email_lower`; every run below gets a fresh FILE_COPY of it;
  *   2. the ceiling: one `UPDATE users SET email_lower = lower(email)`;
  *   3. the generated TypeScript backfill (add-column --backfill 'lower(email)', default batch
- *      settings: at most 1,000 rows, about 100 ms each) with 1, 2 and 4 workers: rows/s of its loop,
- *      the longest batch;
+ *      settings: at most 1,000 rows, about 100 ms each) with 1, 2 and 4 workers, and with one worker
+ *      and batches of up to 20,000 rows: rows/s of its loop, the longest batch;
  *   4. the same backfill with 4 workers under 4 application clients (point reads and updates by
  *      random id), while the standby replays only 100 ms of every 500 (a standby that cannot keep
  *      up), with --max-replica-lag 1s and without, for BENCH_LARGE_WINDOW_S seconds each (default
@@ -50,6 +50,8 @@ export interface Run {
   /** Longest writing transaction the server showed (sampled every 10 ms), ms. */
   maxXactMs: number;
   loadAvg: number;
+  /** Rows/s over the first and the last tenth of the table, within this one run. */
+  tenths?: { first: number; last: number };
 }
 
 export interface Throttle {
@@ -69,6 +71,9 @@ export interface Throttle {
 export interface SizeResult {
   rows: number;
   tableSize: string;
+  /** The UPDATE before the backfills and after them: the machine is shared. */
+  ceilings: Run[];
+  /** Their mean rate: what each backfill's rate is compared with. */
   ceiling: Run;
   workers: Run[];
   throttle: Throttle[];
@@ -146,7 +151,7 @@ async function generateScript(dir: string): Promise<string> {
 }
 
 interface Spawned {
-  done: Promise<{ code: number; out: string; wallMs: number }>;
+  done: Promise<{ code: number; out: string; wallMs: number; progress: { at: number; scanned: number }[] }>;
   stop(): void;
 }
 
@@ -154,10 +159,21 @@ function script(file: string, url: string, args: string[]): Spawned {
   const t0 = performance.now();
   const child = spawn(process.execPath, [join(REPO, 'node_modules', '.bin', 'tsx'), file, ...args], { cwd: REPO, env: cleanEnv({ DATABASE_URL: url }), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  let partial = '';
+  // When each progress line arrived: the rate over any stretch of the table, from one run.
+  const progress: { at: number; scanned: number }[] = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    const lines = (partial + d).split('\n');
+    partial = lines.pop()!;
+    for (const l of lines) {
+      const m = /^ {2}(\d+)(?:\/\d+)? rows scanned/.exec(l);
+      if (m) progress.push({ at: performance.now(), scanned: Number(m[1]) });
+    }
+  });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
   return {
-    done: new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, out, wallMs: performance.now() - t0 }))),
+    done: new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? 1, out, wallMs: performance.now() - t0, progress }))),
     stop: () => {
       try {
         process.kill(-child.pid!, 'SIGINT');
@@ -168,21 +184,41 @@ function script(file: string, url: string, args: string[]): Spawned {
   };
 }
 
+/** Rows per second over the first and the last tenth of the rows, from when the progress lines came. */
+function tenths(progress: { at: number; scanned: number }[], rows: number): { first: number; last: number } | undefined {
+  const at = (n: number) => progress.find((p) => p.scanned >= n);
+  const a = at(rows * 0.1);
+  const b = at(rows * 0.9);
+  const end = progress[progress.length - 1];
+  if (!a || !b || !end || a.at <= progress[0].at || end.at <= b.at) return undefined;
+  return { first: (a.scanned - progress[0].scanned) / ((a.at - progress[0].at) / 1000), last: (end.scanned - b.scanned) / ((end.at - b.at) / 1000) };
+}
+
 function maxBatchMs(out: string): number {
   return Math.max(0, ...[...out.matchAll(/batch of \d+ rows in (\d+) ms/g)].map((m) => Number(m[1])));
 }
 
-async function backfill(rep: Replicated, tpl: string, file: string, rows: number, workers: number): Promise<Run> {
+async function backfill(rep: Replicated, tpl: string, file: string, rows: number, workers: number, batchSize?: number): Promise<Run> {
   const db = await copy(rep, tpl);
   try {
     const sampler = await xactSampler(db.url);
     const load = loadavg()[0];
-    const r = await script(file, db.url, ['--workers', String(workers)]).done;
+    const r = await script(file, db.url, ['--workers', String(workers), ...(batchSize ? ['--batch-size', String(batchSize)] : [])]).done;
     await sampler.stop();
     const m = /Done: (\d+) rows updated in ([\d.]+)s; 0 rows left/.exec(r.out);
     if (r.code !== 0 || !m) throw new Error(`backfill with ${workers} workers failed (exit ${r.code}):\n${r.out.slice(-2000)}`);
     const s = Number(m[2]);
-    return { label: `backfill, ${workers} worker${workers > 1 ? 's' : ''}`, rows: Number(m[1]), rowsPerSec: Number(m[1]) / s, seconds: s, wallSeconds: r.wallMs / 1000, maxBatchMs: maxBatchMs(r.out), maxXactMs: sampler.maxMs(), loadAvg: load };
+    return {
+      label: `backfill, ${workers} worker${workers > 1 ? 's' : ''}${batchSize ? `, --batch-size ${batchSize}` : ''}`,
+      rows: Number(m[1]),
+      rowsPerSec: Number(m[1]) / s,
+      seconds: s,
+      wallSeconds: r.wallMs / 1000,
+      maxBatchMs: maxBatchMs(r.out),
+      maxXactMs: sampler.maxMs(),
+      loadAvg: load,
+      tenths: tenths(r.progress, rows),
+    };
   } finally {
     await db.drop();
   }
@@ -311,13 +347,16 @@ function render(r: LargeResults): string {
     '',
     '## Rate: the generated TypeScript backfill against one UPDATE of the whole table',
     '',
-    '| rows | run | rows/s | µs per row | of the UPDATE | loop s | wall s | longest batch ms | longest writing transaction ms | load |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    'Each backfill is compared with the mean of the two UPDATEs of its size (one before the backfills, one after).',
+    '"first / last tenth": rows/s over the first and the last 10% of the table within that one run.',
+    '',
+    '| rows | run | rows/s | µs per row | of the UPDATE | first / last tenth rows/s | loop s | wall s | longest batch ms | longest writing transaction ms | load |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of r.sizes)
-    for (const x of [s.ceiling, ...s.workers])
+    for (const x of [...s.ceilings, ...s.workers])
       lines.push(
-        `| ${n(s.rows)} | ${x.label} | ${n(x.rowsPerSec)} | ${us(x.rowsPerSec)} | ${(x.rowsPerSec / s.ceiling.rowsPerSec).toFixed(2)}x | ${x.seconds.toFixed(1)} | ${x.wallSeconds.toFixed(1)} | ${x.maxBatchMs ?? '-'} | ${x.maxXactMs} | ${x.loadAvg.toFixed(1)} |`,
+        `| ${n(s.rows)} | ${x.label} | ${n(x.rowsPerSec)} | ${us(x.rowsPerSec)} | ${(x.rowsPerSec / s.ceiling.rowsPerSec).toFixed(2)}x | ${x.tenths ? `${n(x.tenths.first)} / ${n(x.tenths.last)}` : '-'} | ${x.seconds.toFixed(1)} | ${x.wallSeconds.toFixed(1)} | ${x.maxBatchMs ?? '-'} | ${x.maxXactMs} | ${x.loadAvg.toFixed(1)} |`,
       );
   lines.push(
     '',
@@ -331,6 +370,23 @@ function render(r: LargeResults): string {
       lines.push(
         `| ${n(s.rows)} | ${t.label} | ${n(t.rowsDone)} | ${n(t.rowsPerSec)} | ${n(t.appQueries)} | ${t.appBaselineMaxMs.toFixed(0)} | ${t.appMaxMs.toFixed(0)} | ${t.appP99Ms.toFixed(1)} | ${(t.maxReplayLagMs / 1000).toFixed(1)} | ${t.maxUnreplayedMiB.toFixed(1)} | ${t.loadAvg.toFixed(1)} |`,
       );
+  if (r.sizes.length > 1) {
+    const [a, b] = [r.sizes[0], r.sizes[r.sizes.length - 1]];
+    lines.push(
+      '',
+      `## From ${n(a.rows)} to ${n(b.rows)} rows: cost per row`,
+      '',
+      `| run | µs per row at ${n(a.rows)} | at ${n(b.rows)} | change | of the UPDATE at ${n(a.rows)} | at ${n(b.rows)} |`,
+      '|---|---:|---:|---:|---:|---:|',
+    );
+    for (const [i, x] of [a.ceiling, ...a.workers].entries()) {
+      const y = [b.ceiling, ...b.workers][i];
+      if (!y) continue;
+      lines.push(
+        `| ${x.label} | ${us(x.rowsPerSec)} | ${us(y.rowsPerSec)} | ${((x.rowsPerSec / y.rowsPerSec - 1) * 100).toFixed(0)}% | ${(x.rowsPerSec / a.ceiling.rowsPerSec).toFixed(2)}x | ${(y.rowsPerSec / b.ceiling.rowsPerSec).toFixed(2)}x |`,
+      );
+    }
+  }
   lines.push('', `Table sizes: ${r.sizes.map((s) => `${n(s.rows)} rows: ${s.tableSize}`).join('; ')}.`, '');
   return lines.join('\n');
 }
@@ -347,14 +403,20 @@ export async function runLarge(): Promise<LargeResults> {
       const tpl = await template(rep, rows);
       const tableSize = (await sql<{ s: string }>(rep.url(tpl), `SELECT pg_size_pretty(pg_total_relation_size('users')) AS s`))[0].s;
       log(`${rows.toLocaleString('en-US')} rows: one UPDATE`);
-      const top = await ceiling(rep, tpl, rows);
-      log(`  ${Math.round(top.rowsPerSec)} rows/s`);
+      const first = await ceiling(rep, tpl, rows);
+      log(`  ${Math.round(first.rowsPerSec)} rows/s`);
       const workers: Run[] = [];
-      for (const w of [1, 2, 4]) {
-        log(`${rows.toLocaleString('en-US')} rows: backfill, ${w} worker(s)`);
-        workers.push(await backfill(rep, tpl, file, rows, w));
+      // The default batches (at most 1,000 rows) stay far under 100 ms here; the last run lets them
+      // grow to the target.
+      for (const [w, size] of [[1], [2], [4], [1, 20_000]]) {
+        log(`${rows.toLocaleString('en-US')} rows: backfill, ${w} worker(s)${size ? `, --batch-size ${size}` : ''}`);
+        workers.push(await backfill(rep, tpl, file, rows, w, size));
         log(`  ${Math.round(workers[workers.length - 1].rowsPerSec)} rows/s`);
       }
+      log(`${rows.toLocaleString('en-US')} rows: one UPDATE again`);
+      const second = { ...(await ceiling(rep, tpl, rows)), label: 'one UPDATE of the whole table, again' };
+      log(`  ${Math.round(second.rowsPerSec)} rows/s`);
+      const top: Run = { ...first, label: 'one UPDATE (mean of the two)', rowsPerSec: (first.rowsPerSec + second.rowsPerSec) / 2, seconds: (first.seconds + second.seconds) / 2 };
       const throttle: Throttle[] = [];
       for (const lag of [null, '1s']) {
         log(`${rows.toLocaleString('en-US')} rows: app load and a slow standby, ${lag ? `--max-replica-lag ${lag}` : 'no throttle'}`);
@@ -362,7 +424,7 @@ export async function runLarge(): Promise<LargeResults> {
         const t = throttle[throttle.length - 1];
         log(`  app max ${t.appMaxMs.toFixed(0)} ms, replay lag max ${(t.maxReplayLagMs / 1000).toFixed(1)} s, ${Math.round(t.rowsPerSec)} rows/s`);
       }
-      sizes.push({ rows, tableSize, ceiling: top, workers, throttle });
+      sizes.push({ rows, tableSize, ceilings: [first, second], ceiling: top, workers, throttle });
       await sql(rep.primary.adminUrl, `DROP DATABASE ${tpl}`);
     }
     const results: LargeResults = { date: new Date().toISOString(), machine: machine(), postgres: version, totalSeconds: (Date.now() - started) / 1000, windowSeconds: WINDOW_S, sizes };
