@@ -49,7 +49,7 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
       const b = r.backfill!;
       return {
         ...base,
-        backfill: { ...b, description: p.backfill.description, batchSize: p.backfill.batchSize },
+        backfill: { ...b, description: p.backfill.description, batchSize: p.backfill.batchSize, batchMs: p.backfill.batchMs },
         rollback: b.reverse
           ? `nothing to undo for the forward copy (the previous phase's rollback removes the column). To copy values back after the contract was rolled back: \`${b.reverse}\`.`
           : "nothing to undo: the previous phase's rollback removes the column and the values with it.",
