@@ -13,7 +13,7 @@
 import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import { describe, inject, it } from 'vitest';
-import { doneCount, endKey, generateBackfill, interpreter, INTERRUPTED, LANGUAGES, progress, resumeArgs, runBackfill, runBackfillWatching } from '../support/backfill.js';
+import { doneCount, endKey, generateBackfill, interpreter, INTERRUPTED, LANGUAGES, progress, REFUSED, resumeArgs, runBackfill, runBackfillWatching } from '../support/backfill.js';
 import { killGroup } from '../support/lifecycle.js';
 import { createDatabase, dropDatabase, makeTempDir, query, uniqueDbName } from '../support/pg.js';
 import { runCommand } from '../support/tools.js';
@@ -145,6 +145,23 @@ describe.concurrent('backfill scripts at scale: workers, adaptive batches, the s
         expect(sizes.slice(0, 4), out).toEqual([100, 200, 400, 400]);
         expect(Math.max(...sizes)).toBe(400);
         expect(doneCount(out)).toBe(3000);
+      } finally {
+        await t.dispose();
+      }
+    });
+
+    it(`${language}: bad flags are refused with what to pass instead, before any row changes`, async ({ expect }) => {
+      const t = await setup(`badflags_${language}`, 50);
+      try {
+        const s = await generateBackfill(language, t.dir, FLAGS);
+        const workers = await runBackfill(s, t.url, { workers: 0 });
+        expect(workers.code, workers.stdout + workers.stderr).toBe(REFUSED[language]);
+        expect(workers.stdout + workers.stderr).toMatch(/(--workers|-v workers) must be a whole number of at least 1/);
+        const lag = await runBackfill(s, t.url, { maxReplicaLag: 'soon' });
+        expect(lag.code, lag.stdout + lag.stderr).toBe(REFUSED[language]);
+        expect(lag.stdout + lag.stderr).toMatch(/(--max-replica-lag |-v max_replica_lag=)soon is not a duration: pass e\.g\. /);
+        for (const r of [workers, lag]) expect(r.stdout + r.stderr).not.toMatch(/rows scanned|Traceback|\.rb:\d+:in /);
+        expect(await left(t.url)).toBe(50);
       } finally {
         await t.dispose();
       }
