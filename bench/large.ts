@@ -18,7 +18,8 @@
  * of the bench: absolute numbers are optimistic; the ratios and how they change with size are what
  * to read.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,10 @@ export interface Run {
   loadAvg: number;
   /** Rows/s over the first and the last tenth of the table, within this one run. */
   tenths?: { first: number; last: number };
+  /** CPU the database server spent on the run, per row (load-independent, unlike the rates). */
+  serverCpuUsPerRow?: number;
+  /** WAL the run wrote, per row. */
+  walBytesPerRow?: number;
 }
 
 export interface Throttle {
@@ -116,6 +121,60 @@ async function template(rep: Replicated, rows: number): Promise<string> {
   return name;
 }
 
+/** CPU seconds (user + system) a process has used, from /proc: the server runs on this machine. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the command name.
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+/**
+ * The work a run costs the server, whatever else the shared machine is doing: CPU seconds of the
+ * database's other client backends (sampled every 100 ms, so a backend's last 100 ms may be missed)
+ * and bytes of WAL written.
+ */
+async function serverCost(url: string): Promise<{ stop(): Promise<{ cpuSeconds: number; walBytes: number }> }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  const lsn = async () => (await c.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l;
+  const startLsn = await lsn();
+  const cpu = new Map<number, { first: number; last: number }>();
+  let running = true;
+  const sample = async () => {
+    const r = await c.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'
+         AND pid <> pg_backend_pid() AND application_name NOT LIKE 'migscaffold-bench%'`,
+    );
+    for (const { pid } of r.rows) {
+      const v = cpuSeconds(pid);
+      if (v === null) continue;
+      // Every backend here was started by the run (a fresh database): all of its CPU counts.
+      cpu.set(pid, { first: 0, last: v });
+    }
+  };
+  const loop = (async () => {
+    while (running) {
+      await sample().catch(() => {});
+      await sleep(100);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      const walBytes = Number((await c.query<{ d: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '${startLsn}')::bigint AS d`)).rows[0].d);
+      await c.end();
+      return { cpuSeconds: [...cpu.values()].reduce((a, x) => a + (x.last - x.first), 0), walBytes };
+    },
+  };
+}
+
 let copies = 0;
 async function copy(rep: Replicated, tpl: string): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `${tpl}_run${++copies}`;
@@ -128,11 +187,29 @@ async function ceiling(rep: Replicated, tpl: string, rows: number): Promise<Run>
   try {
     const sampler = await xactSampler(db.url);
     const load = loadavg()[0];
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const lsn = async () => (await c.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0].l;
+    const [cpu0, lsn0] = [cpuSeconds(pid) ?? 0, await lsn()];
     const t0 = performance.now();
-    await sql(db.url, 'UPDATE users SET email_lower = lower(email)');
+    await c.query('UPDATE users SET email_lower = lower(email)');
     const s = (performance.now() - t0) / 1000;
+    const cpu = (cpuSeconds(pid) ?? 0) - cpu0;
+    const wal = Number((await c.query<{ d: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '${lsn0}')::bigint AS d`)).rows[0].d);
+    await c.end();
     await sampler.stop();
-    return { label: 'one UPDATE of the whole table', rows, rowsPerSec: rows / s, seconds: s, wallSeconds: s, maxXactMs: sampler.maxMs(), loadAvg: load };
+    return {
+      label: 'one UPDATE of the whole table',
+      rows,
+      rowsPerSec: rows / s,
+      seconds: s,
+      wallSeconds: s,
+      maxXactMs: sampler.maxMs(),
+      loadAvg: load,
+      serverCpuUsPerRow: (cpu * 1e6) / rows,
+      walBytesPerRow: wal / rows,
+    };
   } finally {
     await db.drop();
   }
@@ -202,8 +279,10 @@ async function backfill(rep: Replicated, tpl: string, file: string, rows: number
   const db = await copy(rep, tpl);
   try {
     const sampler = await xactSampler(db.url);
+    const cost = await serverCost(db.url);
     const load = loadavg()[0];
     const r = await script(file, db.url, ['--workers', String(workers), ...(batchSize ? ['--batch-size', String(batchSize)] : [])]).done;
+    const spent = await cost.stop();
     await sampler.stop();
     const m = /Done: (\d+) rows updated in ([\d.]+)s; 0 rows left/.exec(r.out);
     if (r.code !== 0 || !m) throw new Error(`backfill with ${workers} workers failed (exit ${r.code}):\n${r.out.slice(-2000)}`);
@@ -218,6 +297,9 @@ async function backfill(rep: Replicated, tpl: string, file: string, rows: number
       maxXactMs: sampler.maxMs(),
       loadAvg: load,
       tenths: tenths(r.progress, rows),
+      // The closing VACUUM (ANALYZE) and count are in these two, as in the wall time.
+      serverCpuUsPerRow: (spent.cpuSeconds * 1e6) / rows,
+      walBytesPerRow: spent.walBytes / rows,
     };
   } finally {
     await db.drop();
@@ -350,13 +432,15 @@ function render(r: LargeResults): string {
     'Each backfill is compared with the mean of the two UPDATEs of its size (one before the backfills, one after).',
     '"first / last tenth": rows/s over the first and the last 10% of the table within that one run.',
     '',
-    '| rows | run | rows/s | µs per row | of the UPDATE | first / last tenth rows/s | loop s | wall s | longest batch ms | longest writing transaction ms | load |',
-    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '"server CPU µs/row" and "WAL bytes/row" are what the database server spent, whatever the rest of the shared machine did.',
+    '',
+    '| rows | run | rows/s | µs per row | of the UPDATE | first / last tenth rows/s | server CPU µs/row | WAL bytes/row | loop s | wall s | longest batch ms | longest writing transaction ms | load |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const s of r.sizes)
     for (const x of [...s.ceilings, ...s.workers])
       lines.push(
-        `| ${n(s.rows)} | ${x.label} | ${n(x.rowsPerSec)} | ${us(x.rowsPerSec)} | ${(x.rowsPerSec / s.ceiling.rowsPerSec).toFixed(2)}x | ${x.tenths ? `${n(x.tenths.first)} / ${n(x.tenths.last)}` : '-'} | ${x.seconds.toFixed(1)} | ${x.wallSeconds.toFixed(1)} | ${x.maxBatchMs ?? '-'} | ${x.maxXactMs} | ${x.loadAvg.toFixed(1)} |`,
+        `| ${n(s.rows)} | ${x.label} | ${n(x.rowsPerSec)} | ${us(x.rowsPerSec)} | ${(x.rowsPerSec / s.ceiling.rowsPerSec).toFixed(2)}x | ${x.tenths ? `${n(x.tenths.first)} / ${n(x.tenths.last)}` : '-'} | ${x.serverCpuUsPerRow?.toFixed(1) ?? '-'} | ${x.walBytesPerRow?.toFixed(0) ?? '-'} | ${x.seconds.toFixed(1)} | ${x.wallSeconds.toFixed(1)} | ${x.maxBatchMs ?? '-'} | ${x.maxXactMs} | ${x.loadAvg.toFixed(1)} |`,
       );
   lines.push(
     '',
@@ -376,14 +460,14 @@ function render(r: LargeResults): string {
       '',
       `## From ${n(a.rows)} to ${n(b.rows)} rows: cost per row`,
       '',
-      `| run | µs per row at ${n(a.rows)} | at ${n(b.rows)} | change | of the UPDATE at ${n(a.rows)} | at ${n(b.rows)} |`,
-      '|---|---:|---:|---:|---:|---:|',
+      `| run | µs per row at ${n(a.rows)} | at ${n(b.rows)} | change | of the UPDATE at ${n(a.rows)} | at ${n(b.rows)} | server CPU µs/row at ${n(a.rows)} | at ${n(b.rows)} | WAL bytes/row at ${n(a.rows)} | at ${n(b.rows)} |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     );
     for (const [i, x] of [a.ceiling, ...a.workers].entries()) {
       const y = [b.ceiling, ...b.workers][i];
       if (!y) continue;
       lines.push(
-        `| ${x.label} | ${us(x.rowsPerSec)} | ${us(y.rowsPerSec)} | ${((x.rowsPerSec / y.rowsPerSec - 1) * 100).toFixed(0)}% | ${(x.rowsPerSec / a.ceiling.rowsPerSec).toFixed(2)}x | ${(y.rowsPerSec / b.ceiling.rowsPerSec).toFixed(2)}x |`,
+        `| ${x.label} | ${us(x.rowsPerSec)} | ${us(y.rowsPerSec)} | ${((x.rowsPerSec / y.rowsPerSec - 1) * 100).toFixed(0)}% | ${(x.rowsPerSec / a.ceiling.rowsPerSec).toFixed(2)}x | ${(y.rowsPerSec / b.ceiling.rowsPerSec).toFixed(2)}x | ${x.serverCpuUsPerRow?.toFixed(1) ?? '-'} | ${y.serverCpuUsPerRow?.toFixed(1) ?? '-'} | ${x.walBytesPerRow?.toFixed(0) ?? '-'} | ${y.walBytesPerRow?.toFixed(0) ?? '-'} |`,
       );
     }
   }
@@ -416,7 +500,15 @@ export async function runLarge(): Promise<LargeResults> {
       log(`${rows.toLocaleString('en-US')} rows: one UPDATE again`);
       const second = { ...(await ceiling(rep, tpl, rows)), label: 'one UPDATE of the whole table, again' };
       log(`  ${Math.round(second.rowsPerSec)} rows/s`);
-      const top: Run = { ...first, label: 'one UPDATE (mean of the two)', rowsPerSec: (first.rowsPerSec + second.rowsPerSec) / 2, seconds: (first.seconds + second.seconds) / 2 };
+      const mean = (f: (r: Run) => number | undefined) => ((f(first) ?? 0) + (f(second) ?? 0)) / 2;
+      const top: Run = {
+        ...first,
+        label: 'one UPDATE (mean of the two)',
+        rowsPerSec: mean((r) => r.rowsPerSec),
+        seconds: mean((r) => r.seconds),
+        serverCpuUsPerRow: mean((r) => r.serverCpuUsPerRow),
+        walBytesPerRow: mean((r) => r.walBytesPerRow),
+      };
       const throttle: Throttle[] = [];
       for (const lag of [null, '1s']) {
         log(`${rows.toLocaleString('en-US')} rows: app load and a slow standby, ${lag ? `--max-replica-lag ${lag}` : 'no throttle'}`);
