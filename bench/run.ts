@@ -24,7 +24,7 @@ import { buildReport, type Report } from '../src/rehearse/report.js';
 import { runMigration } from '../src/rehearse/runner.js';
 import { seedTable } from '../src/rehearse/seed.js';
 import { regclass } from '../src/plan/recipes/index.js';
-import type { Answers } from '../src/operation.js';
+import type { Answers, Operation } from '../src/operation.js';
 import type { Plan } from '../src/plan/types.js';
 import { SCENARIOS, type Scenario } from './naive.js';
 import { REPO, SCRIPT_TARGETS, generate, runScript, type ScriptRun } from './backfill-scripts.js';
@@ -90,25 +90,25 @@ function side(report: Report): SideResult {
   };
 }
 
-async function runSide(url: string, plan: Plan, answers: Answers): Promise<Report> {
-  const res = await rehearse({ url, plan, answers, rows: 0, clients: CLIENTS, baselineMs: 2000, dwellMs: 1000, timeLimitMs: 20 * 60_000, thinkMs: 5, log: (l) => log(`  ${l}`) });
+async function runSide(url: string, plan: Plan, operation: Operation, answers: Answers): Promise<Report> {
+  const res = await rehearse({ url, plan, operation, answers, rows: 0, clients: CLIENTS, baselineMs: 2000, dwellMs: 1000, timeLimitMs: 20 * 60_000, thinkMs: 5, log: (l) => log(`  ${l}`) });
   return buildReport(res, { operation: plan.operation, plan: plan.name, title: plan.title, table: 'users', clients: CLIENTS, maxStallMs: 100, phaseCount: plan.phases.length });
 }
 
 async function scenario(s: Scenario, adminUrl: string, port: number): Promise<ScenarioResult> {
-  const op = findOperation(s.naive.operation)!;
+  const op = s.operation;
   const answers: Answers = { ...s.answers };
   for (const f of op.fields) if (answers[f.name] === undefined && f.default !== undefined) answers[f.name] = f.default;
   const ours = op.plan(answers, SETTINGS);
   log(`${s.name}: ours (${ours.phases.length} phases)`);
   const loadOurs = loadavg()[0];
   const a = await freshDb(adminUrl, port);
-  const oursReport = await runSide(a.url, ours, answers).finally(() => a.drop());
+  const oursReport = await runSide(a.url, ours, op, answers).finally(() => a.drop());
   log(`${s.name}: naive`);
   const loadNaive = loadavg()[0];
   const b = await freshDb(adminUrl, port);
-  const naiveReport = await runSide(b.url, s.naive, answers).finally(() => b.drop());
-  return { name: s.name, label: s.label, args: s.args, naiveSummary: s.naiveSummary, ours: { ...side(oursReport), loadAvg: loadOurs }, naive: { ...side(naiveReport), loadAvg: loadNaive } };
+  const naiveReport = await runSide(b.url, s.naive, op, answers).finally(() => b.drop());
+  return { name: s.name, operation: op.name, label: s.label, args: s.args, naiveSummary: s.naiveSummary, ours: { ...side(oursReport), loadAvg: loadOurs }, naive: { ...side(naiveReport), loadAvg: loadNaive } };
 }
 
 /** Fresh copy of the table with the rename's expand migration applied (new column + sync trigger). */
@@ -119,7 +119,7 @@ async function expandedCopy(adminUrl: string, port: number) {
   const expand = plan.phases[0];
   if (expand.kind !== 'migrate') throw new Error('rename plan: first phase is not a migration');
   await admin(db.url, async (c) => {
-    for (const m of expand.migrations) await runMigration(c, m, { lockTimeout: '1s', tableRegclass: regclass({ name: 'users' }) });
+    for (const m of expand.migrations) await runMigration(c, m, { lockTimeout: '1s', tableRegclass: `ARRAY[${regclass({ name: 'users' })}::oid]` });
     await c.query('CHECKPOINT');
   });
   return db;

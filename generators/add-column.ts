@@ -4,7 +4,9 @@
  * NOT VALID check.
  */
 import { keyColumns, columnField, expressionField, keyField, parseTable, tableField, typeProblem } from '../src/fields.js';
-import type { Operation } from '../src/operation.js';
+import { enumForType, fieldDeclaration, insertAfter, prismaDefault, prismaType, replace } from '../src/project/prisma-edit.js';
+import { defineOperation } from '../src/operation.js';
+import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import {
   addColumn as addColumnStatement,
   setDefault,
@@ -22,12 +24,18 @@ import { quoteIdent, slug } from '../src/sql/ident.js';
 import { isVolatileDefault } from '../src/sql/volatility.js';
 import { errors } from '../src/messages/errors.js';
 
-export const addColumn: Operation = {
+export const addColumn = defineOperation({
   name: 'add-column',
   summary: 'Add a column; NOT NULL and volatile defaults go through a batched backfill',
+  examples: [
+    { name: 'nullable', args: ['--table', 'users', '--column', 'phone', '--type', 'text'] },
+    { name: 'backfill-not-null', args: ['--table', 'users', '--column', 'email_lower', '--type', 'text', '--backfill', 'lower(email)', '--not-null'] },
+    { name: 'default-not-null', args: ['--table', 'users', '--column', 'plan', '--type', 'text', '--default', "'free'", '--not-null'] },
+    { name: 'volatile-default', args: ['--table', 'users', '--column', 'token', '--type', 'uuid', '--default', 'gen_random_uuid()'] },
+  ],
   fields: [
     tableField,
-    columnField('column', 'New column name'),
+    columnField('column', 'New column name', 'new-column'),
     {
       name: 'type',
       kind: 'string',
@@ -145,6 +153,7 @@ export const addColumn: Operation = {
       why: 'Keyset batches, one short transaction each: no long row locks, no WAL burst.',
       backfill: bf,
       verify: [{ sql: bf.remainingSql, expect: '0 rows left', expectValue: 0 }],
+      undo: "nothing to undo: the previous phase's rollback removes the column and the values with it.",
     });
     if (notNull)
       phases.push({
@@ -158,7 +167,81 @@ export const addColumn: Operation = {
     phases.push(useColumnPhase(tl, column, notNull));
     return planOf(phases);
   },
-};
+  declared: () => null,
+  prisma(ctx, a) {
+    const { M, enums, table, notes, step, lastField, model } = ctx;
+    const column = String(a.column);
+    const sqlType = String(a.type);
+    const type = prismaType(sqlType, enums);
+    const def = a.default ? String(a.default) : undefined;
+    const notNull = Boolean(a['not-null']);
+    const serial = /^(small|big)?serial[248]?$/i.test(sqlType.trim());
+    const d = serial ? { attr: '@default(autoincrement())', literal: true } : def ? prismaDefault(def, type, enumForType(sqlType, enums)) : undefined;
+    if (d && !d.literal)
+      notes.push(
+        `${d.attr} is compared as text with what PostgreSQL stores: if \`prisma migrate dev\` proposes a SET DEFAULT for ${column}, copy the expression from \`SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = '${table}'::regclass\``,
+      );
+    const cheap = !a.backfill && !(def && isVolatileDefault(def));
+    const [head, ...native] = type.split(' ');
+    const decl = (opt: boolean) => fieldDeclaration(model, column, [opt ? `${head}?` : head, ...(d ? [d.attr] : []), ...native].join(' '));
+    const first = decl(!(cheap && notNull));
+    step(cheap ? 'add' : 'expand', insertAfter(M, lastField(), [first]));
+    if (!cheap && notNull) step('tighten', replace(M, [first], [decl(false)]));
+    const summary = `added ${first.trim()} to model ${M}`;
+    return { summary };
+  },
+  rehearsal: {
+    cases: [
+      { name: 'nullable', args: ['--table', 'users', '--column', 'nickname', '--type', 'text'] },
+      { name: 'NOT NULL with a constant default', args: ['--table', 'users', '--column', 'score', '--type', 'integer', '--not-null', '--default', '0'] },
+      { name: 'volatile default', args: ['--table', 'users', '--column', 'token', '--type', 'uuid', '--default', 'gen_random_uuid()'] },
+      { name: '--not-null --backfill', args: ['--table', 'users', '--column', 'email_lower', '--type', 'text', '--not-null', '--backfill', 'lower(email)'] },
+    ],
+    seed: () => [],
+    workload(answers, k) {
+    const base = k.info.columns;
+    const column = String(answers.column);
+    const type = String(answers.type);
+    const fill = answers.backfill ? String(answers.backfill) : answers.default ? String(answers.default) : k.valueOf(type) ?? `NULL::${type}`;
+    const value = `(${fill})`;
+    const ins = k.insertShape(base, { column, value });
+    return {
+      info: k.info,
+      old: k.plain,
+      new: { read: [...k.names(base), column], insert: ins, update: [...k.neutralSet, { column, value }] },
+      newShareAt: (p, stage) => (p.kind === 'deploy' && stage === 'start' && (p.code.kind === 'write-column' || p.code.kind === 'use-new-column') ? 1 : undefined),
+      describe: `old code ignores ${column}; new code writes ${column} = ${fill} on every insert and update and reads it`,
+    };
+    },
+  },
+  bench: [
+    {
+      name: 'add-column-volatile',
+      label: 'add-column token uuid DEFAULT gen_random_uuid()',
+      args: ['--table', 'users', '--column', 'token', '--type', 'uuid', '--default', 'gen_random_uuid()'],
+      answers: { table: 'users', column: 'token', type: 'uuid', default: 'gen_random_uuid()', 'not-null': false, key: 'id' },
+      naiveSummary: '`ADD COLUMN token uuid DEFAULT gen_random_uuid()` (table rewrite under ACCESS EXCLUSIVE)',
+      naive: [
+        naiveMigrate('add', 'ADD COLUMN ... DEFAULT gen_random_uuid()', 'ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();', 'ACCESS EXCLUSIVE'),
+        naiveDeploy('use', 'Deploy code that uses token', { kind: 'use-new-column', table: 'users', column: 'token', notNull: false }),
+      ],
+    },
+    {
+      name: 'add-column-not-null',
+      label: 'add-column display_name text NOT NULL, backfill upper(name)',
+      args: ['--table', 'users', '--column', 'display_name', '--type', 'text', '--not-null', '--backfill', 'upper(name)'],
+      answers: { table: 'users', column: 'display_name', type: 'text', 'not-null': true, backfill: 'upper(name)', key: 'id' },
+      naiveSummary: '`ADD COLUMN`, one `UPDATE` over the whole table, then `SET NOT NULL` directly',
+      naive: [
+        naiveMigrate('add', 'ADD COLUMN display_name text', 'ALTER TABLE users ADD COLUMN display_name text;', 'ACCESS EXCLUSIVE'),
+        naiveDeploy('write', 'Deploy code that writes display_name', { kind: 'write-column', table: 'users', column: 'display_name' }),
+        naiveMigrate('update', 'One UPDATE over the whole table', 'UPDATE users SET display_name = upper(name);', 'ROW EXCLUSIVE'),
+        naiveMigrate('set-not-null', 'SET NOT NULL directly (scan under ACCESS EXCLUSIVE)', 'ALTER TABLE users ALTER COLUMN display_name SET NOT NULL;', 'ACCESS EXCLUSIVE'),
+        naiveDeploy('use', 'Deploy code that uses display_name', { kind: 'use-new-column', table: 'users', column: 'display_name', notNull: true }),
+      ],
+    },
+  ],
+});
 
 function useColumnPhase(table: string, column: string, notNull: boolean): Phase {
   return {

@@ -3,17 +3,24 @@
  * without a default is relaxed before that deploy, or the new code's inserts would fail.
  */
 import { columnField, expressionField, parseTable, tableField, typeProblem } from '../src/fields.js';
-import type { Operation } from '../src/operation.js';
-import { addColumn, columnExistsSql, dropColumn, dropNotNull, isNotNullSql, label, setNotNullUnlessNulls } from '../src/plan/recipes/index.js';
+import { addAttr, blockLinesUsing, fieldForColumn, replace, setOptional } from '../src/project/prisma-edit.js';
+import { errors } from '../src/messages/errors.js';
+import { defineOperation } from '../src/operation.js';
+import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
+import { addColumn, columnExistsSql, dropColumn, dropNotNull, isNotNullSql, label, qualified, setNotNullUnlessNulls } from '../src/plan/recipes/index.js';
 import type { Phase, Plan } from '../src/plan/types.js';
 import { slug } from '../src/sql/ident.js';
 
-export const removeColumn: Operation = {
+export const removeColumn = defineOperation({
   name: 'remove-column',
   summary: 'Drop a column after the code stops using it; the down re-creates it (without its data)',
+  examples: [
+    { name: 'nullable', args: ['--table', 'users', '--column', 'legacy_code', '--type', 'varchar(20)'] },
+    { name: 'not-null', args: ['--table', 'users', '--column', 'legacy_code', '--type', 'varchar(20)', '--not-null'] },
+  ],
   fields: [
     tableField,
-    columnField('column', 'Column to remove'),
+    columnField('column', 'Column to remove', 'existing-column'),
     {
       name: 'type',
       kind: 'string',
@@ -93,4 +100,62 @@ export const removeColumn: Operation = {
       phases,
     };
   },
-};
+  declared(a, t) {
+    return t.primaryKey.includes(String(a.column)) ? `${a.column} is (part of) the primary key: dropping it is not a zero-downtime change` : null;
+  },
+  prisma(ctx, a) {
+    const { M, model, lines, phases, steps, step, lineOf } = ctx;
+    const column = String(a.column);
+    const F = fieldForColumn(model, column);
+    if (!F) return { unchanged: `model ${M} has no field for column ${column}` };
+    let cur = lineOf(F);
+    if (phases.includes('relax') && !F.optional) {
+      const relaxed = setOptional(cur, true);
+      step('relax', replace(M, [cur], [relaxed]));
+      cur = relaxed;
+    }
+    if (!/@ignore\b/.test(F.attrs)) {
+      const ignored = addAttr(cur, '@ignore');
+      step('ignore', replace(M, [cur], [ignored]));
+      cur = ignored;
+    }
+    step('drop', replace(M, [cur], []), ...blockLinesUsing(lines, model, F.name).map((b) => replace(M, [b], [])));
+    const summary = steps[0].phase === 'relax' ? `made ${M}.${F.name} optional` : steps[0].phase === 'ignore' ? `marked ${M}.${F.name} @ignore` : `${M}.${F.name} is already @ignore`;
+    return { summary };
+  },
+  rehearsal: {
+    cases: [
+      { name: 'nullable', args: ['--table', 'users', '--column', 'bio', '--type', 'text'] },
+      { name: 'NOT NULL without default', args: ['--table', 'users', '--column', 'legacy_code', '--type', 'text', '--not-null'] },
+    ],
+    seed: (a) => [{ name: String(a.column), type: String(a.type), notNull: Boolean(a['not-null']), default: a.default ? String(a.default) : undefined }],
+    workload(answers, k) {
+    const base = k.info.columns;
+    const column = String(answers.column);
+    const col = k.byName(column);
+    if (!col) throw errors.rehearseMissingColumn(column, qualified(k.info.table), 'column');
+    const v = k.appValue(col);
+    const rest = base.filter((c) => c.name !== column);
+    return {
+      info: k.info,
+      old: { ...k.plain, update: v ? [...k.neutralSet, { column, value: v }] : k.neutralSet },
+      new: { read: k.names(rest), insert: k.insertShape(rest), update: k.neutralSet },
+      newShareAt: (p, stage) => (p.kind === 'deploy' && stage === 'start' && p.code.kind === 'stop-using-column' ? 1 : undefined),
+      describe: `old code reads and writes ${column}; after the ignore deploy nobody touches it`,
+    };
+    },
+  },
+  bench: [
+    {
+      name: 'remove-column',
+      label: 'remove-column users.bio',
+      args: ['--table', 'users', '--column', 'bio', '--type', 'text'],
+      answers: { table: 'users', column: 'bio', type: 'text', 'not-null': false },
+      naiveSummary: '`DROP COLUMN` while old code still runs, then deploy the new code',
+      naive: [
+        naiveMigrate('drop', 'DROP COLUMN bio', 'ALTER TABLE users DROP COLUMN bio;', 'ACCESS EXCLUSIVE'),
+        naiveDeploy('ignore', 'Deploy code that no longer uses bio', { kind: 'stop-using-column', table: 'users', column: 'bio' }),
+      ],
+    },
+  ],
+});

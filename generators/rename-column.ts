@@ -4,8 +4,13 @@
  * default from the live database at migration time, so nothing has to be retyped by hand.
  */
 import { keyColumns, columnField, keyField, parseTable, tableField } from '../src/fields.js';
-import type { Operation } from '../src/operation.js';
+import { addAttr, blockLinesUsing, fieldDeclaration, fieldForColumn, fieldName, insertAfter, isAttr, joinLine, mapTo, optional, replace, splitLine, withAttr, withDefault, without } from '../src/project/prisma-edit.js';
+import type { ColumnInfo } from '../src/rehearse/workload.js';
+import { errors } from '../src/messages/errors.js';
+import { defineOperation } from '../src/operation.js';
+import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import {
+  qualified,
   addColumnLike,
   addNotNullCheck,
   backfill,
@@ -36,15 +41,17 @@ import {
 } from '../src/plan/recipes/index.js';
 import type { Migration, Plan } from '../src/plan/types.js';
 import { quoteIdent, slug } from '../src/sql/ident.js';
-import { errors } from '../src/messages/errors.js';
 
-export const renameColumn: Operation = {
+export const renameColumn = defineOperation({
   name: 'rename-column',
   summary: 'Rename a column with no downtime: new column, sync trigger, backfill, switch code, drop old',
-  fields: [tableField, columnField('from', 'Current column name'), columnField('to', 'New column name'), keyField],
-  check(a) {
-    if (a.from === a.to) throw errors.invalid('to', String(a.to), 'it is the same as --from');
-  },
+  examples: [{ name: 'rename', args: ['--table', 'users', '--from', 'name', '--to', 'full_name'] }],
+  fields: [
+    tableField,
+    columnField('from', 'Current column name', 'existing-column'),
+    columnField('to', 'New column name', 'new-column', 'from'),
+    keyField,
+  ],
   plan(a, s): Plan {
     const t = parseTable(String(a.table));
     const from = String(a.from);
@@ -170,6 +177,7 @@ export const renameColumn: Operation = {
           why: 'Rows written before the trigger existed still have an empty new column.',
           backfill: bf,
           verify: [{ sql: bf.remainingSql, expect: '0 rows left to copy', expectValue: 0 }],
+          undo: "nothing to undo for the forward copy (the previous phase's rollback removes the column).",
         },
         {
           kind: 'migrate',
@@ -204,6 +212,89 @@ export const renameColumn: Operation = {
       ],
     };
   },
-};
+  declared(a, t) {
+    return t.primaryKey.includes(String(a.from)) ? `${a.from} is the primary key: rename it with a dedicated plan, not a trigger copy` : null;
+  },
+  prisma(ctx, a) {
+    const { M, model, lines, notes, step, lineOf } = ctx;
+    const from = String(a.from);
+    const to = String(a.to);
+    const F = fieldForColumn(model, from);
+    if (!F) return { unchanged: `model ${M} has no field for column ${from}` };
+    const f0 = splitLine(lineOf(F));
+    const def = f0.attrs.find(isAttr('default'));
+    const native = f0.attrs.filter((x) => x.startsWith('@db.'));
+    // The new column starts with the old one's type and nothing else: no default, no NOT NULL
+    // (both arrive in later phases), no index.
+    const twinDecl = splitLine(fieldDeclaration(model, to, [optional(f0, true).type, ...native].join(' ')));
+    const twin = (opt: boolean) => joinLine(optional(twinDecl, opt));
+    const tight = twin(F.optional);
+    step('expand', insertAfter(M, lineOf(F), [twin(true)]));
+    if (!F.optional) step('tighten', replace(M, [twin(true)], [tight]));
+    let summary: string;
+    const blocks = blockLinesUsing(lines, model, F.name);
+    if (F.name === F.column) {
+      // The field is the column: the new column gets its own field, the old one is ignored, then removed.
+      const ignored = addAttr(lineOf(F), '@ignore');
+      const final = joinLine(withDefault(optional(twinDecl, F.optional), def));
+      step('switch', replace(M, [lineOf(F)], [ignored]));
+      step('contract', replace(M, [ignored, tight], [final]), ...blocks.map((b) => replace(M, [b], [])));
+      summary = `added ${twin(true).trim()} beside ${F.name} in model ${M}`;
+    } else {
+      // The field already has its own name (@map): it keeps it and switches its @map to the new
+      // column, so code keeps using ${F.name}; the old column stays as an ignored field until dropped.
+      const switched = joinLine(mapTo(without(f0, 'default', 'unique', 'id'), to));
+      const oldName = fieldName(from, new Set([...model.fields.map((x) => x.name), twinDecl.name]));
+      const ignoredOld = joinLine(withAttr(mapTo({ ...without(f0, 'map'), name: oldName, comment: '' }, from), '@ignore'));
+      const final = joinLine(withDefault(splitLine(switched), def));
+      const renamed = blocks.map((b) => b.replace(new RegExp(`\\b${F.name}\\b`, 'g'), oldName));
+      step('switch', replace(M, [lineOf(F), tight], [switched, ignoredOld]), ...blocks.map((b, i) => replace(M, [b], [renamed[i]])));
+      step('contract', replace(M, [switched, ignoredOld], [final]), ...renamed.map((b) => replace(M, [b], [])));
+      summary = `added ${twin(true).trim()} beside ${F.name} in model ${M}; ${F.name} moves to ${to} in the switch phase`;
+    }
+    if (blocks.length || f0.attrs.some(isAttr('unique')))
+      notes.push(`indexes on ${from} are dropped with it: re-create the ones you need on ${to} (migscaffold add-index) before the contract phase`);
+    return { summary };
+  },
+  rehearsal: {
+    cases: [{ name: 'rename', args: ['--table', 'users', '--from', 'name', '--to', 'full_name'] }],
+    seed: (a) => [{ name: String(a.from), type: 'text', notNull: true }],
+    workload(answers, k) {
+    const base = k.info.columns;
+    const from = String(answers.from);
+    const to = String(answers.to);
+    const fromCol = k.byName(from);
+    if (!fromCol) throw errors.rehearseMissingColumn(from, qualified(k.info.table), 'from');
+    const toCol: ColumnInfo = { ...fromCol, name: to, defaultSql: null };
+    const newCols = base.map((c) => (c.name === from ? toCol : c));
+    const v = k.appValue(fromCol);
+    const expandKeys = new Set(['expand']);
+    return {
+      info: k.info,
+      old: { ...k.plain, update: v ? [...k.neutralSet, { column: from, value: v }] : k.neutralSet },
+      new: { read: k.names(newCols), insert: k.insertShape(newCols), update: v ? [...k.neutralSet, { column: to, value: v }] : k.neutralSet },
+      newShareAt: (p, stage) => {
+        if (p.kind === 'deploy' && stage === 'start' && p.code.kind === 'switch-to-renamed') return 1;
+        if (p.kind === 'migrate' && stage === 'end' && expandKeys.has(p.key)) return 0.5;
+        return undefined;
+      },
+      describe: `old code reads and writes ${from}, new code ${to}; half of the requests run new code from the end of the expand phase (rolling deploy), all after the switch`,
+    };
+    },
+  },
+  bench: [
+    {
+      name: 'rename-column',
+      label: 'rename-column users.name -> full_name',
+      args: ['--table', 'users', '--from', 'name', '--to', 'full_name'],
+      answers: { table: 'users', from: 'name', to: 'full_name', key: 'id' },
+      naiveSummary: '`RENAME COLUMN` while old code still runs, then deploy the new code',
+      naive: [
+        naiveMigrate('rename', 'RENAME COLUMN name TO full_name', 'ALTER TABLE users RENAME COLUMN name TO full_name;', 'ACCESS EXCLUSIVE'),
+        naiveDeploy('switch', 'Deploy code that uses full_name', { kind: 'switch-to-renamed', table: 'users', from: 'name', to: 'full_name' }),
+      ],
+    },
+  ],
+});
 
 export type { TableRef };

@@ -8,8 +8,10 @@ import type { NodePlopAPI } from 'node-plop';
 import { OPERATIONS } from '../generators/index.js';
 import { TARGETS, findTarget } from './targets/index.js';
 import type { Answers, Field } from './operation.js';
-import { normalise } from './cli/answers.js';
-import { generate } from './generate.js';
+import { normalise, settingsFrom } from './cli/answers.js';
+import { prepareAndGenerate } from './prepare.js';
+import { inspectProject } from './project/detect.js';
+import type { TargetOptions } from './targets/types.js';
 import { commit, diff, stage } from './write/writer.js';
 import { randomBytes } from 'node:crypto';
 
@@ -44,19 +46,28 @@ export function registerGenerators(plop: NodePlopAPI): void {
           for (const f of op.fields) {
             const v = normalise(f, given[f.name]);
             if (v !== undefined && v !== '') answers[f.name] = v;
-            else if (f.default !== undefined) answers[f.name] = f.default;
           }
-          op.check?.(answers);
-          const target = findTarget(String(given.target))!;
           const root = resolve(plop.getDestBasePath());
-          const gen = await generate(op, target, answers, { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 }, {
-            timestamp: new Date(),
-            revisionSeed: randomBytes(6).toString('hex'),
-            railsVersion: '7.1',
-            sqlStyle: 'golang-migrate',
-            downRevision: null,
-            paths: {},
-          }, { mode: 'phased', command: `plop ${op.name}`, createdAt: new Date() });
+          const project = await inspectProject(nodeFs, root);
+          const cfg = project.config;
+          const target = findTarget(String(given.target))!;
+          // The same path as the CLI: checked answers, the project's facts and conventions, the plan.
+          const gen = await prepareAndGenerate({
+            op,
+            answers,
+            project,
+            target,
+            settings: settingsFrom({ 'lock-timeout': cfg.lockTimeout, 'batch-size': cfg.batchSize, 'pause-ms': cfg.pauseMs }),
+            options: {
+              timestamp: new Date(),
+              revisionSeed: randomBytes(6).toString('hex'),
+              railsVersion: cfg.railsVersion ?? project.rails?.version ?? '7.1',
+              sqlStyle: (cfg.sqlStyle ?? project.sql?.style ?? 'golang-migrate') as TargetOptions['sqlStyle'],
+              downRevision: null,
+              paths: { ...(cfg.paths ?? {}) },
+            },
+            delivery: { mode: 'phased', command: `plop ${op.name}`, createdAt: new Date() },
+          });
           const changes = await diff(nodeFs, root, stage(gen.files), gen.files, false);
           await commit(nodeFs, root, changes);
           return `${changes.length} files; follow ${gen.checklistPath}`;

@@ -17,7 +17,7 @@ export function normalise(f: Field, raw: unknown): AnswerValue {
 export function wholeNumber(flag: string, value: unknown, fallback: number, min: number): number {
   if (value === undefined) return fallback;
   const n = Number(String(value).replace(/_/g, ''));
-  if (!Number.isInteger(n) || n < min) throw errors.invalid(flag, String(value), `expected a whole number >= ${min}`);
+  if (!Number.isInteger(n) || n < min) throw errors.badWholeNumber(flag, String(value), min);
   return n;
 }
 
@@ -25,7 +25,7 @@ export function wholeNumber(flag: string, value: unknown, fallback: number, min:
 export function settingsFrom(v: Record<string, unknown>): PlanSettings {
   const lockTimeout = (v['lock-timeout'] as string | undefined) ?? '1s';
   if (!/^\d+(\.\d+)?\s*(ms|s|min)?$/.test(lockTimeout) || /^0+(\.0+)?\s*\D*$/.test(lockTimeout))
-    throw errors.invalid('lock-timeout', lockTimeout, 'use a positive duration such as 500ms, 1s or 2s');
+    throw errors.badLockTimeout(lockTimeout);
   return {
     lockTimeout: lockTimeout.replace(/\s+/g, ''),
     batchSize: wholeNumber('batch-size', v['batch-size'], 1000, 1),

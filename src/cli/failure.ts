@@ -1,6 +1,6 @@
 /** How every command ends on an error: one line on stderr (and a JSON document with --json), an exit code. */
 import type { Effects } from '../effects.js';
-import { exitCodeOf, RefusedError, UsageError } from '../messages/errors.js';
+import { errors, exitCodeOf, RefusedError, UsageError } from '../messages/errors.js';
 
 function isParseError(e: unknown): boolean {
   return e instanceof TypeError && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS');
@@ -17,11 +17,11 @@ export function reportFailure(e: unknown, fx: Effects, json: boolean): number {
 }
 
 /** `YYYYMMDDHHMMSS` in UTC, strictly: a date that does not exist is refused rather than rolled over. */
-export function parseTimestamp(value: string, invalid: (why: string) => Error): Date {
+export function parseTimestamp(value: string): Date {
   const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(value);
   const d = m && new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]));
   if (!d || d.toISOString().replace(/[-:T]/g, '').slice(0, 14) !== value)
-    throw invalid('use YYYYMMDDHHMMSS in UTC, for example 20260115093000');
+    throw errors.badTimestamp(value);
   return d;
 }
 

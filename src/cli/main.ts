@@ -5,23 +5,18 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { realEffects, type Effects } from '../effects.js';
-import { OPERATIONS, findOperation } from '../../generators/index.js';
+import { OPERATIONS, OPERATION_NAMES, findOperation } from '../../generators/index.js';
 import { TARGETS, findTarget } from '../targets/index.js';
 import { TARGET_NAMES, type TargetName } from '../targets/types.js';
 import type { Answers, Field, Operation } from '../operation.js';
-import { errors, RefusedError } from '../messages/errors.js';
-import { generate } from '../generate.js';
+import { errors } from '../messages/errors.js';
+import { prepareAndGenerate } from '../prepare.js';
 import { stage, diff, commit } from '../write/writer.js';
-import { completeAnswers, flagAnswers, settingsFrom } from './answers.js';
+import { flagAnswers, settingsFrom } from './answers.js';
 import { VERSION } from '../version.js';
 import { report, reportJson } from './output.js';
 import { parseTimestamp, reportFailure } from './failure.js';
 import { chooseTarget, inspectProject } from '../project/detect.js';
-import { fitToProject } from '../project/fit.js';
-import { camelize } from '../render/strings.js';
-import { prismaSchemaPlan, resolvePrismaNames } from '../project/prisma-edit.js';
-import { checkAgainstSchema, fromPrisma, fromSchemaRb } from '../project/known-schema.js';
-import { indexName } from '../../generators/add-index.js';
 
 const GLOBAL_OPTIONS = {
   target: { type: 'string' },
@@ -61,6 +56,9 @@ const GLOBAL_HELP: [string, string][] = [
   ['--all-phases', 'write every phase now, to apply by version by hand (default: only what may ship in the next deploy)'],
 ];
 
+/** The operation names' column in help and list: as wide as the longest name. */
+const NAME_WIDTH = Math.max(14, ...OPERATIONS.map((o) => o.name.length));
+
 function helpText(op?: Operation): string {
   const pad = (rows: [string, string][]) => rows.map(([a, b]) => `  ${a.padEnd(38)} ${b}`).join('\n');
   if (op) {
@@ -68,7 +66,8 @@ function helpText(op?: Operation): string {
       `--${f.name}${f.kind === 'boolean' ? '' : f.kind === 'list' ? ' a,b' : ' <value>'}`,
       `${f.message}${f.required ? ' (required)' : f.default !== undefined && f.default !== false ? ` (default ${f.default})` : ''}`,
     ]);
-    return `migscaffold ${op.name}: ${op.summary}\n\nUsage: migscaffold ${op.name} [flags]\n\n${pad(rows)}\n\nCommon flags:\n${pad(GLOBAL_HELP)}\n`;
+    const examples = op.examples.map((e) => `  migscaffold ${op.name} ${e.args.map(shellWord).join(' ')}`).join('\n');
+    return `migscaffold ${op.name}: ${op.summary}\n\nUsage: migscaffold ${op.name} [flags]\n\n${pad(rows)}\n\nExamples:\n${examples}\n\nCommon flags:\n${pad(GLOBAL_HELP)}\n`;
   }
   return (
     `migscaffold ${VERSION}: zero-downtime PostgreSQL migrations for Alembic, Prisma, Rails and SQL\n\n` +
@@ -76,7 +75,7 @@ function helpText(op?: Operation): string {
     '       migscaffold next [<plan>] [flags]   check the previous phase against the database, then write the next one\n' +
     '       migscaffold status                  the plans in progress: where each stands, what comes next\n' +
     '       migscaffold rehearse <operation> [flags]   (run the plan under load on PostgreSQL)\n       migscaffold list\n\nOperations:\n' +
-    OPERATIONS.map((o) => `  ${o.name.padEnd(16)} ${o.summary}`).join('\n') +
+    OPERATIONS.map((o) => `  ${o.name.padEnd(NAME_WIDTH)} ${o.summary}`).join('\n') +
     `\n\nCommon flags:\n${pad(GLOBAL_HELP)}\n\n` +
     'Without a terminal, with CI set or with --yes it never prompts. Exit codes: 0 done, 1 refused, 2 usage error.\n' +
     'Help for one operation: migscaffold <operation> --help\n'
@@ -85,9 +84,9 @@ function helpText(op?: Operation): string {
 
 function listText(): string {
   return (
-    OPERATIONS.map((o) => `operation  ${o.name.padEnd(14)} ${o.summary}`).join('\n') +
+    OPERATIONS.map((o) => `operation  ${o.name.padEnd(NAME_WIDTH)} ${o.summary}`).join('\n') +
     '\n' +
-    TARGETS.map((t) => `target     ${t.name.padEnd(14)} ${t.title} (${t.language} backfill)`).join('\n') +
+    TARGETS.map((t) => `target     ${t.name.padEnd(NAME_WIDTH)} ${t.title} (${t.language} backfill)`).join('\n') +
     '\n'
   );
 }
@@ -124,7 +123,7 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
       fx.stdout(listText());
       return 0;
     }
-    if (extra.length) throw errors.badFlag(`unexpected argument "${extra[0]}": values go after their flag (--table users)`);
+    if (extra.length) throw errors.unexpectedArgument(extra[0], command ?? '');
     let op = command ? findOperation(command) : undefined;
     if (command && !op) throw errors.unknownOperation(command, OPERATIONS.map((o) => o.name));
     if (values.help) {
@@ -134,13 +133,13 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
     const interactive = fx.interactive && !fx.env.CI && !values.yes && !json;
 
     if (!op) {
-      if (!interactive) throw errors.missingAnswers(['<operation> (add-column, rename-column, remove-column, add-index)']);
+      if (!interactive) throw errors.missingAnswers([`<operation> (${OPERATION_NAMES.join(', ')})`]);
       const p = await fx.prompter();
       op = findOperation(await p.choose('Operation', OPERATIONS.map((o) => ({ value: o.name, name: `${o.name}: ${o.summary}` }))))!;
     }
     const known = new Set([...Object.keys(GLOBAL_OPTIONS), ...op.fields.map((f) => f.name)]);
     for (const k of Object.keys(values))
-      if (!known.has(k)) throw errors.badFlag(`--${k} is not an option of ${op.name}: see migscaffold ${op.name} --help`);
+      if (!known.has(k)) throw errors.notAnOption(k, op.name);
 
     const root = resolve(fx.cwd, (values.out as string | undefined) ?? '.');
     const project = await inspectProject(fx.fs, root);
@@ -155,13 +154,13 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
     if (targetName !== undefined && !findTarget(targetName)) throw errors.unknownTarget(targetName, [...TARGET_NAMES]);
     const sqlStyle = (values['sql-style'] as string | undefined) ?? cfg.sqlStyle ?? project.sql?.style ?? 'golang-migrate';
     if (sqlStyle !== 'golang-migrate' && sqlStyle !== 'dbmate' && sqlStyle !== 'flyway')
-      throw errors.invalid('sql-style', sqlStyle, 'use golang-migrate, dbmate or flyway');
+      throw errors.badSqlStyle(sqlStyle);
     const railsVersion = (values['rails-version'] as string | undefined) ?? cfg.railsVersion ?? project.rails?.version ?? '7.1';
-    if (!/^\d+\.\d+$/.test(railsVersion)) throw errors.invalid('rails-version', railsVersion, 'use MAJOR.MINOR, for example 7.1');
-    let timestamp = values.timestamp ? parseTimestamp(values.timestamp as string, (why) => errors.invalid('timestamp', values.timestamp as string, why)) : fx.now();
+    if (!/^\d+\.\d+$/.test(railsVersion)) throw errors.badRailsVersion(railsVersion);
+    const timestamp = values.timestamp ? parseTimestamp(values.timestamp as string) : fx.now();
     const revId = values['rev-id'] as string | undefined;
     if (revId !== undefined && !/^[0-9a-f]{12}$/.test(revId))
-      throw errors.invalid('rev-id', revId, 'use 12 lower-case hex characters, as Alembic does');
+      throw errors.badRevId(revId);
 
     // Answers: flags first, then prompts for what is missing (terminal only).
     const answers: Answers = flagAnswers(op, values);
@@ -173,39 +172,28 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
       if (!targetName) targetName = await p.choose('Target framework', TARGETS.map((t) => ({ value: t.name, name: t.title })));
       Object.assign(answers, await p.ask(op.fields.filter((f) => answers[f.name] === undefined), answers));
     }
-    await completeAnswers(op, answers);
     const target = findTarget(targetName!)!;
-    if (target.name === 'prisma' && project.prisma?.problem) throw project.prisma.problem;
-    const prismaText = target.name === 'prisma' ? project.prisma?.schemaText ?? null : null;
-    if (prismaText) Object.assign(answers, resolvePrismaNames(op.name, answers, prismaText));
-    const declared = prismaText
-      ? fromPrisma(prismaText, project.prisma!.schemaPath)
-      : target.name === 'rails' && project.rails?.schemaText
-        ? fromSchemaRb(project.rails.schemaText, 'db/schema.rb')
-        : null;
-    if (declared) checkAgainstSchema(op.name, answers, declared);
-
-    const options = fitToProject(target.name, project, {
-      timestamp,
-      revisionSeed: revId ?? fx.randomHex(6),
-      railsVersion,
-      sqlStyle,
-      downRevision: (values['down-revision'] as string | undefined) ?? null,
-      paths: { ...(cfg.paths ?? {}) },
-    }, values['down-revision'] as string | undefined);
-    if (prismaText)
-      options.prismaSchema = prismaSchemaPlan(op.name, answers, project.prisma!.files, indexName(answers), op.plan(answers, settings).phases.map((p) => p.key));
-    const gen = await generate(op, target, answers, settings, options, {
-      mode: values['all-phases'] ? 'all-phases' : 'phased',
-      command: ['migscaffold', ...argv.filter((a) => a !== '--dry-run' && a !== '--json')].map(shellWord).join(' '),
-      createdAt: fx.now(),
+    const gen = await prepareAndGenerate({
+      op,
+      answers,
+      project,
+      target,
+      settings,
+      options: {
+        timestamp,
+        revisionSeed: revId ?? fx.randomHex(6),
+        railsVersion,
+        sqlStyle,
+        downRevision: (values['down-revision'] as string | undefined) ?? null,
+        paths: { ...(cfg.paths ?? {}) },
+      },
+      downRevisionFlag: values['down-revision'] as string | undefined,
+      delivery: {
+        mode: values['all-phases'] ? 'all-phases' : 'phased',
+        command: ['migscaffold', ...argv.filter((a) => a !== '--dry-run' && a !== '--json')].map(shellWord).join(' '),
+        createdAt: fx.now(),
+      },
     });
-    if (target.name === 'rails' && project.rails) refuseDuplicateClasses(gen.rendered.migrations.map((m) => m.migration.name), project.rails.classNames);
-    const schema = options.prismaSchema;
-    if (schema) {
-      gen.notes.push(`schema.prisma: ${schema.summary}`, ...schema.notes.map((n) => `schema.prisma: ${n}`));
-      if (schema.file !== null && schema.written !== null) gen.files.push({ path: schema.file, role: 'schema', replaces: true, content: schema.written });
-    }
     const vol = stage(gen.files);
     const changes = await diff(fx.fs, root, vol, gen.files, Boolean(values.force));
     const dryRun = Boolean(values['dry-run']);
@@ -224,10 +212,4 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
 /** A word as a POSIX shell reads it back. */
 function shellWord(w: string): string {
   return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
-}
-
-function refuseDuplicateClasses(names: string[], existing: Set<string>): void {
-  const clash = names.map(camelize).filter((c) => existing.has(c));
-  if (clash.length)
-    throw new RefusedError(`db/migrate already has a migration class ${clash[0]}: Rails needs unique class names; remove or rename the old one first`);
 }

@@ -63,9 +63,9 @@ export async function deliveryMain(command: 'next' | 'status', argv: string[], f
       return 0;
     }
     if (positionals.length > (command === 'next' ? 1 : 0))
-      throw errors.badFlag(`unexpected argument "${positionals.at(-1)}": see migscaffold ${command} --help`);
+      throw errors.unexpectedArgument(String(positionals.at(-1)), command);
     if (command === 'status') for (const k of ['deployed', 'yes', 'dry-run', 'timestamp', 'rev-id', 'down-revision'] as const)
-      if (values[k] !== undefined) throw errors.badFlag(`--${k} is not an option of status: see migscaffold status --help`);
+      if (values[k] !== undefined) throw errors.notAnOption(k, 'status');
     const root = resolve(fx.cwd, values.out ?? '.');
     const project = await inspectProject(fx.fs, root);
     const dir = project.config.paths?.checklist ?? 'migscaffold';
@@ -142,7 +142,7 @@ function howToFinish(f: PlanFile, i: number, target: Target, planPath: string, p
   const p = f.plan.phases[i];
   if (p.kind === 'backfill') {
     const r = target.render(f.plan, { ...baseOptions(f, paths), phases: new Set() });
-    return `run the backfill to the end (${r.backfill?.run}), then migscaffold next ${planPath}`;
+    return `run the backfill to the end (${r.backfills.find((b) => b.phaseKey === p.key)?.run}), then migscaffold next ${planPath}`;
   }
   if (p.kind === 'deploy') return `deploy the code change of phase ${i + 1} (see ${f.checklist}), then migscaffold next ${planPath} --deployed`;
   return f.progress[i].state === 'written'
@@ -244,7 +244,7 @@ async function next({ path, file: f }: Located, c: NextContext): Promise<number>
         ...f.options,
         prismaSchema: loadSchemaPlan(f.options.prismaSchema),
         paths,
-        timestamp: values.timestamp ? parseTimestamp(String(values.timestamp), (why) => errors.invalid('timestamp', String(values.timestamp), why)) : fx.now(),
+        timestamp: values.timestamp ? parseTimestamp(String(values.timestamp)) : fx.now(),
         revisionSeed: (values['rev-id'] as string | undefined) ?? fx.randomHex(6),
         downRevision: null,
       },

@@ -9,10 +9,12 @@ import type { Plan } from '../plan/types.js';
 import type { Answers } from '../operation.js';
 
 export function upgradeLegacyBackfill(plan: Plan, answers: Answers): void {
-  const phase = plan.phases.find((p) => p.kind === 'backfill');
-  if (!phase || phase.kind !== 'backfill' || 'forward' in phase.backfill) return;
-  const fresh = findOperation(plan.operation)
-    ?.plan(answers, plan.settings)
-    .phases.find((p) => p.kind === 'backfill');
-  if (fresh?.kind === 'backfill') phase.backfill = fresh.backfill;
+  // A plan may have several backfill phases (one script each): each old one is matched by its key.
+  const old = plan.phases.filter((p) => p.kind === 'backfill' && !('forward' in p.backfill));
+  if (!old.length) return;
+  const fresh = findOperation(plan.operation)?.plan(answers, plan.settings).phases ?? [];
+  for (const phase of old) {
+    const f = fresh.find((p) => p.kind === 'backfill' && p.key === phase.key);
+    if (phase.kind === 'backfill' && f?.kind === 'backfill') phase.backfill = f.backfill;
+  }
 }

@@ -4,6 +4,8 @@
  * `hole(name)` marks a value the script knows only when it runs (a lag, a key); everything else
  * is fixed at generation time.
  */
+import { pythonQuote, pythonString, pythonStringBody } from '../render/strings.js';
+
 export interface ScriptText {
   /** Fixed text and holes, alternating: text, hole, text, ..., text. */
   parts: string[];
@@ -83,9 +85,11 @@ export const BACKFILL_MESSAGES = {
 
 /** A Python f-string; holes are expressions in scope. */
 export function pythonFString(t: ScriptText): string {
-  if (!t.holes.length) return JSON.stringify(t.parts[0]);
-  const esc = (s: string) => JSON.stringify(s).slice(1, -1).replace(/\{/g, '{{').replace(/\}/g, '}}');
-  return `f"${t.parts.map((p, i) => esc(p) + (i < t.holes.length ? `{${t.holes[i]}}` : '')).join('')}"`;
+  // Quoted as black quotes it (pythonString), so `black --check` leaves the script alone.
+  if (!t.holes.length) return pythonString(t.parts[0]);
+  const q = pythonQuote(t.parts.join(''));
+  const esc = (s: string) => pythonStringBody(s, q).replace(/\{/g, '{{').replace(/\}/g, '}}');
+  return `f${q}${t.parts.map((p, i) => esc(p) + (i < t.holes.length ? `{${t.holes[i]}}` : '')).join('')}${q}`;
 }
 
 /** A Ruby double-quoted string with interpolation. */

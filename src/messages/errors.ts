@@ -10,6 +10,10 @@ export class RefusedError extends Error {
   readonly exitCode = 1;
 }
 
+function invalid(field: string, value: string, why: string): UsageError {
+  return new UsageError(`invalid --${field} ${JSON.stringify(value)}: ${why}`);
+}
+
 export const errors = {
   unknownOperation: (op: string, known: string[]) =>
     new UsageError(`unknown operation "${op}": use one of ${known.join(', ')} (see \`migscaffold list\`)`),
@@ -20,12 +24,45 @@ export const errors = {
       `missing ${flags.map((f) => `--${f}`).join(', ')}: pass ${flags.length > 1 ? 'them' : 'it'} as flags ` +
         '(no prompts without a terminal, in CI or with --yes)',
     ),
-  badFlag: (message: string) => new UsageError(message),
-  invalid: (field: string, value: string, why: string) =>
-    new UsageError(`invalid --${field} ${JSON.stringify(value)}: ${why}`),
+  unexpectedArgument: (arg: string, command: string) =>
+    new UsageError(`unexpected argument "${arg}": values go after their flag (--table users); see migscaffold ${command} --help`),
+  notAnOption: (flag: string, command: string) => new UsageError(`--${flag} is not an option of ${command}: see migscaffold ${command} --help`),
+  severalProjects: (found: string[]) => new UsageError(`this directory looks like several projects (${found.join('; ')}): pass --target`),
+  unknownDownRevision: (rev: string, where: string[], heads: string[]) =>
+    new RefusedError(`--down-revision ${rev} is not a revision in ${where.join(', ')}: use one of ${heads.join(', ') || '(none)'}`),
+  severalAlembicHeads: (heads: string[]) =>
+    new RefusedError(`the Alembic project has ${heads.length} heads (${heads.join(', ')}): merge them (alembic merge heads) or pass --down-revision <rev>`),
+  notPostgresPrisma: (lockFile: string, provider: string) =>
+    new RefusedError(`${lockFile} says provider "${provider}": migscaffold writes PostgreSQL migrations only`),
+  configNotJson: (file: string, why: string) => new UsageError(`${file} is not valid JSON (${why}): fix it or remove it`),
+  configNotObject: (source: string) => new UsageError(`${source} must be an object of settings`),
+  configUnknownKey: (source: string, key: string, known: string[]) =>
+    new UsageError(`${source}: unknown setting "${key}" (known: ${known.join(', ')})`),
+  rehearseNeedsPg: () => new UsageError('rehearse needs the `pg` package (PostgreSQL client for Node): npm install pg'),
+  rehearseMissingColumn: (column: string, table: string, flag: string) =>
+    new UsageError(`column ${column} does not exist in ${table}: check --${flag}, or let rehearse seed a fresh table`),
+  badSqlStyle: (v: string) => invalid('sql-style', v, 'use golang-migrate, dbmate or flyway'),
+  badRailsVersion: (v: string) => invalid('rails-version', v, 'use MAJOR.MINOR, for example 7.1'),
+  badRevId: (v: string) => invalid('rev-id', v, 'use 12 lower-case hex characters, as Alembic does'),
+  badTimestamp: (v: string) => invalid('timestamp', v, 'use YYYYMMDDHHMMSS in UTC, for example 20260115093000'),
+  badWholeNumber: (flag: string, v: string, min: number) => invalid(flag, v, `expected a whole number >= ${min}`),
+  badLockTimeout: (v: string) => invalid('lock-timeout', v, 'use a positive duration such as 500ms, 1s or 2s'),
+  tooManyClients: (n: number) => invalid('clients', String(n), 'at most 64'),
+  invalid,
   notNullNeedsValue: () =>
     new UsageError(
       'add-column --not-null needs a value for existing rows: give --default <constant> or --backfill <SQL expression>',
+    ),
+  indexDefinitionMissing: (name: string, declaredIn: string | null) =>
+    new UsageError(
+      `drop-index rebuilds ${name} in its down and needs its definition: give --columns a,b (with --unique, --where and --using as it was created)` +
+        (declaredIn ? `; ${declaredIn} does not declare it` : ', or declare it in db/schema.rb (--target rails) or schema.prisma (--target prisma)'),
+    ),
+  indexDefinitionPartial: () =>
+    new UsageError('--unique, --where and --using describe the index together with --columns: give --columns too, or none of them to take the definition from db/schema.rb or schema.prisma'),
+  indexNotColumns: (name: string, source: string) =>
+    new UsageError(
+      `${source} declares ${name} with more than plain columns (an expression, operator class, sort order or INCLUDE), which drop-index cannot rebuild in its down: write that migration by hand`,
     ),
   conflict: (paths: string[]) =>
     new RefusedError(
@@ -55,6 +92,9 @@ export const errors = {
     ),
   writeFailed: (path: string, code: string) =>
     new RefusedError(`writing ${path} failed (${code}); nothing from this run was kept`),
+  duplicateRailsClass: (name: string) =>
+    new RefusedError(`db/migrate already has a migration class ${name}: Rails needs unique class names; remove or rename the old one first`),
+  declaredSchema: (why: string, source: string) => new RefusedError(`${why} (per ${source})`),
   badPlanFile: (path: string, why: string) =>
     new UsageError(`${path} is ${why.startsWith('not') ? '' : 'broken: '}${why}: restore it from version control, or generate the plan again`),
   noPlanInProgress: (dir: string) =>
@@ -76,6 +116,20 @@ export const errors = {
   databaseUnreachable: (url: string, why: string) =>
     new RefusedError(`cannot query the database at ${url} (${why}): check --database-url or DATABASE_URL`),
   declinedUnchecked: () => new RefusedError('stopped: nothing was checked and nothing was written'),
+} as const;
+
+/**
+ * Reasons an operation's `declared` hook gives for refusing against db/schema.rb or schema.prisma
+ * (errors.declaredSchema puts the table in front and the file behind).
+ */
+export const REFUSALS = {
+  indexBacksPrimaryKey: (name: string) =>
+    `${name} backs the primary key: DROP INDEX cannot remove it (PostgreSQL refuses); a primary key is replaced, not dropped ` +
+    '(build the new unique index, then DROP CONSTRAINT and ADD PRIMARY KEY USING INDEX in one short transaction)',
+  indexBacksUniqueConstraint: (name: string, table: string) =>
+    `${name} backs the unique constraint ${name}: DROP INDEX cannot remove it (PostgreSQL refuses); drop the constraint instead ` +
+    `(ALTER TABLE ${table} DROP CONSTRAINT ${name} drops its index with it), once the code stops relying on it`,
+  nameTaken: (name: string) => `${name} already exists (an index or constraint of that name): choose another --name`,
 } as const;
 
 export function exitCodeOf(err: unknown): number {

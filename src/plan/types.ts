@@ -3,6 +3,7 @@
  * it, targets render it, rehearse executes it. The SQL of every step lives here and nowhere else.
  */
 import type { HazardKey } from '../messages/hazards.js';
+import type { TargetName } from '../targets/types.js';
 
 /** Table-level lock modes, strongest first (PostgreSQL docs, "Table-Level Locks"). */
 export type Lock =
@@ -134,6 +135,11 @@ export interface Verify {
   expect: string;
   /** Machine-checkable expectation: the first column of the first row. */
   expectValue?: string | number | boolean;
+  /**
+   * A precondition of the phase's migrations (no duplicates before a unique build): the checklist
+   * shows it before them. It still holds after the phase, where `next` and rehearse check it too.
+   */
+  before?: boolean;
 }
 
 /** What application code must do between two migrations; each target renders it in its idiom. */
@@ -142,14 +148,29 @@ export type CodeChange =
   | { kind: 'write-column'; table: string; column: string }
   | { kind: 'switch-to-renamed'; table: string; from: string; to: string }
   | { kind: 'stop-using-column'; table: string; column: string }
-  | { kind: 'use-index'; table: string; index: string };
+  | { kind: 'use-index'; table: string; index: string }
+  /**
+   * A change only its operation knows how to describe: the operation writes it in each framework's
+   * idiom (Markdown), so a new operation needs no new case in the targets.
+   */
+  | { kind: 'idiom'; byTarget: Record<TargetName, string> };
 
 export type Phase =
   | { kind: 'migrate'; key: string; title: string; why: string; migrations: Migration[]; verify: Verify[] }
-  | { kind: 'backfill'; key: string; title: string; why: string; backfill: Backfill; verify: Verify[] }
+  | {
+      kind: 'backfill';
+      key: string;
+      title: string;
+      why: string;
+      backfill: Backfill;
+      verify: Verify[];
+      /** What rolling this phase back means, for the checklist (the reverse script, if any, is added). */
+      undo: string;
+    }
   | { kind: 'deploy'; key: string; title: string; why: string; code: CodeChange; verify: Verify[] };
 
-export type OperationName = 'add-column' | 'rename-column' | 'remove-column' | 'add-index';
+export type { OperationName } from '../../generators/index.js';
+import type { OperationName } from '../../generators/index.js';
 
 export interface Plan {
   operation: OperationName;

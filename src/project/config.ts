@@ -1,7 +1,7 @@
 /** Project defaults: migscaffold.config.json, or a "migscaffold" key in package.json. */
 import { join } from 'node:path';
 import type { FsPromises } from '../effects.js';
-import { UsageError } from '../messages/errors.js';
+import { errors } from '../messages/errors.js';
 import { readText } from './files.js';
 
 export interface ProjectConfig {
@@ -28,10 +28,10 @@ export async function readConfig(fs: FsPromises, root: string): Promise<{ config
       if (parsed.migscaffold !== undefined) [raw, source] = [parsed.migscaffold, 'package.json "migscaffold"'];
     }
   } catch (e) {
-    throw new UsageError(`${own !== null ? 'migscaffold.config.json' : 'package.json'} is not valid JSON (${(e as Error).message}): fix it or remove it`);
+    throw errors.configNotJson(own !== null ? 'migscaffold.config.json' : 'package.json', (e as Error).message);
   }
   if (raw === undefined) return { config: {}, source: null };
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UsageError(`${source} must be an object of settings`);
-  for (const k of Object.keys(raw)) if (!KEYS.has(k)) throw new UsageError(`${source}: unknown setting "${k}" (known: ${[...KEYS].join(', ')})`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw errors.configNotObject(String(source));
+  for (const k of Object.keys(raw)) if (!KEYS.has(k)) throw errors.configUnknownKey(String(source), k, [...KEYS]);
   return { config: raw as ProjectConfig, source };
 }

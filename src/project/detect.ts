@@ -3,7 +3,7 @@
  * calls this once; everything else receives plain values.
  */
 import type { FsPromises } from '../effects.js';
-import { UsageError } from '../messages/errors.js';
+import { errors } from '../messages/errors.js';
 import type { TargetName } from '../targets/types.js';
 import { readAlembic, type AlembicProject } from './alembic.js';
 import { readConfig, type ProjectConfig } from './config.js';
@@ -45,8 +45,6 @@ export function chooseTarget(flag: string | undefined, p: Project): { name: stri
   if (p.config.target) return { name: p.config.target, reason: `from ${p.configSource}` };
   if (p.detected.length === 1) return { name: p.detected[0].target, reason: `detected from ${p.detected[0].reason}` };
   if (p.detected.length > 1)
-    throw new UsageError(
-      `this directory looks like several projects (${p.detected.map((d) => `${d.target}: ${d.reason}`).join('; ')}): pass --target`,
-    );
+    throw errors.severalProjects(p.detected.map((d) => `${d.target}: ${d.reason}`));
   return { name: undefined, reason: null };
 }

@@ -132,9 +132,7 @@ async function locate(fs: FsPromises, root: string, paths: { schema?: string; mi
   const lock = await readText(fs, join(root, migrationsPath, 'migration_lock.toml'));
   const provider = lock && /provider\s*=\s*"([^"]+)"/.exec(lock);
   if (provider && provider[1] !== 'postgresql')
-    throw new RefusedError(
-      `${migrationsPath}/migration_lock.toml says provider "${provider[1]}": migscaffold writes PostgreSQL migrations only`,
-    );
+    throw errors.notPostgresPrisma(`${migrationsPath}/migration_lock.toml`, provider[1]);
   const versions = (await listDir(fs, join(root, migrationsPath))).map((f) => /^(\d{14})_/.exec(f)?.[1]).filter((v): v is string => !!v);
   return {
     source,

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { Backfill, BackfillQueries } from '../plan/types.js';
 import { bindsOf, positional } from '../render/strings.js';
+import { BACKFILL_MESSAGES as M, fill as fillText } from '../messages/backfill.js';
 
 export interface Batches {
   /** Highest key when the walk began; null on an empty table. */
@@ -25,7 +26,7 @@ export async function prepareBatches(client: pg.Client, b: Backfill, q: Backfill
   const fill = async (template: string): Promise<Query> => {
     const binds = bindsOf(template, BINDS);
     const r = await client.query<{ sql: string }>(positional(b.fillSql, ['template', 'colon']), [positional(template, binds), ':']);
-    if (!r.rows.length) throw new Error(`${b.tableLabel} has no primary key or unique NOT NULL key for the backfill to walk`);
+    if (!r.rows.length) throw new Error(fillText(b.key ? M.keyNotUnique(b.tableLabel, b.key) : M.noKey(b.tableLabel)));
     return { text: r.rows[0].sql, binds };
   };
   const run = <R extends pg.QueryResultRow>(query: Query, values: Record<string, unknown>) =>

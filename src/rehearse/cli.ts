@@ -7,9 +7,10 @@
  */
 import { parseArgs } from 'node:util';
 import type { Effects } from '../effects.js';
-import { OPERATIONS, findOperation } from '../../generators/index.js';
+import { OPERATIONS, OPERATION_NAMES, findOperation } from '../../generators/index.js';
 import type { Answers, Operation } from '../operation.js';
 import { completeAnswers, flagAnswers, settingsFrom, wholeNumber as int } from '../cli/answers.js';
+import { tableAnswer } from '../fields.js';
 import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
 
 const REHEARSE_OPTIONS = {
@@ -59,7 +60,7 @@ export function rehearseHelp(op?: Operation): string {
   return (
     `migscaffold rehearse: prove a migration set is zero-downtime, under load, before shipping it\n\n${intro}\n` +
     'Usage: migscaffold rehearse <operation> [answers] [flags]\n\nOperations:\n' +
-    OPERATIONS.map((o) => `  ${o.name.padEnd(16)} ${o.summary}`).join('\n') +
+    OPERATIONS.map((o, _i, all) => `  ${o.name.padEnd(Math.max(16, ...all.map((x) => x.name.length)))} ${o.summary}`).join('\n') +
     `\n\nRehearsal flags:\n${pad(REHEARSE_HELP)}\n\n` +
     'Example: migscaffold rehearse rename-column --table users --from name --to full_name --rows 200000\n' +
     'Exit codes: 0 clean, 1 an app query failed / a stall over --max-stall / a check failed, 2 usage error.\n'
@@ -79,23 +80,24 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
     const op = command ? findOperation(command) : undefined;
     if (command && !op) throw errors.unknownOperation(command, OPERATIONS.map((o) => o.name));
     if (values.help || !op) {
-      if (!op && !values.help) throw errors.missingAnswers(['<operation> (add-column, rename-column, remove-column, add-index)']);
+      if (!op && !values.help) throw errors.missingAnswers([`<operation> (${OPERATION_NAMES.join(', ')})`]);
       fx.stdout(rehearseHelp(op));
       return 0;
     }
-    if (extra.length) throw errors.badFlag(`unexpected argument "${extra[0]}": values go after their flag (--table users)`);
+    if (extra.length) throw errors.unexpectedArgument(extra[0], 'rehearse');
     const known = new Set([...Object.keys(REHEARSE_OPTIONS), ...op.fields.map((f) => f.name)]);
     for (const k of Object.keys(values))
-      if (!known.has(k)) throw errors.badFlag(`--${k} is not an option of rehearse ${op.name}: see migscaffold rehearse ${op.name} --help`);
+      if (!known.has(k)) throw errors.notAnOption(k, `rehearse ${op.name}`);
 
     const settings = settingsFrom(values);
     const answers: Answers = flagAnswers(op, values);
     const missing = op.fields.filter((f) => f.required && answers[f.name] === undefined);
     if (missing.length) throw errors.missingAnswers(missing.map((f) => f.name));
     await completeAnswers(op, answers);
+    op.complete?.(answers, null);
     const rows = int('rows', values.rows, 1_000_000, 0);
     const clients = int('clients', values.clients, 4, 1);
-    if (clients > 64) throw errors.invalid('clients', String(clients), 'at most 64');
+    if (clients > 64) throw errors.tooManyClients(clients);
     const maxStall = int('max-stall', values['max-stall'], 200, 1);
     const dwell = int('dwell', values.dwell, 500, 0);
     const timeLimit = int('time-limit', values['time-limit'], 1800, 1);
@@ -107,7 +109,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       connectModule = await import('./connect.js');
     } catch (e) {
       if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && /'pg'/.test(String((e as Error).message)))
-        throw new UsageError('rehearse needs the `pg` package (PostgreSQL client for Node): npm install pg');
+        throw errors.rehearseNeedsPg();
       throw e;
     }
     const { assertLocalUrl, RehearseError, redact } = connectModule;
@@ -130,6 +132,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       const result = await rehearse({
         url,
         plan,
+        operation: op,
         answers,
         rows,
         clients,
@@ -142,7 +145,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
         operation: op.name,
         plan: plan.name,
         title: plan.title,
-        table: String(answers.table),
+        table: tableAnswer(op, answers),
         clients,
         maxStallMs: maxStall,
         phaseCount: plan.phases.length,

@@ -3,19 +3,22 @@
  * phases under that traffic while watching locks, and return the measurements. The CLI (cli.ts) and
  * the benchmark (bench/) both call it.
  */
-import type { Answers } from '../operation.js';
+import type { Answers, Operation } from '../operation.js';
 import type { Plan } from '../plan/types.js';
-import { regclass } from '../plan/recipes/index.js';
+import { qualified, regclass } from '../plan/recipes/index.js';
+import { quoteLiteral } from '../sql/ident.js';
 import { APP_NAME, closeQuietly, connect } from './connect.js';
 import { LockMonitor, newLockSample, type PhaseLockSample } from './locks.js';
 import { runPhases, type PhaseRun } from './runner.js';
-import { seedTable, type ExtraColumn } from './seed.js';
+import { seedTable } from './seed.js';
 import { newBucket, Traffic, type Bucket } from './traffic.js';
 import { buildWorkload, introspect, keySource, tableOf } from './workload.js';
 
 export interface RehearseOptions {
   url: string;
   plan: Plan;
+  /** The operation whose plan this is (its rehearsal hooks seed the table and play the app). */
+  operation: Operation;
   answers: Answers;
   /** Rows to seed when the table does not exist (0: never seed). */
   rows: number;
@@ -40,21 +43,9 @@ export interface RehearseResult {
   workMs: number;
 }
 
-/** Columns the answers name that a seeded table must have. */
-export function extraColumns(operation: string, a: Answers): ExtraColumn[] {
-  if (operation === 'rename-column') return [{ name: String(a.from), type: 'text', notNull: true }];
-  if (operation === 'remove-column')
-    return [{ name: String(a.column), type: String(a.type), notNull: Boolean(a['not-null']), default: a.default ? String(a.default) : undefined }];
-  if (operation === 'add-index') {
-    const cols = (Array.isArray(a.columns) ? a.columns : String(a.columns).split(',')).map(String);
-    return cols.map((name) => ({ name, type: 'text' }));
-  }
-  return [];
-}
-
 export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
   const deadline = Date.now() + o.timeLimitMs;
-  const t = tableOf(o.answers);
+  const t = tableOf(o.operation, o.answers);
   const key = String(o.answers.key ?? 'id');
   const setup = await connect(o.url, { name: APP_NAME.setup, statementTimeoutMs: o.timeLimitMs });
   let traffic: Traffic | undefined;
@@ -63,16 +54,20 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
   const migration = await connect(o.url, { name: APP_NAME.migration, statementTimeoutMs: o.timeLimitMs });
   try {
     const serverVersion = (await setup.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
-    const seeded = o.rows > 0 ? await seedTable(setup, t, { rows: o.rows, key, extras: extraColumns(o.plan.operation, o.answers), log: o.log }) : false;
+    const seeded = o.rows > 0 ? await seedTable(setup, t, { rows: o.rows, key, extras: o.operation.rehearsal.seed(o.answers), log: o.log }) : false;
     const info = await introspect(setup, t, key);
     const rowsAtStart = Number(
       (await setup.query<{ n: string }>(`SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = ${regclass(t)}`)).rows[0].n,
     );
-    const workload = buildWorkload(o.plan.operation, o.answers, info);
+    const workload = buildWorkload(o.operation, o.answers, info);
     const nextKey = await keySource(setup, info);
+    // The table by its OID, and whatever holds its name now: a rename (rename-table) moves the name
+    // to a view and then drops it, and the app waits on the locks of both.
+    const oid = (await setup.query<{ oid: string }>(`SELECT ${regclass(t)}::oid AS oid`)).rows[0].oid;
+    const table = `ARRAY[${oid}::oid, to_regclass(${quoteLiteral(qualified(t))})::oid]`;
     await closeQuietly(setup);
 
-    monitor = new LockMonitor(o.url, regclass(t));
+    monitor = new LockMonitor(o.url, table);
     monitor.migrationPid = (await migration.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     await monitor.start();
     const baseline = { bucket: newBucket(), locks: newLockSample(), durationMs: o.baselineMs };
@@ -98,7 +93,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     const phases = await runPhases({
       migration,
       plan: o.plan,
-      tableRegclass: regclass(t),
+      tableRegclass: table,
       traffic,
       monitor,
       workload,

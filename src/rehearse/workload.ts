@@ -1,24 +1,18 @@
 /**
  * What the simulated application does: the reads and writes of the "old code" (before the change)
- * and of the "new code" (after it), built from the operation's answers and the table as it is in the
- * database before the first phase. Each deploy phase of the plan moves the app from one to the other.
- *
- *   add-column     old code never names the column; new code (after a write/use deploy) sets it on
- *                  every insert and update (to the --backfill expression, else the default, else a
- *                  value of its type) and reads it.
- *   rename-column  old code reads and writes the old column, new code the new one. Once the expand
- *                  phase is in, half the requests run new code (a rolling deploy), all after switch.
- *   remove-column  old code reads and writes the column; after the ignore deploy nobody touches it.
- *   add-index      both read by key; new code (after the use deploy) also looks rows up by the index.
+ * and of the "new code" (after it), built from the table as it is in the database before the first
+ * phase. Each operation says what its old and new code do (its `rehearsal.workload` hook); each
+ * deploy phase of the plan moves the app from one to the other.
  */
 import type pg from 'pg';
-import type { Answers } from '../operation.js';
+import type { Answers, Operation } from '../operation.js';
 import type { TableRef } from '../plan/recipes/index.js';
 import { qualified } from '../plan/recipes/index.js';
 import type { Phase, Plan } from '../plan/types.js';
 import { quoteIdent, quoteLiteral } from '../sql/ident.js';
-import { parseTable } from '../fields.js';
+import { parseTable, tableAnswer } from '../fields.js';
 import { valueSql } from './seed.js';
+import { errors } from '../messages/errors.js';
 
 export interface ColumnInfo {
   name: string;
@@ -57,11 +51,13 @@ export async function introspect(client: pg.Client, t: TableRef, key: string): P
     unique: c.uniq,
   }));
   const k = columns.find((c) => c.name === key);
-  if (!k) throw new Error(`table ${T} has no column ${key} (the --key the backfill walks)`);
+  if (!k) throw errors.rehearseMissingColumn(key, T, 'key');
   return { table: t, key, keyIsInteger: /^(smallint|integer|bigint)$/.test(k.type), columns };
 }
 
 export interface CodeShape {
+  /** The table this code names, when it is not the one introspected (a renamed table's new name). */
+  table?: TableRef;
   /** Columns this code reads. */
   read: string[];
   /** Columns this code names on insert, with the SQL of their value (may use the row alias t). */
@@ -70,6 +66,11 @@ export interface CodeShape {
   update: { column: string; value: string }[];
   /** A lookup through the new index (add-index new code). */
   lookup?: { columns: string[]; where?: string };
+  /**
+   * Inserts of the `insert` shape that name a unique index as their ON CONFLICT arbiter: they fail
+   * (42P10) whenever no valid unique index or constraint on these columns exists.
+   */
+  upsert?: { columns: string[]; where?: string };
 }
 
 export interface Workload {
@@ -114,92 +115,54 @@ function neutralColumn(info: TableInfo, avoid: Set<string>): ColumnInfo | undefi
   return candidates.find((c) => c.name === 'updated_at') ?? candidates[0];
 }
 
-export function buildWorkload(operation: string, answers: Answers, info: TableInfo): Workload {
+/** What an operation's workload hook builds from: the table, its columns, and the shapes of plain code. */
+export interface WorkloadKit {
+  info: TableInfo;
+  byName(name: string): ColumnInfo | undefined;
+  names(cs: ColumnInfo[]): string[];
+  /** The SET list of an ordinary update (a column no operation touches). */
+  neutralSet: CodeShape['update'];
+  neutral: ColumnInfo | undefined;
+  /** Code that reads every column, inserts full rows and makes ordinary updates. */
+  plain: CodeShape;
+  insertShape(known: ColumnInfo[], special?: { column: string; value: string }): CodeShape['insert'];
+  /** A value the app writes into a column, or null when none can be made up. */
+  appValue(c: ColumnInfo): string | null;
+  /** A value of a SQL type, or null. */
+  valueOf(type: string): string | null;
+}
+
+export function buildWorkload(op: Operation, answers: Answers, info: TableInfo): Workload {
   const base = info.columns;
-  const byName = (n: string) => base.find((c) => c.name === n);
-  const names = (cs: ColumnInfo[]) => cs.map((c) => c.name);
+  // The columns the operation names are never the ones ordinary updates change.
   const involved = new Set<string>();
-  if (operation === 'rename-column') involved.add(String(answers.from)).add(String(answers.to));
-  if (operation === 'remove-column' || operation === 'add-column') involved.add(String(answers.column));
+  for (const f of op.fields)
+    if ((f.identifies === 'existing-column' || f.identifies === 'new-column') && typeof answers[f.name] === 'string') involved.add(String(answers[f.name]));
   const neutral = neutralColumn(info, involved);
   const neutralSet = neutral ? [{ column: neutral.name, value: appValue(neutral)! }] : [{ column: info.key, value: `t.${quoteIdent(info.key)}` }];
-  const plain: CodeShape = { read: names(base), insert: insertShape(info, base), update: neutralSet };
-
-  if (operation === 'add-column') {
-    const column = String(answers.column);
-    const type = String(answers.type);
-    const fill = answers.backfill ? String(answers.backfill) : answers.default ? String(answers.default) : valueSql(type, rnd) ?? `NULL::${type}`;
-    const value = `(${fill})`;
-    const ins = insertShape(info, base, { column, value });
-    return {
-      info,
-      old: plain,
-      new: { read: [...names(base), column], insert: ins, update: [...neutralSet, { column, value }] },
-      newShareAt: (p, stage) => (p.kind === 'deploy' && stage === 'start' && (p.code.kind === 'write-column' || p.code.kind === 'use-new-column') ? 1 : undefined),
-      describe: `old code ignores ${column}; new code writes ${column} = ${fill} on every insert and update and reads it`,
-    };
-  }
-  if (operation === 'rename-column') {
-    const from = String(answers.from);
-    const to = String(answers.to);
-    const fromCol = byName(from);
-    if (!fromCol) throw new Error(`column ${from} does not exist in ${qualified(info.table)}`);
-    const toCol: ColumnInfo = { ...fromCol, name: to, defaultSql: null };
-    const newCols = base.map((c) => (c.name === from ? toCol : c));
-    const v = appValue(fromCol);
-    const expandKeys = new Set(['expand']);
-    return {
-      info,
-      old: { ...plain, update: v ? [...neutralSet, { column: from, value: v }] : neutralSet },
-      new: { read: names(newCols), insert: insertShape(info, newCols), update: v ? [...neutralSet, { column: to, value: v }] : neutralSet },
-      newShareAt: (p, stage) => {
-        if (p.kind === 'deploy' && stage === 'start' && p.code.kind === 'switch-to-renamed') return 1;
-        if (p.kind === 'migrate' && stage === 'end' && expandKeys.has(p.key)) return 0.5;
-        return undefined;
-      },
-      describe: `old code reads and writes ${from}, new code ${to}; half of the requests run new code from the end of the expand phase (rolling deploy), all after the switch`,
-    };
-  }
-  if (operation === 'remove-column') {
-    const column = String(answers.column);
-    const col = byName(column);
-    if (!col) throw new Error(`column ${column} does not exist in ${qualified(info.table)}`);
-    const v = appValue(col);
-    const rest = base.filter((c) => c.name !== column);
-    return {
-      info,
-      old: { ...plain, update: v ? [...neutralSet, { column, value: v }] : neutralSet },
-      new: { read: names(rest), insert: insertShape(info, rest), update: neutralSet },
-      newShareAt: (p, stage) => (p.kind === 'deploy' && stage === 'start' && p.code.kind === 'stop-using-column' ? 1 : undefined),
-      describe: `old code reads and writes ${column}; after the ignore deploy nobody touches it`,
-    };
-  }
-  if (operation === 'add-index') {
-    const cols = (Array.isArray(answers.columns) ? answers.columns : String(answers.columns).split(',')).map(String);
-    const where = answers.where ? String(answers.where) : undefined;
-    const first = byName(cols[0]);
-    const v = first && first.name !== info.key && !first.unique ? appValue(first) : null;
-    const upd = v && first!.name !== neutral?.name ? [...neutralSet, { column: first!.name, value: v }] : neutralSet;
-    return {
-      info,
-      old: { ...plain, update: upd },
-      new: { ...plain, update: upd, lookup: { columns: cols, where } },
-      newShareAt: (p, stage) => (p.kind === 'deploy' && stage === 'start' && p.code.kind === 'use-index' ? 1 : undefined),
-      describe: `both read by key and update ${upd.map((u) => u.column).join(', ')}; after the use deploy new code also looks rows up by (${cols.join(', ')})`,
-    };
-  }
-  throw new Error(`no workload for operation ${operation}`);
+  const names = (cs: ColumnInfo[]) => cs.map((c) => c.name);
+  return op.rehearsal.workload(answers, {
+    info,
+    byName: (n) => base.find((c) => c.name === n),
+    names,
+    neutral,
+    neutralSet,
+    plain: { read: names(base), insert: insertShape(info, base), update: neutralSet },
+    insertShape: (known, special) => insertShape(info, known, special),
+    appValue,
+    valueOf: (type) => valueSql(type, rnd),
+  });
 }
 
 export interface AppQuery {
-  kind: 'read' | 'update' | 'insert' | 'lookup';
+  kind: 'read' | 'update' | 'insert' | 'lookup' | 'upsert';
   text: string;
   needsKey: boolean;
 }
 
 /** The SQL of each request kind a code shape makes. */
 export function queriesOf(info: TableInfo, shape: CodeShape): AppQuery[] {
-  const T = qualified(info.table);
+  const T = qualified(shape.table ?? info.table);
   const K = quoteIdent(info.key);
   const keyParam = info.keyIsInteger ? '$1::bigint' : '$1';
   const out: AppQuery[] = [];
@@ -215,7 +178,14 @@ export function queriesOf(info: TableInfo, shape: CodeShape): AppQuery[] {
     const inner = plainCols.map((c) => `${c.value} AS ${quoteIdent(c.column)}`).join(', ');
     const cols = [...plainCols, ...over].map((c) => quoteIdent(c.column)).join(', ');
     const select = [...plainCols.map((c) => `t.${quoteIdent(c.column)}`), ...over.map((c) => c.value)].join(', ');
-    out.push({ kind: 'insert', text: `INSERT INTO ${T} (${cols}) SELECT ${select} FROM (SELECT ${inner}) AS t`, needsKey: false });
+    const insert = `INSERT INTO ${T} (${cols}) SELECT ${select} FROM (SELECT ${inner}) AS t`;
+    out.push({ kind: 'insert', text: insert, needsKey: false });
+    if (shape.upsert)
+      out.push({
+        kind: 'upsert',
+        text: `${insert} ON CONFLICT (${shape.upsert.columns.map(quoteIdent).join(', ')})${shape.upsert.where ? ` WHERE ${shape.upsert.where}` : ''} DO NOTHING`,
+        needsKey: false,
+      });
   }
   if (shape.lookup) {
     const c = shape.lookup.columns.map(quoteIdent);
@@ -245,8 +215,8 @@ export async function keySource(client: pg.Client, info: TableInfo): Promise<() 
   return () => (keys.length ? keys[Math.floor(Math.random() * keys.length)] : '0');
 }
 
-export function tableOf(answers: Answers): TableRef {
-  return parseTable(String(answers.table));
+export function tableOf(op: Operation, answers: Answers): TableRef {
+  return parseTable(tableAnswer(op, answers));
 }
 
 export { quoteLiteral };

@@ -7,7 +7,7 @@ import type { Backfill, BackfillQueries, Plan } from '../plan/types.js';
 import { BACKFILL_MESSAGES as M, plpgsqlRaise, pythonFString, rubyInterpolated, tsTemplateLiteral, type ScriptText } from '../messages/backfill.js';
 import { quoteLiteral } from '../sql/ident.js';
 import { render } from '../render/templates.js';
-import { bindsOf, positional, pythonString, pythonText, rubyHeredoc, rubyString, tsTemplate } from '../render/strings.js';
+import { BLACK_LINE_LENGTH, bindsOf, positional, pythonArgument, pythonAssigned, pythonString, pythonText, pythonTripleQuotedBody, rubyHeredoc, rubyString, tsTemplate } from '../render/strings.js';
 import type { BackfillRef, GeneratedFile } from './types.js';
 
 interface Out {
@@ -16,14 +16,16 @@ interface Out {
 }
 
 function common(plan: Plan, b: Backfill, path: string) {
-  const phaseIndex = plan.phases.findIndex((p) => p.kind === 'backfill');
+  const phaseIndex = plan.phases.findIndex((p) => p.kind === 'backfill' && p.backfill === b);
   return {
     title: plan.title,
     phaseNumber: phaseIndex + 1,
     phaseCount: plan.phases.length,
     path,
     tableLabel: b.tableLabel.replace(/[^\x20-\x7e]/g, '?').replace(/["'`\\{}$#]/g, ''),
-    description: b.description.replace(/[^\x20-\x7e]/g, '?').replace(/["'`\\{}$#]/g, ''),
+    // Only in each script's header comment: quotes are harmless there (an empty-string value must read
+    // as '' rather than vanish); what could end the comment or the docstring is defused instead.
+    description: b.description.replace(/[^\x20-\x7e]/g, '?').replace(/\\/g, '/').replace(/"""|\*\//g, '"').replace(/[`{}$#]/g, ''),
     batchSize: b.batchSize,
     batchMs: b.batchMs,
     firstBatchRows: b.firstBatchRows,
@@ -64,29 +66,36 @@ function direction(q: BackfillQueries, lit: (sql: string) => string) {
   };
 }
 
-export function renderBackfillPython(plan: Plan, b: Backfill, dir: string): Out {
+export function renderBackfillPython(plan: Plan, b: Backfill, dir: string, lineLength = BLACK_LINE_LENGTH): Out {
   const path = `${dir}/${b.name}.py`;
+  // Laid out for the template line it lands on, as black would (src/render/strings.ts).
+  const call = (lead: string, sql: string, keep: string[] = [], close = ')') => pythonArgument(lead, pythonText(sql, keep), close, lineLength);
+  const assigned = (lead: string, literal: string) => pythonAssigned(lead, literal, lineLength);
+  // Dict values: black leaves a string there as it is.
   const tpl = (sql: string) => pythonText(sql, BINDS);
   const msg = messages(b, pythonFString);
-  // The flag name is a variable in parse_args.
+  const c = common(plan, b, path);
   const content = render('alembic/backfill.py.hbs', {
-    ...common(plan, b, path),
+    ...c,
+    title: pythonTripleQuotedBody(plan.title),
     pyPath: pythonString(path),
+    pyTableLabel: pythonString(c.tableLabel),
     pyDescription: pythonString(b.forward.description),
     pyReverseDescription: b.reverse ? pythonString(b.reverse.description) : '',
     pyLockTimeout: pythonString(b.lockTimeout),
     pyStatementTimeout: pythonString(b.statementTimeout),
-    fill: pythonText(b.fillSql, FILL_BINDS),
-    keyNames: pythonString(b.keyNamesTemplate),
-    endKey: tpl(b.endKeySql),
-    split: tpl(b.splitSql),
-    fwd: direction(b.forward, tpl),
-    reverse: b.reverse ? direction(b.reverse, tpl) : undefined,
-    settings: pythonText(b.settingsSql, ['lock_timeout', 'statement_timeout']),
-    lag: pythonText(b.lagSql, ['max_lag']),
-    duration: pythonText(b.durationSql, ['value']),
-    estimate: pythonText(b.estimateSql),
-    finish: pythonText(b.finishSql),
+    fill: call('FILL = sa.text(', b.fillSql, FILL_BINDS),
+    keyNames: assigned('KEY_NAMES = ', pythonString(b.keyNamesTemplate)),
+    endKey: assigned('END_KEY = ', tpl(b.endKeySql)),
+    split: assigned('SPLIT = ', tpl(b.splitSql)),
+    fwd: { ...direction(b.forward, tpl), remaining: call('    "remaining": sa.text(', b.forward.remainingSql, [], '),') },
+    reverse: b.reverse ? { ...direction(b.reverse, tpl), remaining: call('    "remaining": sa.text(', b.reverse.remainingSql, [], '),') } : undefined,
+    settings: call('SETTINGS = sa.text(', b.settingsSql, ['lock_timeout', 'statement_timeout']),
+    lag: call('LAG = sa.text(', b.lagSql, ['max_lag']),
+    duration: call('DURATION = sa.text(', b.durationSql, ['value']),
+    estimate: call('ESTIMATE = sa.text(', b.estimateSql),
+    finish: call('FINISH = sa.text(', b.finishSql),
+    noKey: assigned('NO_KEY = ', msg.noKey),
     msg,
   });
   return {

@@ -3,7 +3,8 @@ import type { CodeChange } from '../plan/types.js';
 import type { TargetName } from './types.js';
 import { camelize } from '../render/strings.js';
 
-const model = (table: string) => camelize(table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, ''));
+/** The model class a framework names after the table: `users` -> `User`. */
+export const model = (table: string) => camelize(table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, ''));
 const fence = (lang: string, code: string) => '```' + lang + '\n' + code + '\n```';
 
 /** `schemaSteps`: the checklist gives the exact schema.prisma lines per phase (Prisma, model found). */
@@ -51,6 +52,8 @@ export function codeChange(target: TargetName, c: CodeChange, schemaSteps = fals
         prisma: `Mark the field \`@ignore\` in schema.prisma and run \`npx prisma generate\`; delete the field after the drop phase. Do not let \`prisma migrate dev\` generate its own DROP meanwhile.`,
         sql: `Remove \`${c.column}\` from every query (SELECT * included if results are mapped by position).`,
       }[target];
+    case 'idiom':
+      return c.byTarget[target];
     case 'use-index':
       return `Nothing is required: the planner uses \`${c.index}\` as soon as it is valid. Code that depends on it (for example \`ON CONFLICT\` on a unique index) may ship now.`;
   }
@@ -69,5 +72,7 @@ function prismaCode(c: CodeChange): string {
       return `Remove every use of the field for \`${c.column}\` (after the schema edit above and \`npx prisma generate\`, the compiler shows them). Do not let \`prisma migrate dev\` generate its own DROP meanwhile.`;
     case 'use-index':
       return codeChange('sql', c);
+    case 'idiom':
+      return c.byTarget.prisma;
   }
 }

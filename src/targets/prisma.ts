@@ -3,7 +3,7 @@
  * query; down.sql beside it for `prisma db execute` (Prisma has no down migrations of its own).
  */
 import type { Plan } from '../plan/types.js';
-import { backfillOf, migrationsInOrder, version } from './shared.js';
+import { backfillsOf, migrationsInOrder, version } from './shared.js';
 import { sqlDirection } from './sql-text.js';
 import { renderBackfillTypeScript } from './backfill.js';
 import { codeChange } from './code-changes.js';
@@ -64,12 +64,11 @@ export const prisma: Target = {
         { path: down, role: 'migration' as const, content: sqlDirection(plan, p, 'down') },
       ];
     });
-    const bf = backfillOf(plan);
-    const backfill = bf && renderBackfillTypeScript(plan, bf, o.paths.backfills ?? 'prisma/backfills');
+    const backfills = backfillsOf(plan).map((b) => ({ phaseKey: b.phaseKey, ...renderBackfillTypeScript(plan, b.backfill, o.paths.backfills ?? 'prisma/backfills') }));
     return {
-      files: [...files, ...(backfill ? [backfill.file] : [])],
+      files: [...files, ...backfills.map((b) => b.file)],
       migrations: refs,
-      backfill: backfill?.ref,
+      backfills: backfills.map((b) => ({ ...b.ref, phaseKey: b.phaseKey })),
       code: (c) => codeChange('prisma', c, Boolean(o.prismaSchema?.file)),
       schema: (key) => schemaStep(plan, o, key),
       pipeline: 'npx prisma migrate deploy',

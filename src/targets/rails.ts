@@ -3,7 +3,7 @@ import type { Migration, Plan, Statement } from '../plan/types.js';
 import { timeoutSettings } from '../plan/recipes/index.js';
 import { render } from '../render/templates.js';
 import { camelize, rubyHeredoc, rubyString } from '../render/strings.js';
-import { backfillOf, directionSql, headerLines, migrationsInOrder, version } from './shared.js';
+import { backfillsOf, directionSql, headerLines, migrationsInOrder, version } from './shared.js';
 import { renderBackfillRuby } from './backfill.js';
 import { codeChange } from './code-changes.js';
 import type { MigrationRef, Rendered, Target, TargetOptions } from './types.js';
@@ -30,21 +30,26 @@ function body(m: Migration, direction: 'up' | 'down', lockTimeout: string): stri
   // aborted it, a RESET would raise InFailedSqlTransaction and hide the real error, and the abort
   // undoes the SET anyway.
   const { set, reset } = timeoutSettings(statements, lockTimeout, 'session');
+  // Nothing to reset: an ensure would be empty (rubocop Lint/EmptyEnsure), so no begin either.
+  const guarded = reset.length > 0;
+  const at = guarded ? 8 : 6;
   const inner: string[] = [];
   if (direction === 'up' && m.cleanup)
     inner.push(
-      `        # ${m.cleanup.statement.comment}`,
-      `        if select_value(${rubyString(m.cleanup.when)})`,
-      execute(m.cleanup.statement.sql, 10),
-      '        end',
+      `${' '.repeat(at)}# ${m.cleanup.statement.comment}`,
+      `${' '.repeat(at)}if select_value(${rubyString(m.cleanup.when)})`,
+      execute(m.cleanup.statement.sql, at + 2),
+      `${' '.repeat(at)}end`,
     );
-  inner.push(...statementLines(statements, 8));
+  inner.push(...statementLines(statements, at));
+  const setting = set.map((s) => execute(s, 6));
+  if (!guarded) return [...setting, ...inner].join('\n');
   return [
-    ...set.map((s) => execute(s, 6)),
+    ...setting,
     '      begin',
     ...inner,
     '      ensure',
-    ...(reset.length ? reset.map((s) => `${execute(s, 8)} unless transaction_open?`) : ['        # no settings to reset']),
+    ...reset.map((s) => `${execute(s, 8)} unless transaction_open?`),
     '      end',
   ].join('\n');
 }
@@ -80,12 +85,11 @@ export const rails: Target = {
         }),
       };
     });
-    const bf = backfillOf(plan);
-    const backfill = bf && renderBackfillRuby(plan, bf, o.paths.backfills ?? 'script');
+    const backfills = backfillsOf(plan).map((b) => ({ phaseKey: b.phaseKey, ...renderBackfillRuby(plan, b.backfill, o.paths.backfills ?? 'script') }));
     return {
-      files: [...files, ...(backfill ? [backfill.file] : [])],
+      files: [...files, ...backfills.map((b) => b.file)],
       migrations: refs,
-      backfill: backfill?.ref,
+      backfills: backfills.map((b) => ({ ...b.ref, phaseKey: b.phaseKey })),
       code: (c) => codeChange('rails', c),
       pipeline: 'bin/rails db:migrate',
       notes: [

@@ -62,7 +62,7 @@ export function directionSql(
   return { settings: timeoutSettings(statements, lockTimeout, 'local').set, statements };
 }
 
-export function backfillOf(plan: Plan): Backfill | undefined {
-  const bf = plan.phases.find((p) => p.kind === 'backfill');
-  return bf && bf.kind === 'backfill' ? bf.backfill : undefined;
+/** Every backfill phase of the plan (a plan may have several), with its phase key. */
+export function backfillsOf(plan: Plan): { phaseKey: string; backfill: Backfill }[] {
+  return plan.phases.flatMap((p) => (p.kind === 'backfill' ? [{ phaseKey: p.key, backfill: p.backfill }] : []));
 }

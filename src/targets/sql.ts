@@ -4,7 +4,7 @@
  */
 import type { Plan } from '../plan/types.js';
 import { render } from '../render/templates.js';
-import { backfillOf, headerLines, migrationsInOrder, version } from './shared.js';
+import { backfillsOf, headerLines, migrationsInOrder, version } from './shared.js';
 import { sqlDirection } from './sql-text.js';
 import { renderBackfillPsql } from './backfill.js';
 import { codeChange } from './code-changes.js';
@@ -78,12 +78,11 @@ export const sql: Target = {
         { path: down, role: 'migration' as const, content: sqlDirection(plan, p, 'down') },
       ];
     });
-    const bf = backfillOf(plan);
-    const backfill = bf && renderBackfillPsql(plan, bf, o.paths.backfills ?? 'db/backfills');
+    const backfills = backfillsOf(plan).map((b) => ({ phaseKey: b.phaseKey, ...renderBackfillPsql(plan, b.backfill, o.paths.backfills ?? 'db/backfills') }));
     return {
-      files: [...files, ...(backfill ? [backfill.file] : [])],
+      files: [...files, ...backfills.map((b) => b.file)],
       migrations: refs,
-      backfill: backfill?.ref,
+      backfills: backfills.map((b) => ({ ...b.ref, phaseKey: b.phaseKey })),
       code: (c) => codeChange('sql', c),
       pipeline: flyway ? 'flyway migrate' : dbmate ? 'dbmate migrate' : `migrate -path ${dir} -database "$DATABASE_URL" up`,
       notes: flyway

@@ -28,6 +28,8 @@ export interface MigrationRef {
 
 export interface BackfillRef {
   backfill: Backfill;
+  /** The plan phase it belongs to (filled in by the target). */
+  phaseKey?: string;
   path: string;
   run: string;
   /** The same command with a resume point placeholder. */
@@ -48,6 +50,8 @@ export interface TargetOptions {
   alembicFileTemplate?: string;
   /** Follow the project's script.py.mako: `-> None` on functions, annotated revision ids. */
   alembicStyle?: { returnNone: boolean; typedIds: boolean };
+  /** black's `line-length` from the project's pyproject.toml (default 88). */
+  alembicLineLength?: number;
   /** Alembic: the revision the first new one revises (the project's current head). */
   downRevision: string | null;
   /** The migrate phases whose migrations this run writes (absent: all of them, `--all-phases`). */
@@ -61,7 +65,8 @@ export interface TargetOptions {
 export interface Rendered {
   files: GeneratedFile[];
   migrations: MigrationRef[];
-  backfill?: BackfillRef;
+  /** One per backfill phase of the plan. */
+  backfills: BackfillRef[];
   /** Markdown for a code-change phase, in the framework's idiom. */
   code(change: CodeChange): string;
   /** Markdown for the schema file's edit that ships with a phase (Prisma), if any. */

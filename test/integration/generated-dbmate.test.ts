@@ -1,10 +1,10 @@
 /**
  * Every operation x flag variant, generated for dbmate and proven with the real tool on PostgreSQL 15:
  * applied phase by phase, checked, rolled back to the starting schema, applied again.
- * The cases are in test/support/cases.ts, the lifecycle in test/support/lifecycle.ts.
+ * The cases are in test/cases/ (one file per operation), the lifecycle in test/support/lifecycle.ts.
  */
 import { describe, it } from 'vitest';
-import { CASES } from '../support/cases.js';
+import { CASES } from '../cases/index.js';
 import { runLifecycle } from '../support/lifecycle.js';
 
 describe.concurrent('plain SQL, dbmate 2.36 (real binary, migrate / rollback)', () => {

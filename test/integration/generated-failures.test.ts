@@ -12,7 +12,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, it } from 'vitest';
-import { caseById } from '../support/cases.js';
+import { caseById } from '../cases/index.js';
 import { DRIVER_NAMES, prepareCase, runWatching, snapshot, waitForOtherBackends, type Prepared } from '../support/lifecycle.js';
 import { query } from '../support/pg.js';
 import { runPsql, sqlApplyFile } from '../support/tools.js';

@@ -12,7 +12,7 @@
  */
 import { readdir, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, inject, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { realEffects } from '../../src/effects.js';
 import { createDatabase, makeTempDir, query, uniqueDbName } from '../support/pg.js';

@@ -14,8 +14,10 @@ describe('script messages from the catalogue', () => {
   // What a catalogue text can hold at generation time: braces, quotes, a hash, a percent sign.
   const t = { parts: [`{a} "b" #c 5% \\ `, ` and \`d\` \${e}`], holes: ['lag_ms'] };
 
-  it('Python: an f-string whose fixed braces stay braces; plain text is no f-string', () => {
-    expect(pythonFString(t)).toBe('f"{{a}} \\"b\\" #c 5% \\\\ {lag_ms} and `d` ${{e}}"');
+  it('Python: an f-string whose fixed braces stay braces; plain text is no f-string; quoted as black quotes', () => {
+    // More double quotes than single: single-quoted, as black would leave it.
+    expect(pythonFString(t)).toBe('f\'{{a}} "b" #c 5% \\\\ {lag_ms} and `d` ${{e}}\'');
+    expect(pythonFString({ parts: ["it's ", ''], holes: ['x'] })).toBe('f"it\'s {x}"');
     expect(pythonFString({ parts: ['{x}'], holes: [] })).toBe('"{x}"');
   });
   it('Ruby: interpolation only where the hole is', () => {

@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import nodePlop from 'node-plop';
 import plopfile from '../../plopfile.js';
+import { OPERATIONS } from '../../generators/index.js';
 
 describe('plopfile', () => {
-  it('offers the four operations and runs one end to end', async () => {
+  it('offers every operation of the registry (and new-operation) and runs one end to end', async () => {
     const dest = await mkdtemp(join(tmpdir(), 'migscaffold-plop-'));
     try {
       const plop = await nodePlop(undefined, { destBasePath: dest, force: false });
       plopfile(plop);
-      expect(plop.getGeneratorList().map((g) => g.name)).toEqual(['add-column', 'rename-column', 'remove-column', 'add-index']);
+      expect(plop.getGeneratorList().map((g) => g.name)).toEqual([...OPERATIONS.map((o) => o.name), 'new-operation']);
       const result = await plop.getGenerator('add-index').runActions({ target: 'sql', table: 'users', columns: 'email', using: 'btree' });
       expect(result.failures).toEqual([]);
       expect((await readdir(join(dest, 'db/migrations'))).length).toBe(2);

@@ -4,38 +4,30 @@
  */
 import { describe, expect, it } from 'vitest';
 import { run, tree } from './helpers.js';
+import { FIXED, TARGETS } from '../support/variants.js';
+import { OPERATIONS } from '../../generators/index.js';
+import type { Operation } from '../../src/operation.js';
 
-const FIXED = ['--yes', '--timestamp', '20260115093000', '--rev-id', '0123456789ab'];
+/** A file set as one reviewable text: each file under its path. */
+function asText(files: Record<string, string>): string {
+  return Object.entries(files)
+    .map(([path, content]) => `==> ${path} <==\n${content}${content.endsWith('\n') ? '' : '\n'}`)
+    .join('\n');
+}
 
-const OPERATIONS: Record<string, string[]> = {
-  'add-column': ['add-column', '--table', 'users', '--column', 'phone', '--type', 'text'],
-  'add-column --default --not-null': ['add-column', '--table', 'users', '--column', 'plan', '--type', 'text', '--default', "'free'", '--not-null'],
-  'add-column volatile default': ['add-column', '--table', 'users', '--column', 'token', '--type', 'uuid', '--default', 'gen_random_uuid()'],
-  'add-column --backfill --not-null': ['add-column', '--table', 'users', '--column', 'email_lower', '--type', 'text', '--backfill', 'lower(email)', '--not-null'],
-  'rename-column': ['rename-column', '--table', 'users', '--from', 'name', '--to', 'full_name'],
-  'remove-column': ['remove-column', '--table', 'users', '--column', 'legacy_code', '--type', 'varchar(20)'],
-  'remove-column --not-null': ['remove-column', '--table', 'users', '--column', 'legacy_code', '--type', 'varchar(20)', '--not-null'],
-  'add-index': ['add-index', '--table', 'users', '--columns', 'email'],
-  'add-index --unique --where': ['add-index', '--table', 'users', '--columns', 'email,tenant_id', '--unique', '--where', 'deleted_at IS NULL'],
-};
-
-const TARGETS: Record<string, string[]> = {
-  alembic: ['--target', 'alembic'],
-  prisma: ['--target', 'prisma'],
-  rails: ['--target', 'rails', '--rails-version', '6.1'],
-  sql: ['--target', 'sql'],
-  'sql dbmate': ['--target', 'sql', '--sql-style', 'dbmate'],
-};
-
-// --all-phases: every migration of the plan, so each one's text is under review here.
-describe.each(Object.entries(OPERATIONS))('%s', (_name, opArgs) => {
-  it.each(Object.entries(TARGETS))('%s', async (_target, targetArgs) => {
-    const r = await run([...opArgs, ...targetArgs, ...FIXED, '--all-phases']);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(tree(r.vol)).toMatchSnapshot();
-  });
-});
+// Every operation's examples (from the registry) x every target, one snapshot file each, with
+// --all-phases so every migration's text is under review.
+describe.each((OPERATIONS as readonly Operation[]).flatMap((op) => op.examples.map((ex) => [`${op.name} ${ex.name}`, op, ex] as const)))(
+  '%s',
+  (_case, op, ex) => {
+    it.each(Object.entries(TARGETS))('%s', async (target, targetArgs) => {
+      const r = await run([op.name, ...ex.args, ...targetArgs, ...FIXED, '--all-phases']);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      await expect(asText(tree(r.vol))).toMatchFileSnapshot(`__snapshots__/operations/${op.name}/${ex.name}.${target}.txt`);
+    });
+  },
+);
 
 describe('flags that change the SQL', () => {
   it('--lock-timeout and --batch-size reach the migration and the backfill', async () => {
@@ -54,5 +46,13 @@ describe('flags that change the SQL', () => {
     expect(all).toContain('"Billing"."order"');
     expect(all).toContain('NEW."user" := NEW."Total"');
     expect(all).not.toMatch(/ALTER TABLE order\b/);
+  });
+
+  it("a backfill of the empty string reads as '' in every script's header", async () => {
+    for (const target of ['alembic', 'prisma', 'rails', 'sql']) {
+      const r = await run(['add-column', '--table', 'users', '--column', 'phone', '--type', 'text', '--not-null', '--backfill', "''", '--target', target, ...FIXED]);
+      const script = Object.entries(tree(r.vol)).find(([p]) => /backfill_users_phone\.\w+$/.test(p))![1];
+      expect(script, target).toMatch(/Backfill users: phone = '', in keyset batches\./);
+    }
   });
 });

@@ -12,3 +12,4 @@ export * from './constraints.js';
 export * from './indexes.js';
 export * from './triggers.js';
 export * from './backfills.js';
+export * from './tables.js';
