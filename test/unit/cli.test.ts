@@ -8,6 +8,7 @@ import type { FsPromises } from '../../src/effects.js';
 
 const RENAME = ['rename-column', '--table', 'users', '--from', 'name', '--to', 'full_name'];
 const FIXED = ['--timestamp', '20260115093000', '--rev-id', '0123456789ab'];
+const FK = ['add-foreign-key', '--table', 'users', '--columns', 'org_id', '--references'];
 
 describe('information commands', () => {
   it('--version prints the package version', async () => {
@@ -56,6 +57,9 @@ describe('usage errors exit 2 with one line and write nothing', () => {
     ['a constraint name over 63 bytes', ['add-check-constraint', '--table', 't', '--check', 'a > 0', '--name', 'c'.repeat(64), '--target', 'sql'], /invalid --name .*63/],
     ['set-not-null without --column', ['set-not-null', '--table', 't', '--target', 'sql'], /missing --column/],
     ['a backfill that is two expressions', ['set-not-null', '--table', 't', '--column', 'c', '--backfill', "'a', 'b'", '--target', 'sql'], /invalid --backfill .*give one expression/],
+    ['a reference without its columns', [...FK, 'orgs', '--target', 'sql'], /invalid --references "orgs": write it as table\(column\)/],
+    ['a reference with another number of columns', [...FK, 'orgs(id,region)', '--target', 'sql'], /it names 2 columns and --columns names 1/],
+    ['an ON DELETE action PostgreSQL does not have', [...FK, 'orgs(id)', '--on-delete', 'archive', '--target', 'sql'], /invalid --on-delete "archive": use one of no action, restrict, cascade, set null, set default/],
   ];
   it.each(cases)('%s', async (_name, argv, message) => {
     const r = await run(argv);
@@ -245,5 +249,15 @@ describe('SQL fragments are checked by PostgreSQL\'s parser before anything is w
     const r = await run(['add-column', '--table', 't', '--column', 'c', '--type', 'numeric(10, 2)[]', '--default', "'{}'::numeric[]", '--target', 'sql', '--yes', ...FIXED]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+  });
+});
+
+describe('list answers', () => {
+  it('spaces after the commas of --columns and of a reference are not part of the names', async () => {
+    const r = await run(['add-foreign-key', '--table', 'invoices', '--columns', 'org_id, region', '--references', 'orgs(id, region)', '--target', 'sql', '--all-phases', ...FIXED]);
+    expect(r.code, r.stderr).toBe(0);
+    const sql = Object.values(tree(r.vol)).join('\n');
+    expect(sql).toContain('FOREIGN KEY (org_id, region) REFERENCES orgs (id, region)');
+    expect(sql).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS invoices_org_id_region_idx ON invoices (org_id, region)');
   });
 });
