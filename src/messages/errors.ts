@@ -39,6 +39,8 @@ export const errors = {
   configUnknownKey: (source: string, key: string, known: string[]) =>
     new UsageError(`${source}: unknown setting "${key}" (known: ${known.join(', ')})`),
   rehearseNeedsPg: () => new UsageError('rehearse needs the `pg` package (PostgreSQL client for Node): npm install pg'),
+  rehearseCompositeKey: (key: string) =>
+    invalid('key', key, 'rehearse seeds and drives its table by a one-column key: give one column, or leave --key out for id'),
   rehearseMissingColumn: (column: string, table: string, flag: string) =>
     new UsageError(`column ${column} does not exist in ${table}: check --${flag}, or let rehearse seed a fresh table`),
   badSqlStyle: (v: string) => invalid('sql-style', v, 'use golang-migrate, dbmate or flyway'),
