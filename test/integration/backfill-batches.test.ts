@@ -30,6 +30,16 @@ async function setup(name: string, rows: number) {
   return { url, db, dir, dispose: async () => (await dropDatabase(info, db), await rm(dir, { recursive: true, force: true })) };
 }
 
+/** Whether the process still runs (signal 0 only checks that it exists). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const left = (url: string) => query<{ n: string }>(url, 'SELECT count(*) AS n FROM items WHERE label IS DISTINCT FROM upper(note)').then((r) => Number(r[0].n));
 
 /** Most client connections to the database at once while `during` runs (sampled every 50 ms). */
@@ -61,7 +71,9 @@ describe.concurrent('backfill scripts at scale: workers, adaptive batches, the s
       const t = await setup(`workers_${language}`, 600);
       try {
         const s = await generateBackfill(language, t.dir, FLAGS);
-        const { result: r, peak } = await peakConnections(t.url, runBackfill(s, t.url, { workers: 3, batchSize: 20, pauseMs: 30 }));
+        // Ten batches a range with 200 ms pauses: the three walks overlap for seconds, long enough for
+        // the 50 ms sampler to see them together on a loaded machine (30 ms pauses were not, once).
+        const { result: r, peak } = await peakConnections(t.url, runBackfill(s, t.url, { workers: 3, batchSize: 20, pauseMs: 200 }));
         const out = r.stdout + r.stderr;
         expect(r.code, out).toBe(0);
         expect(peak, 'three walks at once, each on a connection of its own').toBeGreaterThanOrEqual(3);
@@ -173,7 +185,13 @@ describe.concurrent('backfill scripts at scale: workers, adaptive batches, the s
         const s = await generateBackfill(language, t.dir, FLAGS);
         // New code is deployed: the rows it inserts come with their label.
         const insert = `INSERT INTO items (id, note, label) SELECT 1000000 + g, 'new' || g, upper('new' || g) FROM generate_series(1, 300) g`;
-        const r = await runBackfillWatching(s, t.url, { batchSize: 20, pauseMs: 50 }, /rows scanned/, () => query(t.url, insert).then(() => {}));
+        // The insert starts at the first progress line and must commit while the walk goes on: 19 more
+        // batches with 300 ms pauses leave it more than five seconds, however loaded the machine.
+        let runningAfterInsert = false;
+        const r = await runBackfillWatching(s, t.url, { batchSize: 20, pauseMs: 300 }, /rows scanned/, async (pid) => {
+          await query(t.url, insert);
+          runningAfterInsert = alive(pid);
+        });
         const out = r.stdout + r.stderr;
         expect(r.code, out).toBe(0);
         const end = endKey(out);
@@ -183,7 +201,8 @@ describe.concurrent('backfill scripts at scale: workers, adaptive batches, the s
         expect(Math.max(...lines.map((l) => l.scanned)), 'only the rows that existed at the start').toBe(400);
         expect(doneCount(out)).toBe(400);
         const [{ max }] = await query<{ max: string }>(t.url, 'SELECT max(id)::text AS max FROM items');
-        expect(Number(max), 'rows were inserted past it during the run').toBeGreaterThan(Number(end));
+        expect(Number(max), 'rows were inserted past it').toBeGreaterThan(Number(end));
+        expect(runningAfterInsert, 'the insert committed while the backfill was still walking').toBe(true);
         expect(await left(t.url)).toBe(0);
       } finally {
         await t.dispose();

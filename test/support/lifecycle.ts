@@ -618,10 +618,13 @@ export function runWatching(
     let stdout = '';
     let stderr = '';
     let matched = false;
+    // Settled before the result: what onMatch did (an insert, a signal) is complete when the caller looks.
+    let reaction: Promise<void> = Promise.resolve();
     const check = () => {
       if (!matched && pattern.test(stdout + stderr)) {
         matched = true;
-        Promise.resolve(onMatch(child.pid!)).catch(reject);
+        reaction = Promise.resolve(onMatch(child.pid!));
+        reaction.catch(reject);
       }
     };
     child.stdout.setEncoding('utf8').on('data', (d: string) => ((stdout += d), check()));
@@ -633,7 +636,10 @@ export function runWatching(
     child.on('error', reject);
     child.on('close', (code, sig) => {
       clearTimeout(timer);
-      resolve({ code: code ?? 128 + (sig ? osConstants.signals[sig] : 0), stdout, stderr, matched });
+      reaction.then(
+        () => resolve({ code: code ?? 128 + (sig ? osConstants.signals[sig] : 0), stdout, stderr, matched }),
+        reject,
+      );
     });
   });
 }
