@@ -78,7 +78,7 @@ export const addCheckConstraint = defineOperation({
               name: slug(`add ${name}`),
               transaction: 'transaction',
               up: [addCheckNotValid(t, name, check)],
-              down: [dropConstraint(t, name, 'Remove the check constraint (validated or not).')],
+              down: [dropConstraint(t, name, 'Remove the check constraint (validated or not).', { expression: check })],
             },
           ],
           verify: [
@@ -103,10 +103,10 @@ export const addCheckConstraint = defineOperation({
             {
               name: slug(`validate ${name}`),
               transaction: 'transaction',
-              up: [validateConstraint(t, name)],
+              up: [validateConstraint(t, name, undefined, 'check')],
               // PostgreSQL cannot mark a constraint NOT VALID again in place: dropped and added back
               // NOT VALID, neither of which scans, so a rollback lands exactly where the add left it.
-              down: [dropConstraint(t, name, 'Back to NOT VALID, step 1: drop the validated constraint.'), { ...addCheckNotValid(t, name, check), comment: 'Back to NOT VALID, step 2: add it again unvalidated (no scan).' }],
+              down: [dropConstraint(t, name, 'Back to NOT VALID, step 1: drop the validated constraint.', { expression: check }), { ...addCheckNotValid(t, name, check), comment: 'Back to NOT VALID, step 2: add it again unvalidated (no scan).' }],
             },
           ],
           verify: [{ sql: constraintValidatedSql(t, name), expect: 'true', expectValue: true }],

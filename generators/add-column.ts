@@ -66,7 +66,7 @@ export const addColumn = defineOperation({
     const hazards: HazardKey[] = ['add-column-down-drops-data'];
     const tl = label(t);
     const name = slug(`add ${column} to ${t.name}`);
-    const down = [dropColumn(t, column, true)];
+    const down = [dropColumn(t, column, true, undefined, type)];
     const planOf = (phases: Phase[]): Plan => ({
       operation: 'add-column',
       name,

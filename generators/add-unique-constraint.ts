@@ -73,7 +73,7 @@ export const addUniqueConstraint = defineOperation({
     // Built under the constraint's own name: ADD CONSTRAINT then renames nothing, schema.prisma's map
     // stays right throughout, and the build's down refuses (2BP01) while the constraint still exists
     // instead of skipping a renamed index without a word.
-    const build = buildIndexMigration(t, { name, columns: cols, unique: true }, slug(`build unique index ${name}`));
+    const build = buildIndexMigration(t, { name, columns: cols, unique: true }, slug(`build unique index ${name}`), { adopted: true });
     const constrain: Migration = {
       name: slug(`add unique constraint ${name}`),
       transaction: 'transaction',

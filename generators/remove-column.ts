@@ -81,7 +81,7 @@ export const removeColumn = defineOperation({
           {
             name: slug(`remove ${column} from ${t.name}`),
             transaction: 'transaction',
-            up: [dropColumn(t, column)],
+            up: [dropColumn(t, column, false, undefined, type)],
             down: [addColumn(t, column, type, { default: def, comment: 'Re-creates the column; the values it held are not restored.' })],
             downHazard: 'drop-column-data-loss',
           },

@@ -33,9 +33,61 @@ export interface Statement {
   long?: boolean;
   /** One line for the reader of the generated file: why this statement is here. */
   comment: string;
+  /**
+   * What the statement does, in structured form, written by the same recipe as `sql`: Rails and
+   * Alembic render it with the framework's own helper when one exists (src/targets/helpers.ts), the
+   * SQL otherwise. Absent: the statement has no helper anywhere (DO blocks, triggers, functions).
+   */
+  does?: Does;
   /** A guard (recipes/guards.ts): refuses, before any lock, when its migration is applied too early. */
   guard?: true;
 }
+
+/** A table as the recipes take it (unquoted names). */
+export interface TableName {
+  schema?: string;
+  name: string;
+}
+
+/**
+ * The structured form of a statement. Every field is as the user gave it (unquoted); `type`,
+ * `default`, `expression` and `where` are SQL fragments, exactly as they appear in the SQL text.
+ */
+export type Does =
+  | { helper: 'add_column'; table: TableName; column: string; type: string; default?: string; notNull?: boolean }
+  /** `type`: when the recipe knows it, so the framework's remove can be reversed. */
+  | { helper: 'drop_column'; table: TableName; column: string; ifExists: boolean; type?: string }
+  | { helper: 'set_not_null'; table: TableName; column: string; notNull: boolean }
+  | { helper: 'add_check'; table: TableName; name: string; expression: string; validate: false }
+  | { helper: 'drop_check'; table: TableName; name: string; ifExists: boolean; expression?: string }
+  | { helper: 'validate_constraint'; table: TableName; name: string; kind: 'check' | 'foreign_key' | 'other' }
+  | {
+      helper: 'create_index';
+      table: TableName;
+      name: string;
+      columns: string[];
+      unique?: boolean;
+      using?: string;
+      where?: string;
+      ifNotExists?: boolean;
+      concurrently: true;
+    }
+  | {
+      helper: 'add_foreign_key';
+      table: TableName;
+      name: string;
+      columns: string[];
+      references: TableName;
+      refColumns: string[];
+      onDelete?: 'no action' | 'restrict' | 'cascade' | 'set null' | 'set default';
+      validate: false;
+    }
+  | { helper: 'drop_foreign_key'; table: TableName; name: string; ifExists: boolean; references: TableName }
+  /**
+   * `mayBeGone`: the IF EXISTS is needed even in a down whose up was applied (a later step adopts the
+   * index into a constraint whose rollback drops it): rendered only with a helper that has IF EXISTS.
+   */
+  | { helper: 'drop_index'; table: TableName; name: string; concurrently: true; ifExists: boolean; mayBeGone?: boolean };
 
 /** One atomic unit of schema change: one migration file (or folder, or revision) per target. */
 export interface Migration {

@@ -1,9 +1,10 @@
-/** Alembic: one revision per migration, chained by down_revision; SQL through op.execute. */
+/** Alembic: one revision per migration, chained by down_revision; Alembic operations where Alembic has them, SQL through op.execute otherwise. */
 import type { Migration, Plan, Statement } from '../plan/types.js';
 import { oneQuery, timeoutSettings, type PartitionedIndexBuild } from '../plan/recipes/index.js';
 import { render } from '../render/templates.js';
 import { BLACK_LINE_LENGTH, pythonCall, pythonText, pythonTripleQuotedBody } from '../render/strings.js';
 import { backfillsOf, directionSql, headerLines, migrationsInOrder, revisionId } from './shared.js';
+import { alembicCall, sqlReason } from './helpers.js';
 import { renderBackfillPython } from './backfill.js';
 import { codeChange } from './code-changes.js';
 import { alembicFileName } from '../project/alembic.js';
@@ -11,20 +12,116 @@ import type { MigrationRef, Rendered, Target, TargetOptions } from './types.js';
 
 const PAD = '    ';
 
-/** `op.execute("""...""")`; the SQL's own lines are indented with the call, for reading. */
+/**
+ * `op.execute("""...""")`; the SQL's own lines are indented with the call, for reading, except a
+ * function's: PostgreSQL stores its body as written, and indented it would differ from the function
+ * every other target creates (pg_dump shows it: test/integration/helpers-equivalence.test.ts).
+ */
 function execute(sql: string, pad: string, width: number): string {
-  return pythonCall(`${pad}op.execute(`, pythonText(sql.replace(/\n/g, `\n${pad}${PAD}`)), ')', width);
+  const stored = /^\s*CREATE\s+(OR\s+REPLACE\s+)?(FUNCTION|PROCEDURE)\b/i.test(sql);
+  return pythonCall(`${pad}op.execute(`, pythonText(stored ? sql : sql.replace(/\n/g, `\n${pad}${PAD}`)), ')', width);
 }
 
-function statementLines(statements: Statement[], pad: string, width: number): string[] {
-  return statements.flatMap((s) => [`${pad}# ${s.comment}`, execute(s.sql, pad, width)]);
+interface Rendering {
+  lines: string[];
+  imports: Set<string>;
 }
 
-function body(m: Migration, direction: 'up' | 'down', lockTimeout: string, width: number): string {
+/**
+ * A call laid out as black lays it out: on one line when it fits; else its arguments on one line,
+ * one level deeper, when they fit; else one argument a line with a trailing comma, each argument
+ * laid out the same way.
+ */
+export type PyExpr = string | { fn: string; args: PyExpr[] };
+
+function flat(e: PyExpr): string {
+  return typeof e === 'string' ? e : `${e.fn}(${e.args.map(flat).join(', ')})`;
+}
+
+function layout(e: PyExpr, pad: string, suffix: string, width: number): string[] {
+  const one = `${pad}${flat(e)}${suffix}`;
+  if (typeof e === 'string' || [...one].length <= width || e.args.length === 0) return [one];
+  const inner = `${pad}${PAD}${e.args.map(flat).join(', ')}`;
+  if ([...inner].length <= width) return [`${pad}${e.fn}(`, inner, `${pad})${suffix}`];
+  return [`${pad}${e.fn}(`, ...e.args.flatMap((a) => layout(a, `${pad}${PAD}`, ',', width)), `${pad})${suffix}`];
+}
+
+/** Split `op.name(a, b(c))` as written by helpers.ts into a PyExpr (no strings with brackets are split). */
+export function parseCall(code: string): PyExpr {
+  let i = 0;
+  const expr = (): PyExpr => {
+    const start = i;
+    let depth = 0;
+    let quote: string | null = null;
+    for (; i < code.length; i++) {
+      const c = code[i];
+      if (quote) {
+        if (c === '\\') i++;
+        else if (c === quote) quote = null;
+        continue;
+      }
+      if (c === '"' || c === "'") quote = c;
+      // `name(` or a keyword argument's `key=name(`: black splits either at its bracket.
+      else if (c === '(' && depth === 0 && /^(\w+=)?[\w.]+$/.test(code.slice(start, i).trim()) && i > start) {
+        const fn = code.slice(start, i).trim();
+        i++;
+        const args: PyExpr[] = [];
+        while (code[i] !== ')') {
+          while (code[i] === ' ') i++;
+          if (code[i] === ')') break;
+          args.push(expr());
+          if (code[i] === ',') i++;
+        }
+        i++;
+        return { fn, args };
+      } else if (c === '(' || c === '[') depth++;
+      else if (c === ')' || c === ']') {
+        if (depth === 0) break;
+        depth--;
+      } else if (c === ',' && depth === 0) break;
+    }
+    return code.slice(start, i).trim();
+  };
+  return expr();
+}
+
+/**
+ * One statement: the Alembic operation for its structured form where Alembic has one, the SQL through
+ * op.execute otherwise, with the reason it is SQL.
+ */
+function statementLines(s: Statement, pad: string, width: number, out: Rendering): void {
+  const call = s.does ? alembicCall(s.does) : null;
+  if (call && 'code' in call) {
+    out.lines.push(`${pad}# ${s.comment}`, ...layout(parseCall(call.code), pad, '', width));
+    call.imports.forEach((x) => out.imports.add(x));
+    return;
+  }
+  out.lines.push(`${pad}# ${s.comment}`, `${pad}# SQL: ${sqlReason(s, 'Alembic', call && 'why' in call ? call.why : undefined)}.`, execute(s.sql, pad, width));
+}
+
+function settingsLines(settings: string[], pad: string, width: number, scope: 'local' | 'session'): string[] {
+  if (!settings.length) return [];
+  const what = [...new Set(settings.map((x) => /(\w+_timeout)/.exec(x)![1]))].join(' and ');
+  return [
+    `${pad}# SQL: Alembic has no operation for ${what}${scope === 'local' ? "; SET LOCAL ends with the revision's transaction" : ''}.`,
+    ...settings.map((x) => execute(x, pad, width)),
+  ];
+}
+
+function body(m: Migration, direction: 'up' | 'down', lockTimeout: string, width: number, out: Rendering): string {
   const { settings, statements } = directionSql(m, direction, lockTimeout);
   if (statements.length === 0) return `${PAD}pass  # Nothing to undo: ${m.downNote ?? ''}`;
-  if (m.transaction === 'transaction')
-    return [...settings.map((s) => execute(s, PAD, width)), ...statementLines(statements, PAD, width)].join('\n');
+  const lines: string[] = [];
+  const collect = (f: (r: Rendering) => void) => {
+    const r: Rendering = { lines: [], imports: out.imports };
+    f(r);
+    return r.lines;
+  };
+  if (m.transaction === 'transaction') {
+    lines.push(...settingsLines(settings, PAD, width, 'local'));
+    for (const s of statements) lines.push(...collect((r) => statementLines(s, PAD, width, r)));
+    return lines.join('\n');
+  }
   // Outside the migration transaction: autocommit_block commits what ran before and runs each
   // statement on its own, which CONCURRENTLY requires.
   // On a table that may be partitioned, the plain build sits in the `else:` of the partitioned one.
@@ -34,19 +131,21 @@ function body(m: Migration, direction: 'up' | 'down', lockTimeout: string, width
   const guarded = reset.length > 0;
   const deeper = guarded ? `${inner}${PAD}` : inner;
   const steps: string[] = [];
-  if (direction === 'up' && m.cleanup)
+  if (direction === 'up' && m.cleanup) {
+    const cleanup = m.cleanup;
     steps.push(
-      `${deeper}# ${m.cleanup.statement.comment}`,
+      `${deeper}# ${cleanup.statement.comment}`,
       // A name of its own for the query: inlined, black would break the call chain over six lines.
-      pythonCall(`${deeper}find_leftover = sa.text(`, pythonText(m.cleanup.when), ')', width),
+      pythonCall(`${deeper}find_leftover = sa.text(`, pythonText(cleanup.when), ')', width),
       `${deeper}if op.get_bind().execute(find_leftover).first() is not None:`,
-      execute(m.cleanup.statement.sql, `${deeper}${PAD}`, width),
+      ...collect((r) => statementLines({ ...cleanup.statement, comment: 'Remove it.' }, `${deeper}${PAD}`, width, r)),
     );
-  steps.push(...statementLines(statements, deeper, width));
-  const lines = [...set.map((s) => execute(s, inner, width))];
+  }
+  for (const s of statements) steps.push(...collect((r) => statementLines(s, deeper, width, r)));
+  const setting = settingsLines(set, inner, width, 'session');
   const plain = !guarded
-    ? [...lines, ...steps]
-    : [...lines, `${inner}try:`, ...steps, `${inner}finally:`, ...reset.map((s) => execute(s, deeper, width))];
+    ? [...setting, ...steps]
+    : [...setting, `${inner}try:`, ...steps, `${inner}finally:`, ...reset.map((x) => execute(x, deeper, width))];
   const head = `${PAD}with op.get_context().autocommit_block():`;
   if (!m.partitioned) return [head, ...plain].join('\n');
   return [head, ...partitionedBranch(m.partitioned, direction, lockTimeout, width), ...plain].join('\n');
@@ -60,6 +159,7 @@ function partitionedBranch(p: PartitionedIndexBuild, direction: 'up' | 'down', l
   const inner = `${PAD}${PAD}`;
   const deep = `${inner}${PAD}`;
   const lines = [
+    `${inner}# SQL: Alembic has no operation for an index ON ONLY a partitioned table or ATTACH PARTITION.`,
     pythonCall(`${inner}is_partitioned = sa.text(`, pythonText(p.detect), ')', width),
     `${inner}if op.get_bind().execute(is_partitioned).first() is not None:`,
   ];
@@ -112,6 +212,7 @@ export const alembic: Target = {
         apply: `alembic upgrade ${rev}`,
         rollback: `alembic downgrade ${down ?? 'base'}`,
       });
+      const used: Rendering = { lines: [], imports: new Set() };
       return {
         path,
         role: 'migration' as const,
@@ -124,8 +225,9 @@ export const alembic: Target = {
           downRevision: down ? JSON.stringify(down) : 'None',
           returnNone: o.alembicStyle?.returnNone ?? true,
           typedIds: o.alembicStyle?.typedIds ?? false,
-          upBody: body(p.migration, 'up', plan.settings.lockTimeout, width),
-          downBody: body(p.migration, 'down', plan.settings.lockTimeout, width),
+          upBody: body(p.migration, 'up', plan.settings.lockTimeout, width, used),
+          downBody: body(p.migration, 'down', plan.settings.lockTimeout, width, used),
+          postgresql: used.imports.has('postgresql'),
         }),
       };
     });

@@ -58,12 +58,12 @@ describe.concurrent('negative controls: a down migration missing a statement fai
     const mutate = edit(/down\.sql$/, /^DROP INDEX .*\n/m, '');
     await expect(runLifecycle(expect, caseById('index_brin'), 'prisma', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
   });
-  it('rails: add-column down without its DROP COLUMN (the column stays)', async ({ expect }) => {
-    const mutate = edit(/\.rb$/, /^ *execute "ALTER TABLE users DROP COLUMN IF EXISTS nickname;"\n/m, '');
+  it('rails: add-column with an up and an empty down instead of its def change (the column stays)', async ({ expect }) => {
+    const mutate = edit(/\.rb$/, /^ {2}def change\n([\s\S]*?^ {4}add_column :users, :nickname, :text\n)^ {2}end\n/m, '  def up\n$1  end\n\n  def down; end\n');
     await expect(runLifecycle(expect, caseById('add_nullable'), 'rails', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
   });
   it('alembic: remove-column downgrade without its ADD COLUMN (the column stays gone)', async ({ expect }) => {
-    const mutate = edit(/remove_deprecated_flag_from_users\.py$/, /^ *op\.execute\(\s*"""ALTER TABLE users ADD COLUMN deprecated_flag boolean;"""\s*\)\n/m, '');
+    const mutate = edit(/remove_deprecated_flag_from_users\.py$/, /^ *op\.add_column\("users", sa\.Column\("deprecated_flag", sa\.Boolean\(\), nullable=True\)\)\n/m, '');
     await expect(runLifecycle(expect, caseById('remove_plain'), 'alembic', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
   });
   it('dbmate: tighten down without DROP NOT NULL (the column stays NOT NULL)', async ({ expect }) => {

@@ -85,7 +85,7 @@ async function teammate(driver: DriverName, dir: string, url: string): Promise<v
       `from alembic import op\n\nrevision = "feedfacecafe"\ndown_revision = "${head}"\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    op.execute("${ddl}")\n\n\ndef downgrade():\n    op.execute("DROP TABLE teammate")\n`,
     );
   } else if (driver === 'rails')
-    await writeFile(join(dir, `db/migrate/${v}_teammate.rb`), `class Teammate < ActiveRecord::Migration[6.1]\n  def change\n    execute "${ddl}"\n  end\nend\n`);
+    await writeFile(join(dir, `db/migrate/${v}_teammate.rb`), `class Teammate < ActiveRecord::Migration[6.1]\n  def change\n    safety_assured { execute "${ddl}" }\n  end\nend\n`);
   else if (driver === 'dbmate') await writeFile(join(dir, `db/migrations/${v}_teammate.sql`), `-- migrate:up\n${ddl};\n\n-- migrate:down\nDROP TABLE teammate;\n`);
   else if (driver === 'sql') {
     await writeFile(join(dir, `db/migrations/${v}_teammate.up.sql`), `${ddl};\n`);

@@ -16,7 +16,8 @@
 # Migrations are db/migrate/<14-digit timestamp>_<snake>.rb with `class X < ActiveRecord::Migration[6.1]`;
 # `disable_ddl_transaction!` is honoured exactly as in Rails (the migrator wraps each migration in a
 # transaction unless it is disabled).
-# Set AR_LOG=1 to log every SQL statement to stderr.
+# Set AR_LOG=1 to log every SQL statement to stderr; STRONG_MIGRATIONS_RULES=1 to run every migration
+# under our encoding of strong_migrations' rules (test/support/strong_migrations_rules.rb).
 
 require 'logger'
 require 'active_record'
@@ -39,6 +40,8 @@ usage!("no such directory: #{dir}") unless File.directory?(dir)
 url = ENV['DATABASE_URL']
 usage!('DATABASE_URL is not set') if url.nil? || url.empty?
 
+# Our encoding of strong_migrations' PostgreSQL rules (the gem cannot be installed here).
+require_relative 'strong_migrations_rules' if ENV['STRONG_MIGRATIONS_RULES'] == '1'
 ActiveRecord::Base.logger = Logger.new($stderr) if ENV['AR_LOG'] && !ENV['AR_LOG'].empty?
 ActiveRecord::Migration.verbose = true
 $stdout.sync = true

@@ -331,7 +331,8 @@ export function alembic(dir: string, args: string[], url: string, opts: RunOptio
  */
 export function rails(dir: string, args: string[], url: string, opts: RunOptions = {}): Promise<RunResult> {
   const migrations = existsSync(join(dir, 'db', 'migrate')) ? join(dir, 'db', 'migrate') : dir;
-  return runCommand(RUBY_BIN, [AR_MIGRATE_RB, migrations, ...args], { cwd: dir, ...opts, databaseUrl: url });
+  // Every migration runs under our encoding of strong_migrations' rules (test/support/strong_migrations_rules.rb).
+  return runCommand(RUBY_BIN, [AR_MIGRATE_RB, migrations, ...args], { cwd: dir, ...opts, databaseUrl: url, env: { STRONG_MIGRATIONS_RULES: '1', ...opts.env } });
 }
 
 // ---------------------------------------------------------------------------------------------

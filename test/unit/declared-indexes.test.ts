@@ -74,15 +74,15 @@ describe('drop-index takes the definition from the declared schema', () => {
     const r = await run(['drop-index', '--table', 'users', '--name', 'index_users_on_email', '--target', 'rails', ...FIXED], project(RAILS));
     expect(r.code, r.stderr).toBe(0);
     const rb = migration(r, '_drop_index_index_users_on_email.rb');
-    expect(rb).toContain('execute "DROP INDEX CONCURRENTLY IF EXISTS index_users_on_email;"');
-    expect(rb).toContain('execute "CREATE UNIQUE INDEX CONCURRENTLY index_users_on_email ON users (email) WHERE (deleted_at IS NULL);"');
+    expect(rb).toContain('remove_index :users, name: "index_users_on_email", algorithm: :concurrently, if_exists: true');
+    expect(rb).toContain('add_index :users, :email, name: "index_users_on_email", unique: true, where: "(deleted_at IS NULL)", algorithm: :concurrently');
   });
 
   it('Rails: the access method; old-style add_index after the tables', async () => {
     const gin = await run(['drop-index', '--table', 'users', '--name', 'index_users_on_tags', '--target', 'rails', ...FIXED], project(RAILS));
-    expect(migration(gin, '.rb')).toContain('CREATE INDEX CONCURRENTLY index_users_on_tags ON users USING gin (tags);');
+    expect(migration(gin, '.rb')).toContain('add_index :users, :tags, name: "index_users_on_tags", using: :gin, algorithm: :concurrently');
     const old = await run(['drop-index', '--table', 'posts', '--name', 'index_posts_on_author_id', '--target', 'rails', ...FIXED], project(RAILS));
-    expect(migration(old, '.rb')).toContain('CREATE INDEX CONCURRENTLY index_posts_on_author_id ON posts (author_id);');
+    expect(migration(old, '.rb')).toContain('add_index :posts, :author_id, name: "index_posts_on_author_id", algorithm: :concurrently');
   });
 
   it('Prisma: @@index on a field with @map; the drop phase removes its line', async () => {
@@ -107,12 +107,12 @@ describe('drop-index takes the definition from the declared schema', () => {
     const prompter = scriptedPrompter({ name: 'index_users_on_tags', columns: [], unique: false, using: 'btree' });
     const r = await run(['drop-index', '--table', 'users', '--target', 'rails', '--timestamp', '20260115093000', '--all-phases'], project(RAILS), { interactive: true, prompter });
     expect(r.code, r.stderr).toBe(0);
-    expect(migration(r, '.rb')).toContain('CREATE INDEX CONCURRENTLY index_users_on_tags ON users USING gin (tags);');
+    expect(migration(r, '.rb')).toContain('add_index :users, :tags, name: "index_users_on_tags", using: :gin, algorithm: :concurrently');
   });
 
   it('flags win over the declared schema', async () => {
     const r = await run(['drop-index', '--table', 'users', '--name', 'index_users_on_email', '--columns', 'email', '--target', 'rails', ...FIXED], project(RAILS));
-    expect(migration(r, '.rb')).toContain('"CREATE INDEX CONCURRENTLY index_users_on_email ON users (email);"');
+    expect(migration(r, '.rb')).toContain('add_index :users, :email, name: "index_users_on_email", algorithm: :concurrently\n');
   });
 });
 

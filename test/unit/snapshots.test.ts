@@ -48,6 +48,23 @@ describe('flags that change the SQL', () => {
     expect(all).not.toMatch(/ALTER TABLE order\b/);
   });
 
+  it('--rails-version 6.0: no helper Rails 6.0 lacks (check constraints came in 6.1): SQL, in safety_assured', async () => {
+    const args = ['set-not-null', '--table', 'users', '--column', 'email', ...FIXED, '--all-phases', '--target', 'rails'];
+    const old = Object.values(tree((await run([...args, '--rails-version', '6.0'])).vol)).join('\n');
+    expect(old).not.toMatch(/add_check_constraint|validate_check_constraint|change_column_null/);
+    expect(old).toContain('safety_assured { execute "ALTER TABLE users ALTER COLUMN email SET NOT NULL;" }');
+    const current = Object.values(tree((await run([...args, '--rails-version', '6.1'])).vol)).join('\n');
+    expect(current).toContain('add_check_constraint :users, "email IS NOT NULL", name: "users_email_not_null", validate: false');
+    expect(current).toContain('change_column_null :users, :email, false');
+  });
+
+  it('--rails-version 7.1: a datetime column keeps the plan type (Rails 7 would make it timestamp(6))', async () => {
+    const args = ['add-column', '--table', 'users', '--column', 'seen_at', '--type', 'timestamptz', ...FIXED, '--target', 'rails'];
+    const at = async (v: string) => Object.values(tree((await run([...args, '--rails-version', v])).vol)).join('\n');
+    expect(await at('7.1')).toContain('add_column :users, :seen_at, :timestamptz, precision: nil\n');
+    expect(await at('6.1')).toContain('add_column :users, :seen_at, :timestamptz\n');
+  });
+
   it("a backfill of the empty string reads as '' in every script's header", async () => {
     for (const target of ['alembic', 'prisma', 'rails', 'sql']) {
       const r = await run(['add-column', '--table', 'users', '--column', 'phone', '--type', 'text', '--not-null', '--backfill', "''", '--target', target, ...FIXED]);

@@ -2,7 +2,7 @@
 import { quoteIdent, quoteLiteral } from '../../sql/ident.js';
 import type { Statement } from '../types.js';
 import { doBlock, doIf } from './plpgsql.js';
-import { qualified, regclass, type TableRef } from './table.js';
+import { qualified, regclass, tableOf, type TableRef } from './table.js';
 
 export function columnExistsSql(t: TableRef, column: string): string {
   return (
@@ -28,14 +28,17 @@ export function addColumn(
     sql: `ALTER TABLE ${qualified(t)} ADD COLUMN ${quoteIdent(column)} ${type}${o.default ? ` DEFAULT ${o.default}` : ''}${o.notNull ? ' NOT NULL' : ''};`,
     lock: 'ACCESS EXCLUSIVE',
     comment: o.comment,
+    does: { helper: 'add_column', table: tableOf(t), column, type, ...(o.default ? { default: o.default } : {}), ...(o.notNull ? { notNull: true } : {}) },
   };
 }
 
-export function dropColumn(t: TableRef, column: string, ifExists = false, comment?: string): Statement {
+/** `type`: the column's type when the caller knows it (the framework's remove then reverses). */
+export function dropColumn(t: TableRef, column: string, ifExists = false, comment?: string, type?: string): Statement {
   return {
     sql: `ALTER TABLE ${qualified(t)} DROP COLUMN ${ifExists ? 'IF EXISTS ' : ''}${quoteIdent(column)};`,
     lock: 'ACCESS EXCLUSIVE',
     comment: comment ?? `Drop ${column}: catalog-only, instant once the lock is granted.`,
+    does: { helper: 'drop_column', table: tableOf(t), column, ifExists, ...(type ? { type } : {}) },
   };
 }
 
@@ -48,7 +51,12 @@ export function dropDefault(t: TableRef, column: string, comment: string): State
 }
 
 export function dropNotNull(t: TableRef, column: string, comment: string): Statement {
-  return { sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} DROP NOT NULL;`, lock: 'ACCESS EXCLUSIVE', comment };
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} DROP NOT NULL;`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+    does: { helper: 'set_not_null', table: tableOf(t), column, notNull: false },
+  };
 }
 
 /** SET NOT NULL only when no row is NULL (it scans under the lock), warning otherwise. */

@@ -22,7 +22,7 @@
 import { objectName, quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
 import type { Migration, Statement, Verify } from '../types.js';
 import { doIf } from './plpgsql.js';
-import { qualified, regclass, type TableRef } from './table.js';
+import { qualified, regclass, tableOf, type TableRef } from './table.js';
 
 export function constraintExistsSql(t: TableRef, name: string): string {
   return `EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${regclass(t)} AND conname = ${quoteLiteral(name)})`;
@@ -39,6 +39,7 @@ export function addNotNullCheck(t: TableRef, column: string): Statement {
       `CHECK (${quoteIdent(column)} IS NOT NULL) NOT VALID;`,
     lock: 'ACCESS EXCLUSIVE',
     comment: 'NOT VALID: checks new writes only, so no scan happens under the exclusive lock.',
+    does: { helper: 'add_check', table: tableOf(t), name: notNullConstraintName(t, column), expression: `${quoteIdent(column)} IS NOT NULL`, validate: false },
   };
 }
 
@@ -47,11 +48,12 @@ export function dropNotNullCheck(t: TableRef, column: string): Statement {
     sql: `ALTER TABLE ${qualified(t)} DROP CONSTRAINT IF EXISTS ${quoteIdent(notNullConstraintName(t, column))};`,
     lock: 'ACCESS EXCLUSIVE',
     comment: 'Remove the NOT NULL check constraint.',
+    does: { helper: 'drop_check', table: tableOf(t), name: notNullConstraintName(t, column), ifExists: true, expression: `${quoteIdent(column)} IS NOT NULL` },
   };
 }
 
 export function validateNotNullCheck(t: TableRef, column: string): Statement {
-  return validateConstraint(t, notNullConstraintName(t, column));
+  return validateConstraint(t, notNullConstraintName(t, column), undefined, 'check');
 }
 
 /** VALIDATE CONSTRAINT: the one scan, under a lock that lets reads and writes go on. */
@@ -59,12 +61,14 @@ export function validateConstraint(
   t: TableRef,
   name: string,
   comment = 'Scans the table under SHARE UPDATE EXCLUSIVE: reads and writes go on meanwhile.',
+  kind: 'check' | 'foreign_key' | 'other' = 'other',
 ): Statement {
   return {
     sql: `ALTER TABLE ${qualified(t)} VALIDATE CONSTRAINT ${quoteIdent(name)};`,
     lock: 'SHARE UPDATE EXCLUSIVE',
     long: true,
     comment,
+    does: { helper: 'validate_constraint', table: tableOf(t), name, kind },
   };
 }
 
@@ -74,11 +78,18 @@ export function addCheckNotValid(t: TableRef, name: string, predicate: string): 
     sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(name)} CHECK (${predicate}) NOT VALID;`,
     lock: 'ACCESS EXCLUSIVE',
     comment: 'NOT VALID: checks new writes only, so no scan happens under the exclusive lock.',
+    does: { helper: 'add_check', table: tableOf(t), name, expression: predicate, validate: false },
   };
 }
 
-export function dropConstraint(t: TableRef, name: string, comment: string): Statement {
-  return { sql: `ALTER TABLE ${qualified(t)} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)};`, lock: 'ACCESS EXCLUSIVE', comment };
+/** `check`: the constraint is a CHECK with this expression (the framework's remove then reverses). */
+export function dropConstraint(t: TableRef, name: string, comment: string, check?: { expression: string }): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+    ...(check ? { does: { helper: 'drop_check' as const, table: tableOf(t), name, ifExists: true, expression: check.expression } } : {}),
+  };
 }
 
 /** true once the constraint is validated, false while NOT VALID, no row when it does not exist. */
@@ -104,6 +115,7 @@ export function setNotNullFromCheck(t: TableRef, column: string): Statement[] {
       sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} SET NOT NULL;`,
       lock: 'ACCESS EXCLUSIVE',
       comment: 'No scan: PostgreSQL 12+ proves NOT NULL from the validated check constraint.',
+      does: { helper: 'set_not_null', table: tableOf(t), column, notNull: true },
     },
     dropNotNullCheck(t, column),
   ];
@@ -115,6 +127,7 @@ export function unsetNotNullToCheck(t: TableRef, column: string): Statement[] {
       sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} DROP NOT NULL;`,
       lock: 'ACCESS EXCLUSIVE',
       comment: 'Back to nullable, guarded by the check constraint again.',
+      does: { helper: 'set_not_null', table: tableOf(t), column, notNull: false },
     },
     addNotNullCheck(t, column),
   ];
@@ -250,6 +263,16 @@ export function addForeignKeyNotValid(t: TableRef, fk: ForeignKeySpec, comment?:
   return {
     sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(fk.name)} ${foreignKeyDefinition(fk)} NOT VALID;`,
     lock: 'SHARE ROW EXCLUSIVE',
+    does: {
+      helper: 'add_foreign_key',
+      table: tableOf(t),
+      name: fk.name,
+      columns: [...fk.columns],
+      references: tableOf(fk.references),
+      refColumns: [...fk.refColumns],
+      ...(fk.onDelete && fk.onDelete !== 'no action' ? { onDelete: fk.onDelete } : {}),
+      validate: false,
+    },
     comment:
       comment ??
       `SHARE ROW EXCLUSIVE on ${qualified(t)}${other} (writes wait), only for a catalog change: NOT VALID skips the scan, and new writes are checked from now on.`,
@@ -259,7 +282,7 @@ export function addForeignKeyNotValid(t: TableRef, fk: ForeignKeySpec, comment?:
 /** VALIDATE of a foreign key: the referenced table is only read (ROW SHARE). */
 export function validateForeignKey(t: TableRef, fk: ForeignKeySpec): Statement {
   const other = qualified(fk.references) === qualified(t) ? '' : `, ROW SHARE on ${qualified(fk.references)}`;
-  return validateConstraint(t, fk.name, `Scans for rows that reference nothing under SHARE UPDATE EXCLUSIVE${other}: reads and writes go on.`);
+  return validateConstraint(t, fk.name, `Scans for rows that reference nothing under SHARE UPDATE EXCLUSIVE${other}: reads and writes go on.`, 'foreign_key');
 }
 
 export function dropForeignKey(t: TableRef, fk: ForeignKeySpec, comment?: string): Statement {
@@ -268,5 +291,6 @@ export function dropForeignKey(t: TableRef, fk: ForeignKeySpec, comment?: string
     sql: `ALTER TABLE ${qualified(t)} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)};`,
     lock: 'ACCESS EXCLUSIVE',
     comment: comment ?? `Brief ACCESS EXCLUSIVE on ${on} (it drops the constraint's triggers); no scan.`,
+    does: { helper: 'drop_foreign_key', table: tableOf(t), name: fk.name, ifExists: true, references: tableOf(fk.references) },
   };
 }

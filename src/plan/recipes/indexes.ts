@@ -5,7 +5,7 @@
  */
 import { quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
 import type { Migration, Statement, Verify } from '../types.js';
-import { inSchema, qualified, regclass, schemaExpr, type TableRef } from './table.js';
+import { inSchema, qualified, regclass, schemaExpr, tableOf, type TableRef } from './table.js';
 
 export interface IndexSpec {
   name: string;
@@ -135,20 +135,41 @@ export function createIndexConcurrently(t: TableRef, ix: IndexSpec): Statement {
     lock: 'SHARE UPDATE EXCLUSIVE',
     long: true,
     comment: 'Reads and writes continue during the build; it cannot run inside a transaction.',
+    does: {
+      helper: 'create_index',
+      table: tableOf(t),
+      name: ix.name,
+      columns: [...ix.columns],
+      ...(ix.unique ? { unique: true } : {}),
+      ...(using !== 'btree' ? { using } : {}),
+      ...(ix.where ? { where: ix.where } : {}),
+      ...(ix.ifNotExists ? { ifNotExists: true } : {}),
+      concurrently: true,
+    },
   };
 }
 
 export function dropIndexConcurrently(t: TableRef, name: string, comment: string): Statement {
-  return { sql: `DROP INDEX CONCURRENTLY IF EXISTS ${inSchema(t, name)};`, lock: 'SHARE UPDATE EXCLUSIVE', comment };
+  return {
+    sql: `DROP INDEX CONCURRENTLY IF EXISTS ${inSchema(t, name)};`,
+    lock: 'SHARE UPDATE EXCLUSIVE',
+    comment,
+    does: { helper: 'drop_index', table: tableOf(t), name, concurrently: true, ifExists: true },
+  };
 }
 
-/** The migration that builds an index, removing the INVALID leftover of an earlier failed build first. */
-export function buildIndexMigration(t: TableRef, ix: IndexSpec, name = slug(`add index ${ix.name}`)): Migration {
+/**
+ * The migration that builds an index, removing the INVALID leftover of an earlier failed build first.
+ * `adopted`: a later migration makes the index a constraint's, whose rollback drops it with the
+ * constraint, so this down finds it gone.
+ */
+export function buildIndexMigration(t: TableRef, ix: IndexSpec, name = slug(`add index ${ix.name}`), o: { adopted?: boolean } = {}): Migration {
+  const drop = dropIndexConcurrently(t, ix.name, 'Also removes an INVALID leftover of a failed build.');
   return {
     name,
     transaction: 'none',
     up: [createIndexConcurrently(t, ix)],
-    down: [dropIndexConcurrently(t, ix.name, 'Also removes an INVALID leftover of a failed build.')],
+    down: [o.adopted && drop.does?.helper === 'drop_index' ? { ...drop, does: { ...drop.does, mayBeGone: true } } : drop],
     cleanup: {
       when: `${indexRow(t, ix.name).replace('SELECT i.indisvalid', 'SELECT 1')} AND NOT i.indisvalid`,
       statement: dropIndexConcurrently(t, ix.name, 'An INVALID index of this name is a failed earlier build: remove it before building again.'),

@@ -6,6 +6,11 @@ export interface TableRef {
   name: string;
 }
 
+/** A copy of the reference (for a statement's structured form, which must not alias the caller's). */
+export function tableOf(t: TableRef): TableRef {
+  return t.schema ? { schema: t.schema, name: t.name } : { name: t.name };
+}
+
 /** `users` or `"billing"."Order"`: the table as SQL. */
 export function qualified(t: TableRef): string {
   return t.schema ? `${quoteIdent(t.schema)}.${quoteIdent(t.name)}` : quoteIdent(t.name);
