@@ -10,8 +10,10 @@ import type { PrismaEdit, PrismaEditContext } from './project/prisma-edit.js';
 import type { ExtraColumn } from './rehearse/seed.js';
 import type { Workload, WorkloadKit } from './rehearse/workload.js';
 import type { BenchScenario } from './bench-scenario.js';
+import type { TableFacts } from './project/facts.js';
 
-export type AnswerValue = string | boolean | number | string[] | undefined;
+/** `TableFacts` only under the key `facts`: what generation learned about the columns (not a flag). */
+export type AnswerValue = string | boolean | number | string[] | TableFacts | undefined;
 export type Answers = Record<string, AnswerValue>;
 
 export interface Field {

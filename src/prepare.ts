@@ -14,6 +14,10 @@ import { checkAgainstSchema, fromPrisma, fromSchemaRb } from './project/known-sc
 import { generate, type DeliveryRequest, type Generation } from './generate.js';
 import { camelize } from './render/strings.js';
 import { errors } from './messages/errors.js';
+import type { Database } from './effects.js';
+import { introspectColumns } from './project/facts.js';
+import { parseTable } from './fields.js';
+import { redact } from './cli/failure.js';
 
 export interface GenerationRequest {
   op: Operation;
@@ -25,7 +29,33 @@ export interface GenerationRequest {
   /** Options before the project is consulted (the project's own conventions then win). */
   options: TargetOptions;
   downRevisionFlag?: string;
+  /** `--database-url`: the columns the operation names are read from this database (read-only). */
+  database?: { url: string; open: (url: string) => Promise<Database> };
   delivery: DeliveryRequest;
+}
+
+/** The columns the operation names that exist already: those whose indexes and type matter. */
+function existingColumns(op: Operation, answers: Answers): string[] {
+  return op.fields.flatMap((f) => {
+    const v = answers[f.name];
+    if (f.identifies === 'existing-column' && typeof v === 'string') return [v];
+    if (f.identifies === 'existing-columns' && Array.isArray(v)) return v.map(String);
+    return [];
+  });
+}
+
+async function learnFromDatabase(op: Operation, answers: Answers, db: NonNullable<GenerationRequest['database']>): Promise<void> {
+  let conn: Database;
+  try {
+    conn = await db.open(db.url);
+  } catch (e) {
+    throw errors.databaseUnreachable(redact(db.url), (e as Error).message);
+  }
+  try {
+    answers.facts = await introspectColumns(conn, parseTable(String(answers.table)), existingColumns(op, answers), '--database-url');
+  } finally {
+    await conn.close();
+  }
 }
 
 export async function prepareAndGenerate(r: GenerationRequest): Promise<Generation> {
@@ -42,6 +72,9 @@ export async function prepareAndGenerate(r: GenerationRequest): Promise<Generati
       ? fromSchemaRb(project.rails.schemaText, 'db/schema.rb')
       : null;
   if (declared) checkAgainstSchema(op, answers, declared);
+  if (r.database) await learnFromDatabase(op, answers, r.database);
+  // Rules that depend on what was learned (an index the operation cannot copy) apply now.
+  if (answers.facts) op.check?.(answers);
 
   const options = fitToProject(target.name, project, r.options, r.downRevisionFlag);
   if (prismaText)

@@ -104,6 +104,19 @@ export const errors = {
     ),
   databaseUnreachable: (url: string, why: string) =>
     new RefusedError(`cannot query the database at ${url} (${why}): check --database-url or DATABASE_URL`),
+  copyConstraintIndex: (what: string, constraint: string, kind: string) =>
+    new RefusedError(
+      `${what} is part of the ${kind} constraint ${constraint}, which this operation does not copy: ` +
+        'drop or replace that constraint first (or ask for the copy: only plain indexes, CHECK and FOREIGN KEY constraints are copied today)',
+    ),
+  copyInvalidIndex: (what: string, index: string) =>
+    new RefusedError(`${what} has the INVALID index ${index} (a failed concurrent build): DROP INDEX CONCURRENTLY it, or build it again, then generate again`),
+  copyReferenced: (what: string, refs: string[]) =>
+    new RefusedError(`${what} is referenced by foreign keys of other tables (${refs.join(', ')}): this operation cannot move them; drop or re-point them first`),
+  introspectNoTable: (table: string, source: string) =>
+    new UsageError(`table ${table} does not exist in the database at ${source}: check --table, or the search_path of that connection`),
+  introspectNoColumn: (table: string, column: string, source: string) =>
+    new UsageError(`${table} has no column ${column} in the database at ${source}: check the column flags`),
   declinedUnchecked: () => new RefusedError('stopped: nothing was checked and nothing was written'),
 } as const;
 

@@ -13,4 +13,8 @@ export const GUARDS = {
   columnsDiffer: (table: string, from: string, to: string, phase: string) =>
     `migscaffold: ${table}.${to} does not yet equal ${table}.${from} on every row: ` +
     `finish "${phase}" first (run the backfill script to the end), then apply this migration again`,
+  unknownDependents: (table: string, column: string, names: string) =>
+    `migscaffold: ${table}.${column} has indexes or constraints this plan was not written for (${names}): ` +
+    'they would not be copied and would be lost with the column. Generate the plan again with --database-url ' +
+    'pointing at this database, so it copies them, and apply that plan instead',
 } as const;

@@ -18,16 +18,26 @@ export const HAZARDS = {
     title: "Rolling back the rename's contract step copies every row in one transaction",
     text:
       'The down re-creates the old column and copies the data back in one UPDATE under an ACCESS ' +
-      'EXCLUSIVE lock: on a big table that blocks traffic for as long as the copy takes. Prefer to fix ' +
+      'EXCLUSIVE lock, then re-adds its constraints, checking every row under that lock: on a big table ' +
+      'that blocks traffic for as long as it takes (its indexes are rebuilt CONCURRENTLY). Prefer to fix ' +
       'forward; roll the contract back only at a quiet time. The column comes back last in the table ' +
       '(PostgreSQL cannot re-add a column in its old position), which matters only to SELECT * by position.',
   },
-  'rename-indexes-not-copied': {
-    title: 'Indexes and foreign keys on the old column are not copied',
+  'copies-from-generation': {
+    title: "The column's indexes and constraints are copied as they were when the plan was generated",
     text:
-      'Dropping the old column in the contract phase drops its indexes and constraints too. Before ' +
-      'that phase, create the ones you need on the new column (`migscaffold add-index`); the ' +
-      "verification query of the tighten phase lists them.",
+      'An index built CONCURRENTLY cannot be decided inside a migration (PostgreSQL refuses it in a ' +
+      'transaction, a function or a DO block), so the copies are written from what generation read ' +
+      '(--database-url). The expand and the contract refuse, before they take any lock, when the ' +
+      'column has an index or constraint the plan does not copy (one created since, say): generate the ' +
+      'plan again then.',
+  },
+  'dependents-not-looked-up': {
+    title: "The column's indexes and constraints were not looked up",
+    text:
+      'Without --database-url this plan copies no index and no constraint. If the column has any, the ' +
+      'expand migration refuses before it changes anything, naming them: generate the plan again with ' +
+      '--database-url so it copies them.',
   },
   'rename-insert-null-with-default': {
     title: 'An explicit NULL written to the new column takes the old column\'s value on insert',

@@ -175,6 +175,29 @@ export function blockLinesUsing(lines: string[], m: PrismaModel, field: string):
     .filter((l) => /^\s*@@(index|unique|id)\b/.test(l) && new RegExp(`\\[[^\\]]*\\b${field}\\b[^\\]]*\\]`).test(l));
 }
 
+/** The database name of the index a block attribute (@@index, @@unique) declares: its map, or Prisma's default name. */
+export function blockIndexName(line: string, table: string, m: PrismaModel): string {
+  const map = /\bmap:\s*("(?:[^"\\]|\\.)*")/.exec(line);
+  if (map) return JSON.parse(map[1]) as string;
+  const unique = /^\s*@@unique\b/.test(line);
+  const fields = (/\[([^\]]*)\]/.exec(line)?.[1] ?? '').split(',').map((f) => f.trim().replace(/\(.*$/, ''));
+  const cols = fields.map((f) => m.fields.find((x) => x.name === f)?.column ?? f);
+  return `${table}_${cols.join('_')}_${unique ? 'key' : 'idx'}`;
+}
+
+/**
+ * A block attribute for the copy of an index: `field` listed as `to`, named `name`, and its predicate
+ * (when it has one) as PostgreSQL prints the copy's, which is what Prisma compares.
+ */
+export function copyBlock(line: string, field: string, to: string, name: string, where: string | null): string {
+  let out = line.replace(/\[[^\]]*\]/, (list) => list.replace(new RegExp(`\\b${field}\\b`, 'g'), to));
+  out = /\bmap:\s*"/.test(out)
+    ? out.replace(/\bmap:\s*"(?:[^"\\]|\\.)*"/, `map: ${JSON.stringify(name)}`)
+    : out.replace(/\)(\s*(?:\/\/.*)?)$/, `, map: ${JSON.stringify(name)})$1`);
+  if (where !== null) out = out.replace(/\bwhere:\s*raw\("(?:[^"\\]|\\.)*"\)/, `where: raw(${JSON.stringify(where)})`);
+  return out;
+}
+
 export function lastLine(lines: string[], m: PrismaModel): string {
   for (let i = m.close - 1; i > m.open; i--) if (lines[i].trim() !== '') return lines[i];
   return lines[m.open];

@@ -91,6 +91,8 @@ export interface TableSpec {
    */
   last?: string;
   extra?: ExtraColumn[];
+  /** More statements of the starting schema, run after the table is created: indexes, constraints. */
+  ddl?: string[];
 }
 
 const BASE_COLUMNS: ExtraColumn[] = [
@@ -109,7 +111,10 @@ function startingColumns(spec: TableSpec): ExtraColumn[] {
 
 /** The starting table's DDL (also the Prisma project's baseline migration). */
 export function startingDdl(spec: TableSpec = {}): string {
-  return `CREATE TABLE users (\n  ${startingColumns(spec).map((c) => c.ddl).join(',\n  ')}\n);\nCREATE INDEX users_email_idx ON users (email);\n`;
+  return (
+    `CREATE TABLE users (\n  ${startingColumns(spec).map((c) => c.ddl).join(',\n  ')}\n);\nCREATE INDEX users_email_idx ON users (email);\n` +
+    (spec.ddl ?? []).map((d) => `${d};\n`).join('')
+  );
 }
 
 export async function createStartingTable(url: string, spec: TableSpec = {}): Promise<void> {
@@ -218,6 +223,8 @@ export interface Case {
   prismaFields?: Record<string, string>;
   /** Prisma target: previewFeatures of the project's generator block. */
   prismaPreviewFeatures?: string[];
+  /** Generate with `--database-url` (the case's database), so generation reads the columns from it. */
+  introspect?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,6 +232,7 @@ export interface Case {
 
 interface CliJson {
   ok: boolean;
+  answers: Answers;
   checklist: string;
   files: { path: string; status: string; role: string }[];
   phases: { number: number; key: string; kind: Phase['kind']; migrations: string[] }[];
@@ -258,8 +266,9 @@ function answersFor(op: OperationName, flags: Record<string, string | true>): An
   return answers;
 }
 
-export async function generate(expect: Expect, c: Case, driver: Driver, dir: string): Promise<Generated> {
+export async function generate(expect: Expect, c: Case, driver: Driver, dir: string, url?: string): Promise<Generated> {
   const argv = [c.op, ...cliFlags(c.flags), ...driver.cliArgs, '--out', dir, '--yes', '--json', '--timestamp', TIMESTAMP, '--rev-id', REV_ID, '--all-phases'];
+  if (c.introspect) argv.push('--database-url', url!);
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
@@ -275,7 +284,9 @@ export async function generate(expect: Expect, c: Case, driver: Driver, dir: str
   expect(json.ok).toBe(true);
   expect(json.files.every((f) => f.status === (f.role === 'schema' ? 'update' : 'create')), JSON.stringify(json.files)).toBe(true);
 
-  const plan = findOperation(c.op)!.plan(answersFor(c.op, c.flags), SETTINGS);
+  // The answers the CLI derived from the flags are the flags' (and what it read from the database).
+  expect(json.answers, 'answers of the CLI').toMatchObject(answersFor(c.op, c.flags));
+  const plan = findOperation(c.op)!.plan(json.answers, SETTINGS);
   // The plan we take verification queries from is the plan the CLI rendered.
   expect(json.phases.map((p) => [p.key, p.kind])).toEqual(plan.phases.map((p) => [p.key, p.kind]));
   expect(plan.phases.map((p) => p.key), 'phases of the plan (the case must describe each one)').toEqual(Object.keys(c.phases));
@@ -668,7 +679,7 @@ export async function prepareCase(expect: Expect, c: Case, driverName: DriverNam
 
     await driver.prepare(dir, { ddl: startingDdl(c.table), snap: startSnap, c, opts });
     const startPrismaSchema = driverName === 'prisma' ? await readFile(join(dir, 'prisma', 'schema.prisma'), 'utf8') : undefined;
-    const gen = await generate(expect, c, driver, dir);
+    const gen = await generate(expect, c, driver, dir, url);
     await opts.mutate?.(gen);
     await driver.afterGenerate?.(gen);
 

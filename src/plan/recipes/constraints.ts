@@ -4,7 +4,8 @@
  * NOT NULL goes the same way, through a CHECK that SET NOT NULL then trusts (PostgreSQL 12+).
  */
 import { objectName, quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
-import type { Migration, Statement } from '../types.js';
+import type { Migration, Statement, Verify } from '../types.js';
+import { fill, type Template } from '../../sql/template.js';
 import { doIf } from './plpgsql.js';
 import { qualified, regclass, type TableRef } from './table.js';
 
@@ -98,4 +99,59 @@ export function notNullMigrations(t: TableRef, column: string, guardFirst?: Stat
       down: unsetNotNullToCheck(t, column),
     },
   ];
+}
+
+/**
+ * A CHECK or FOREIGN KEY constraint from a definition PostgreSQL printed (src/sql/template.ts), written
+ * for `column`. NOT VALID: only new writes are checked, so no scan happens under the lock (ACCESS
+ * EXCLUSIVE for a CHECK; SHARE ROW EXCLUSIVE on both tables for a foreign key).
+ */
+export function addConstraintNotValid(t: TableRef, name: string, def: Template, column: string, comment: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(name)} ${fill(def, column)} NOT VALID;`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+  };
+}
+
+/** The same, checked against every row now: the scan happens under the lock (rollback paths only). */
+export function addConstraintValidated(t: TableRef, name: string, def: Template, column: string, validated: boolean, comment: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(name)} ${fill(def, column)}${validated ? '' : ' NOT VALID'};`,
+    lock: 'ACCESS EXCLUSIVE',
+    long: validated,
+    comment,
+  };
+}
+
+export function validateConstraint(t: TableRef, name: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} VALIDATE CONSTRAINT ${quoteIdent(name)};`,
+    lock: 'SHARE UPDATE EXCLUSIVE',
+    long: true,
+    comment: `Checks every row against ${name} under SHARE UPDATE EXCLUSIVE: reads and writes go on meanwhile.`,
+  };
+}
+
+export function dropConstraint(t: TableRef, name: string, comment: string): Statement {
+  return { sql: `ALTER TABLE ${qualified(t)} DROP CONSTRAINT IF EXISTS ${quoteIdent(name)};`, lock: 'ACCESS EXCLUSIVE', comment };
+}
+
+/** RENAME CONSTRAINT takes ACCESS EXCLUSIVE on the table (PostgreSQL 15, seen in pg_locks); catalog only. */
+export function renameConstraint(t: TableRef, from: string, to: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} RENAME CONSTRAINT ${quoteIdent(from)} TO ${quoteIdent(to)};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment: `The constraint takes the name ${to}.`,
+  };
+}
+
+/** How many of these constraints exist, and are validated when they should be. */
+export function constraintsInPlaceVerify(t: TableRef, names: { name: string; validated: boolean }[]): Verify {
+  const cond = names.map((n) => `(conname = ${quoteLiteral(n.name)}${n.validated ? ' AND convalidated' : ''})`).join(' OR ');
+  return {
+    sql: `SELECT count(*) FROM pg_constraint WHERE conrelid = ${regclass(t)} AND (${cond})`,
+    expect: `${names.length} (every copied constraint is in place${names.some((n) => n.validated) ? ' and validated' : ''})`,
+    expectValue: names.length,
+  };
 }

@@ -7,6 +7,7 @@ import { GUARDS } from '../../messages/guards.js';
 import type { Statement } from '../types.js';
 import { doBlock } from './plpgsql.js';
 import { label, qualified, regclass, type TableRef } from './table.js';
+import { attnumSql, dependentsOfColumnSql } from './catalogue.js';
 
 /**
  * Raises `message` when `exists` (a query) returns a row. Runs first in its migration, under the
@@ -54,4 +55,34 @@ export function columnsEqualGuard(t: TableRef, pending: string, from: string, to
     GUARDS.columnsDiffer(label(t), from, to, phase),
     `Guard: every value must already be in ${to} before ${from} is dropped.`,
   );
+}
+
+/**
+ * Refuses when `column` has an index or constraint (or a foreign key of another table refers to it)
+ * whose name is not in `known`: one created after the plan was generated, or one generation could
+ * not see. The names it found are in the message.
+ */
+export function dependentsKnownGuard(t: TableRef, column: string, known: string[]): Statement {
+  // format() reads % as a placeholder: every other % in the message is doubled.
+  const message = GUARDS.unknownDependents(label(t), column, '\u0000').replace(/%/g, '%%').replace('\u0000', '%s');
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  col smallint;',
+        '  unknown text;',
+        'BEGIN',
+        `  ${attnumSql(t, column)} INTO col;`,
+        `  SELECT string_agg(d.n, ', ' ORDER BY d.n) INTO unknown FROM (`,
+        `    ${dependentsOfColumnSql(t, 'col').replace(/\n/g, '\n    ')}`,
+        `  ) AS d WHERE d.n <> ALL (ARRAY[${known.map(quoteLiteral).join(', ')}]::text[]);`,
+        '  IF unknown IS NOT NULL THEN',
+        `    RAISE EXCEPTION USING MESSAGE = format(${quoteLiteral(message)}, unknown), ERRCODE = 'object_not_in_prerequisite_state';`,
+        '  END IF;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS SHARE',
+    comment: `Guard: stop here, before any lock, if ${column} has an index or constraint this plan does not copy.`,
+  };
 }

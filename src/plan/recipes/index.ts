@@ -12,3 +12,5 @@ export * from './constraints.js';
 export * from './indexes.js';
 export * from './triggers.js';
 export * from './backfills.js';
+export * from './catalogue.js';
+export * from './copies.js';

@@ -1,0 +1,168 @@
+/**
+ * Copies of what depends on a column (its indexes, CHECK and FOREIGN KEY constraints) onto another
+ * column, for the expand / contract operations that replace a column by a new one (rename-column,
+ * change-column-type). Indexes are built CONCURRENTLY, each alone in its migration; constraints are
+ * added NOT VALID, then validated in a transaction of their own. At the contract the old column goes
+ * (and what depends on it with it), and the copies take their final names.
+ *
+ * The definitions come from generation time (src/project/facts.ts): a concurrent build cannot be
+ * decided inside a migration. The guards of the expand and the contract refuse when the column has
+ * something the plan does not know.
+ */
+import { objectName, slug } from '../../sql/ident.js';
+import type { ConstraintFact, IndexFact } from '../../project/facts.js';
+import type { Migration, Statement, Verify } from '../types.js';
+import { addConstraintNotValid, addConstraintValidated, constraintsInPlaceVerify, dropConstraint, renameConstraint, validateConstraint } from './constraints.js';
+import { buildIndexFromTemplateMigration, createIndexFromTemplate, dropIndexConcurrently, indexesValidVerify, renameIndex } from './indexes.js';
+import type { TableRef } from './table.js';
+import { errors } from '../../messages/errors.js';
+
+export interface Copy<F> {
+  fact: F;
+  /** The copy's name while the original exists. */
+  build: string;
+  /** Its name once the original is gone (renamed at the contract when it differs from `build`). */
+  final: string;
+}
+
+export interface Copies {
+  indexes: Copy<IndexFact>[];
+  constraints: Copy<ConstraintFact>[];
+}
+
+export const NO_COPIES: Copies = { indexes: [], constraints: [] };
+
+/**
+ * `name` with every `_`-delimited occurrence of `from` replaced by `to` (`users_name_idx` becomes
+ * `users_full_name_idx`), or null when the name does not mention `from`.
+ */
+export function renamedName(name: string, from: string, to: string): string | null {
+  let out = '';
+  let changed = false;
+  for (let i = 0; i < name.length; ) {
+    const bounded = (i === 0 || name[i - 1] === '_') && (i + from.length === name.length || name[i + from.length] === '_');
+    if (from && bounded && name.startsWith(from, i)) {
+      out += to;
+      i += from.length;
+      changed = true;
+    } else out += name[i++];
+  }
+  return changed ? objectName(out) : null;
+}
+
+/** The copies and their names: `final(original)` is the name each copy keeps in the end. */
+export function planCopies(indexes: IndexFact[], constraints: ConstraintFact[], final: (original: string) => string, tempSuffix: string): Copies {
+  const names = (original: string) => {
+    const f = final(original);
+    return { build: f === original ? objectName(original, tempSuffix) : f, final: f };
+  };
+  return {
+    indexes: indexes.map((fact) => ({ fact, ...names(fact.name) })),
+    constraints: constraints.map((fact) => ({ fact, ...names(fact.name) })),
+  };
+}
+
+export function hasCopies(c: Copies): boolean {
+  return c.indexes.length > 0 || c.constraints.length > 0;
+}
+
+/** Names of the originals the copies replace: what the guards expect to find on the old column. */
+export function originalNames(c: Copies): string[] {
+  return [...c.indexes.map((x) => x.fact.name), ...c.constraints.map((x) => x.fact.name)];
+}
+
+/**
+ * The migrations that build the copies on `column`: one per index (CONCURRENTLY, alone), then the
+ * constraints NOT VALID in one transaction (after `guardFirst`), then their validation in another.
+ * A copy of a constraint that is itself NOT VALID stays NOT VALID: old rows may break it.
+ */
+export function copyMigrations(t: TableRef, c: Copies, column: string, guardFirst: Statement | null): Migration[] {
+  const out: Migration[] = c.indexes.map((x) =>
+    buildIndexFromTemplateMigration(
+      t,
+      x.build,
+      x.fact.unique,
+      x.fact.body,
+      column,
+      slug(`copy index ${x.fact.name} to ${column}`),
+      `A copy of ${x.fact.name} on ${column}; reads and writes continue during the build.`,
+    ),
+  );
+  if (c.constraints.length) {
+    out.push({
+      name: slug(`copy constraints of ${t.name} to ${column}`),
+      transaction: 'transaction',
+      up: [
+        ...(guardFirst ? [guardFirst] : []),
+        ...c.constraints.map((x) => addConstraintNotValid(t, x.build, x.fact.def, column, `A copy of ${x.fact.name} on ${column}, NOT VALID: no scan under the lock.`)),
+      ],
+      down: c.constraints.map((x) => dropConstraint(t, x.build, `Drop the copy of ${x.fact.name}.`)),
+    });
+    const validated = c.constraints.filter((x) => x.fact.validated);
+    if (validated.length)
+      out.push({
+        name: slug(`validate constraints of ${t.name} ${column}`),
+        transaction: 'transaction',
+        up: validated.map((x) => validateConstraint(t, x.build)),
+        down: [],
+        downNote: 'validation changes no data and no definition.',
+      });
+  }
+  return out;
+}
+
+export function copiesVerify(t: TableRef, c: Copies): Verify[] {
+  return [
+    ...(c.indexes.length ? [indexesValidVerify(t, c.indexes.map((x) => x.build))] : []),
+    ...(c.constraints.length ? [constraintsInPlaceVerify(t, c.constraints.map((x) => ({ name: x.build, validated: x.fact.validated })))] : []),
+  ];
+}
+
+/**
+ * Before the contract, the old column's indexes go CONCURRENTLY (no code uses the column any more):
+ * the contract's DROP COLUMN then drops no index under its lock, and rolling it back rebuilds each one
+ * CONCURRENTLY here, never under a lock that blocks writes.
+ */
+export function dropOriginalIndexMigrations(t: TableRef, c: Copies, column: string): Migration[] {
+  return c.indexes.map((x) => ({
+    name: slug(`drop index ${x.fact.name}`),
+    transaction: 'none' as const,
+    up: [dropIndexConcurrently(t, x.fact.name, `${x.fact.name} indexes ${column}, which no code uses any more; its copy ${x.final} takes over.`)],
+    down: [createIndexFromTemplate(x.fact.name, x.fact.unique, x.fact.body, column, `Rebuild ${x.fact.name} on ${column}; reads and writes continue.`)],
+  }));
+}
+
+/** In the contract, once the originals are gone: each copy takes its final name. */
+export function renameCopies(t: TableRef, c: Copies): Statement[] {
+  return [
+    ...c.indexes.filter((x) => x.build !== x.final).map((x) => renameIndex(t, x.build, x.final)),
+    ...c.constraints.filter((x) => x.build !== x.final).map((x) => renameConstraint(t, x.build, x.final)),
+  ];
+}
+
+/** The contract's down: the copies take back the names they had while the originals existed. */
+export function unrenameCopies(t: TableRef, c: Copies): Statement[] {
+  return [
+    ...c.indexes.filter((x) => x.build !== x.final).map((x) => renameIndex(t, x.final, x.build)),
+    ...c.constraints.filter((x) => x.build !== x.final).map((x) => renameConstraint(t, x.final, x.build)),
+  ];
+}
+
+/**
+ * The contract's down, once the old column is back: its constraints again, validated as they were
+ * (the scan runs under the lock: the rollback of a contract is the exceptional path).
+ */
+export function restoreOriginalConstraints(t: TableRef, c: Copies, column: string): Statement[] {
+  return c.constraints.map((x) =>
+    addConstraintValidated(t, x.fact.name, x.fact.def, column, x.fact.validated, `${x.fact.name} on ${column} again.`),
+  );
+}
+
+/** Throws when something depends on the column that this recipe cannot copy. */
+export function refuseUncopiable(what: string, deps: { indexes: IndexFact[]; referencedBy: { table: string; constraint: string }[] }, allowReferences = false): void {
+  for (const ix of deps.indexes) {
+    if (ix.constraint) throw errors.copyConstraintIndex(what, ix.constraint.name, ix.constraint.kind.toUpperCase().replace('PRIMARY', 'PRIMARY KEY'));
+    if (!ix.valid) throw errors.copyInvalidIndex(what, ix.name);
+  }
+  if (!allowReferences && deps.referencedBy.length) throw errors.copyReferenced(what, deps.referencedBy.map((r) => `${r.table}.${r.constraint}`));
+}
