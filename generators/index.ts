@@ -5,11 +5,12 @@
  */
 import { addColumn } from './add-column.js';
 import { addIndex } from './add-index.js';
+import { changeColumnType } from './change-column-type.js';
 import { removeColumn } from './remove-column.js';
 import { renameColumn } from './rename-column.js';
 import type { Operation } from '../src/operation.js';
 
-export const OPERATIONS = [addColumn, renameColumn, removeColumn, addIndex] as const;
+export const OPERATIONS = [addColumn, renameColumn, removeColumn, addIndex, changeColumnType] as const;
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];
 

@@ -113,6 +113,12 @@ export const errors = {
     new RefusedError(`${what} has the INVALID index ${index} (a failed concurrent build): DROP INDEX CONCURRENTLY it, or build it again, then generate again`),
   copyReferenced: (what: string, refs: string[]) =>
     new RefusedError(`${what} is referenced by foreign keys of other tables (${refs.join(', ')}): this operation cannot move them; drop or re-point them first`),
+  changeTypeNeedsType: (what: string) =>
+    new UsageError(
+      `change-column-type needs the current type of ${what} (to know whether PostgreSQL changes it in place, and for the swap's down, ` +
+        'which re-creates the old column): give --from-type <type> or --database-url <url>',
+    ),
+  changeTypeSameType: (what: string, type: string) => new UsageError(`${what} is already of type ${type}: nothing to change (check --type)`),
   introspectNoTable: (table: string, source: string) =>
     new UsageError(`table ${table} does not exist in the database at ${source}: check --table, or the search_path of that connection`),
   introspectNoColumn: (table: string, column: string, source: string) =>

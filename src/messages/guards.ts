@@ -17,4 +17,11 @@ export const GUARDS = {
     `migscaffold: ${table}.${column} has indexes or constraints this plan was not written for (${names}): ` +
     'they would not be copied and would be lost with the column. Generate the plan again with --database-url ' +
     'pointing at this database, so it copies them, and apply that plan instead',
+  inPlaceWouldScan: (table: string, column: string, names: string) =>
+    `migscaffold: changing the type of ${table}.${column} in place would rebuild or check again ${names} ` +
+    'while holding an ACCESS EXCLUSIVE lock (a scan of the table): nothing was changed. Generate the plan again ' +
+    'with --database-url pointing at this database: it then takes the expand/contract path',
+  identityColumn: (table: string, column: string) =>
+    `migscaffold: ${table}.${column} is an identity column, whose sequence a copy cannot take over: ` +
+    'change its type with ALTER TABLE ... ALTER COLUMN ... TYPE at a quiet time instead',
 } as const;

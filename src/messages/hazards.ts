@@ -39,6 +39,38 @@ export const HAZARDS = {
       'expand migration refuses before it changes anything, naming them: generate the plan again with ' +
       '--database-url so it copies them.',
   },
+  'type-swap-rollback-copies-table': {
+    title: "Rolling back the type change's swap rebuilds the old column in one transaction",
+    text:
+      'The down re-creates the old column, converts every row back into it in one UPDATE (with ' +
+      '--reverse-using, or else a plain cast), re-adds its constraints and rebuilds its indexes, all under ' +
+      'an ACCESS EXCLUSIVE lock: on a big table that blocks traffic for as long as it takes. Prefer to fix ' +
+      'forward; roll the swap back only at a quiet time.',
+  },
+  'type-change-one-way': {
+    title: 'Without --reverse-using the sync trigger converts one way only',
+    text:
+      'Until the swap, every writer writes the column in its old type and the trigger converts each write ' +
+      'into the new column; a write of the new column alone would be overwritten. So code that writes ' +
+      'values of the new type must not ship before the swap, and rolling the swap back converts with a ' +
+      'plain cast, which fails on values the old type cannot hold. Give --reverse-using to convert both ways.',
+  },
+  'type-change-cached-plans': {
+    title: 'Prepared statements that return the column fail once its type has changed',
+    text:
+      'Once the column has its new type (after the swap, or the in-place ALTER, as after any ALTER COLUMN ' +
+      'TYPE), PostgreSQL refuses to run a statement prepared before whose result includes the column: ' +
+      '"cached plan must not change result type". ActiveRecord prepares again by itself outside a ' +
+      'transaction; other clients that keep named prepared statements must reconnect or DEALLOCATE. ' +
+      'Deploy the new code (or restart) right after that migration.',
+  },
+  'in-place-type-down-rewrites': {
+    title: "Rolling back an in-place type change may rewrite the table",
+    text:
+      'The down changes the type back; when PostgreSQL cannot do that in place (a shorter varchar, less ' +
+      'precision), it rewrites the table and its indexes under an ACCESS EXCLUSIVE lock, and fails if a ' +
+      'value written since does not fit. Prefer to fix forward.',
+  },
   'rename-insert-null-with-default': {
     title: 'An explicit NULL written to the new column takes the old column\'s value on insert',
     text:

@@ -21,6 +21,8 @@ export interface IndexFact {
   unique: boolean;
   /** False for the INVALID leftover of a failed concurrent build. */
   valid: boolean;
+  /** The column is in an expression or the predicate, not only a plain key or INCLUDE column. */
+  inExpression: boolean;
   /** The PRIMARY KEY, UNIQUE or EXCLUDE constraint this index backs, if any. */
   constraint: { name: string; kind: 'primary' | 'unique' | 'exclude' } | null;
   /** The definition after the index's name, with a hole wherever it names the column. */
@@ -85,6 +87,7 @@ export async function introspectColumns(db: Database, t: TableRef, columns: stri
         name: ix.name,
         unique: tpl.unique,
         valid: ix.valid,
+        inExpression: tpl.inExpression,
         constraint: ix.constraint && ix.contype ? { name: ix.constraint, kind: CONTYPE[ix.contype] } : null,
         body: tpl.body,
       });

@@ -190,6 +190,8 @@ async function parseOne(sql: string, what: string): Promise<Node> {
 
 export interface IndexTemplate {
   unique: boolean;
+  /** The column appears in an expression or the predicate (not only as a plain key or INCLUDE column). */
+  inExpression: boolean;
   /**
    * Everything after the index's name, with holes for the column:
    * `ON public.users USING btree (`, `) WHERE (`, ` <> 'name'::text)`.
@@ -224,7 +226,7 @@ export async function indexTemplate(def: string, column: string): Promise<IndexT
     const inc = tokens.findIndex((t, k) => k > open && depth[k] === 0 && isWord(t, 'include'));
     plain(stmt.indexIncludingParams, inc + 1);
   }
-  return { unique: Boolean(stmt.unique), body: cut(sql, tokens[on].start, spans) };
+  return { unique: Boolean(stmt.unique), inExpression: refs.length > 0, body: cut(sql, tokens[on].start, spans) };
 }
 
 /**

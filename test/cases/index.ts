@@ -8,12 +8,14 @@ import { ADD_COLUMN_CASES } from './add-column.js';
 import { ADD_INDEX_CASES, PRISMA_INDEX_CASES } from './add-index.js';
 import { REMOVE_COLUMN_CASES } from './remove-column.js';
 import { RENAME_COLUMN_CASES, RENAME_MAPPED } from './rename-column.js';
+import { CHANGE_COLUMN_TYPE_CASES } from './change-column-type.js';
 
 export const CASES_BY_OPERATION: Record<OperationName, readonly Case[]> = {
   'add-column': ADD_COLUMN_CASES,
   'rename-column': RENAME_COLUMN_CASES,
   'remove-column': REMOVE_COLUMN_CASES,
   'add-index': ADD_INDEX_CASES,
+  'change-column-type': CHANGE_COLUMN_TYPE_CASES,
 };
 
 /** Cases with a backfill run longest: they start first, so the concurrent runs end together. */

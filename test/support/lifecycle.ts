@@ -873,6 +873,7 @@ async function interruptedBackfill(ctx: Ctx, driver: Driver, gen: Generated, pha
 
 const PRISMA_TYPES: Record<string, string> = {
   bigint: 'BigInt',
+  integer: 'Int',
   text: 'String',
   boolean: 'Boolean',
   'timestamp with time zone': 'DateTime @db.Timestamptz(6)',
@@ -891,6 +892,7 @@ function prismaField(column: string, col: TableSnapshot['columns'][string], igno
   if (d) {
     if (/^nextval\(/.test(d)) parts.push('@default(autoincrement())');
     else if (d === 'now()') parts.push('@default(now())');
+    else if (/^-?\d+$/.test(d)) parts.push(`@default(${d})`);
     else if (/^'\{\}'::/.test(d)) parts.push('@default([])');
     else if (/^'(.*)'::(text|character varying)$/.test(d)) parts.push(`@default(${JSON.stringify(/^'(.*)'::/.exec(d)![1]!.replace(/''/g, "'"))})`);
     else parts.push(`@default(dbgenerated(${JSON.stringify(d)}))`);

@@ -1,4 +1,5 @@
 /** The command line: flags, missing answers, exit codes, --dry-run, --json, conflicts, atomic writes. */
+import { OPERATIONS } from '../../generators/index.js';
 import { describe, expect, it } from 'vitest';
 import { Volume } from 'memfs';
 import { project, run, scriptedPrompter, tree } from './helpers.js';
@@ -16,8 +17,8 @@ describe('information commands', () => {
 
   it('list shows every operation and target, a line each', async () => {
     const r = await run(['list']);
-    expect(r.stdout.trim().split('\n')).toHaveLength(8);
-    for (const name of ['add-column', 'rename-column', 'remove-column', 'add-index', 'alembic', 'prisma', 'rails', 'sql'])
+    expect(r.stdout.trim().split('\n')).toHaveLength(OPERATIONS.length + 4);
+    for (const name of [...OPERATIONS.map((o) => o.name), 'alembic', 'prisma', 'rails', 'sql'])
       expect(r.stdout).toContain(name);
   });
 

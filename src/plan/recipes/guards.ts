@@ -86,3 +86,37 @@ export function dependentsKnownGuard(t: TableRef, column: string, known: string[
     comment: `Guard: stop here, before any lock, if ${column} has an index or constraint this plan does not copy.`,
   };
 }
+
+/**
+ * Refuses an in-place type change that would scan the table under its lock: when an index uses the
+ * column in an expression or predicate (or any index, for `allIndexes`), or a CHECK constraint
+ * involves it. PostgreSQL rebuilds the first and checks the second again (src/plan/recipes/type-changes.ts).
+ */
+export function inPlaceTypeChangeGuard(t: TableRef, column: string, allIndexes: boolean): Statement {
+  const T = regclass(t);
+  const message = GUARDS.inPlaceWouldScan(label(t), column, '\u0000').replace(/%/g, '%%').replace('\u0000', '%s');
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  col smallint;',
+        '  found text;',
+        'BEGIN',
+        `  ${attnumSql(t, column)} INTO col;`,
+        `  SELECT string_agg(d.n, ', ' ORDER BY d.n) INTO found FROM (`,
+        `    SELECT 'index ' || c.relname AS n FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid`,
+        `    WHERE i.indrelid = ${T} AND (col = ANY (i.indkey) OR EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass`,
+        `      AND d.objid = i.indexrelid AND d.refobjid = ${T} AND d.refobjsubid = col))`,
+        ...(allIndexes ? [] : ['      AND (i.indexprs IS NOT NULL OR i.indpred IS NOT NULL)']),
+        `    UNION ALL SELECT 'constraint ' || conname FROM pg_constraint WHERE conrelid = ${T} AND contype = 'c' AND col = ANY (conkey)`,
+        '  ) AS d;',
+        '  IF found IS NOT NULL THEN',
+        `    RAISE EXCEPTION USING MESSAGE = format(${quoteLiteral(message)}, found), ERRCODE = 'object_not_in_prerequisite_state';`,
+        '  END IF;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS SHARE',
+    comment: 'Guard: stop here, before any lock, if the change would rebuild an index or check a constraint under the lock.',
+  };
+}

@@ -14,3 +14,4 @@ export * from './triggers.js';
 export * from './backfills.js';
 export * from './catalogue.js';
 export * from './copies.js';
+export * from './type-changes.js';

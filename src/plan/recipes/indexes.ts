@@ -136,3 +136,12 @@ export function indexesValidVerify(t: TableRef, names: string[]): Verify {
     expectValue: names.length,
   };
 }
+
+/**
+ * CREATE INDEX (not concurrently) from a definition PostgreSQL printed, inside the migration's
+ * transaction: SHARE lock, writes wait for the build. For rollback paths that already hold a lock
+ * blocking writes.
+ */
+export function createIndexFromTemplateNow(name: string, unique: boolean, body: Template, column: string, comment: string): Statement {
+  return { sql: `CREATE ${unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(name)} ${fill(body, column)};`, lock: 'SHARE', long: true, comment };
+}

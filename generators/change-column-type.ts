@@ -1,0 +1,544 @@
+/**
+ * change-column-type: in place when PostgreSQL changes the type without rewriting the table or
+ * rebuilding an index (the list is src/plan/recipes/type-changes.ts), one ALTER under lock_timeout;
+ * otherwise expand / contract: a shadow column of the new type kept in sync by a trigger (--using
+ * forward, --reverse-using back), a batched backfill, copies of the column's indexes and constraints,
+ * then one short swap that drops the old column and gives the shadow its name.
+ *
+ * The application names the column the same way throughout: until the swap it holds the old type,
+ * after it the new one.
+ */
+import { columnField, expressionField, keyField, parseTable, tableField, typeProblem } from '../src/fields.js';
+import {
+  addAttr,
+  blockIndexName,
+  blockLinesUsing,
+  copyBlock,
+  fieldDeclaration,
+  insertAfter,
+  isAttr,
+  joinLine,
+  optional,
+  prismaType,
+  replace,
+  splitLine,
+} from '../src/project/prisma-edit.js';
+import { defineOperation, type Answers } from '../src/operation.js';
+import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
+import {
+  addColumn,
+  addNotNullCheck,
+  addShadowColumn,
+  alterColumnType,
+  analyzeColumn,
+  backfill,
+  backfillFinishedGuard,
+  columnExistsSql,
+  columnTypeSql,
+  conversions,
+  copiesVerify,
+  copyDefault,
+  copyMigrations,
+  createIndexFromTemplateNow,
+  createTypeSyncTrigger,
+  dependentsKnownGuard,
+  doIf,
+  dropColumn,
+  dropDefault,
+  dropTypeSyncTrigger,
+  hasCopies,
+  ifNotNullCheckExists,
+  inPlaceChange,
+  inPlaceTypeChangeGuard,
+  isNotNullSql,
+  label,
+  moveOwnedSequences,
+  NO_COPIES,
+  originalNames,
+  parseSqlType,
+  planCopies,
+  refuseUncopiable,
+  renameColumn,
+  renameCopies,
+  restoreOriginalConstraints,
+  setAllValues,
+  setNotNullFromCheck,
+  setNotNullLike,
+  triggerExistsSql,
+  triggerPresentGuard,
+  typeSyncTriggerName,
+  unrenameCopies,
+  unsetNotNullToCheck,
+  utcForThisTransaction,
+  validateNotNullCheck,
+  type Copies,
+  type InPlace,
+  type TableRef,
+} from '../src/plan/recipes/index.js';
+import type { Migration, Phase, Plan, Verify } from '../src/plan/types.js';
+import type { HazardKey } from '../src/messages/hazards.js';
+import { errors } from '../src/messages/errors.js';
+import { GUARDS } from '../src/messages/guards.js';
+import { factsOf, type ColumnFacts } from '../src/project/facts.js';
+import { objectName, slug } from '../src/sql/ident.js';
+import { fill, indexPredicate } from '../src/sql/template.js';
+
+/** The shadow column that takes the new type until the swap gives it the column's name. */
+export function shadowName(column: string): string {
+  return objectName(column, 'for_type_change');
+}
+
+function currentType(a: Answers): string | undefined {
+  return factsOf(a, String(a.column))?.type ?? (a['from-type'] ? String(a['from-type']) : undefined);
+}
+
+/** Why the in-place change would scan under its lock, from what generation knows (null: it would not). */
+function inPlaceBlocker(ip: InPlace, facts: ColumnFacts | undefined): string | null {
+  const deps = facts?.dependents;
+  if (!deps) return null;
+  const rebuilt = deps.indexes.filter((ix) => ip.rebuilds === 'all-indexes' || ix.inExpression).map((ix) => `index ${ix.name}`);
+  const checked = deps.constraints.filter((c) => c.kind === 'check').map((c) => `constraint ${c.name}`);
+  const all = [...rebuilt, ...checked];
+  return all.length ? `in place, PostgreSQL would rebuild or check again ${all.join(', ')} under its ACCESS EXCLUSIVE lock` : null;
+}
+
+const TYPE_FIELD = {
+  kind: 'string' as const,
+  sql: 'type' as const,
+  validate: (v: unknown) => (v === undefined || v === '' ? null : typeof v === 'string' ? typeProblem(v) : 'expected a type'),
+};
+
+export const changeColumnType = defineOperation({
+  name: 'change-column-type',
+  summary: "Change a column's type: in place when PostgreSQL rewrites nothing, else shadow column, sync trigger, backfill, copies, short swap",
+  examples: [
+    { name: 'in-place', args: ['--table', 'users', '--column', 'nickname', '--type', 'varchar(100)', '--from-type', 'varchar(40)'] },
+    { name: 'integer-to-bigint', args: ['--table', 'users', '--column', 'score', '--type', 'bigint', '--from-type', 'integer'] },
+    {
+      name: 'both-ways',
+      args: ['--table', 'users', '--column', 'zip', '--type', 'integer', '--from-type', 'text', '--using', "NULLIF(zip, '')::integer", '--reverse-using', 'zip::text'],
+    },
+  ],
+  fields: [
+    tableField,
+    columnField('column', 'Column whose type changes', 'existing-column'),
+    { ...TYPE_FIELD, name: 'type', message: 'New type (bigint, text, varchar(255), numeric(12,2), timestamptz, ...)', required: true },
+    expressionField('using', 'Conversion of the old value, as a SQL expression over the column (empty: a cast)'),
+    expressionField('reverse-using', 'Conversion back, as a SQL expression over the column holding the new type (empty: one way only)'),
+    {
+      ...TYPE_FIELD,
+      name: 'from-type',
+      message: 'Current type, when neither --database-url nor a declared schema tells it',
+      required: false,
+    },
+    keyField,
+  ],
+  check(a) {
+    const what = `${a.table}.${a.column}`;
+    const from = currentType(a);
+    if (!from) return;
+    const pf = parseSqlType(from);
+    const pt = parseSqlType(String(a.type));
+    if (pf && pt && JSON.stringify(pf) === JSON.stringify(pt)) throw errors.changeTypeSameType(what, String(a.type));
+    const deps = factsOf(a, String(a.column))?.dependents;
+    if (deps) refuseUncopiable(what, deps);
+  },
+  plan(a, s): Plan {
+    const t = parseTable(String(a.table));
+    const column = String(a.column);
+    const type = String(a.type);
+    // Known from --database-url, a declared schema or --from-type; the swap's down needs it too.
+    const fromType = currentType(a);
+    if (!fromType) throw errors.changeTypeNeedsType(`${a.table}.${column}`);
+    const facts = factsOf(a, column);
+    const tl = label(t);
+    const path = pathOf(a, fromType, facts);
+    if (path.inPlace) return inPlacePlan(t, column, fromType, type, path.inPlace, facts, s);
+    return fullPlan(a, t, tl, column, fromType, type, facts, path.why, s);
+  },
+  declared: () => null,
+  prisma(ctx, a) {
+    const { M, model, lines, notes, step, lineOf, enums } = ctx;
+    const column = String(a.column);
+    const F = model.fields.find((f) => f.column === column);
+    if (!F) return { unchanged: `model ${M} has no field for column ${column}` };
+    const newType = prismaType(String(a.type), enums);
+    if (newType.startsWith('Unsupported')) return { unchanged: `Prisma has no type for ${a.type}: describe ${F.name} by hand` };
+    const [head, ...native] = newType.split(' ');
+    const f0 = splitLine(lineOf(F));
+    const list = f0.type.endsWith('[]');
+    // The field keeps its name and attributes; its Prisma type and native type attribute change.
+    const retyped = joinLine({
+      ...f0,
+      type: `${head}${list ? '[]' : ''}${F.optional && !list ? '?' : ''}`,
+      attrs: [...f0.attrs.filter((x) => !x.startsWith('@db.')), ...native],
+    });
+    const fromType = currentType(a);
+    if (fromType && pathOf(a, fromType, factsOf(a, column)).inPlace) {
+      step('alter', replace(M, [lineOf(F)], [retyped]));
+      return { summary: `${F.name} becomes ${newType} in model ${M}` };
+    }
+    const S = shadowName(column);
+    // The shadow column is in the database from the expand on: an @ignore field says so without
+    // letting the client use it.
+    const shadowDecl = splitLine(fieldDeclaration(model, S, [`${head}${list ? '[]' : ''}`, ...native].join(' ')));
+    const shadow = (opt: boolean) => addAttr(joinLine(optional(shadowDecl, opt)), '@ignore');
+    step('expand', insertAfter(M, lineOf(F), [shadow(true)]));
+    if (!F.optional) step('tighten', replace(M, [shadow(true)], [shadow(false)]));
+    const blocks = blockLinesUsing(lines, model, F.name);
+    const copies = copiesFor(factsOf(a, column), column);
+    const copyOf = new Map(copies.indexes.map((c) => [c.fact.name, c]));
+    const copied = blocks.flatMap((b) => {
+      const c = copyOf.get(blockIndexName(b, ctx.table, model));
+      if (!c) return [];
+      return [copyBlock(b, F.name, shadowDecl.name, c.build, indexPredicate(`CREATE INDEX x ${fill(c.fact.body, S)}`))];
+    });
+    if (copied.length) step('copy', insertAfter(M, blocks[blocks.length - 1], copied));
+    step('swap', replace(M, [lineOf(F), shadow(F.optional)], [retyped]), ...copied.map((b) => replace(M, [b], [])));
+    if (blocks.length > copied.length || f0.attrs.some(isAttr('unique')))
+      notes.push(`some indexes of ${column} are declared in a way migscaffold does not copy in schema.prisma: check the copy phase's edit against them`);
+    return { summary: `added ${shadow(true).trim()} beside ${F.name} in model ${M}; ${F.name} becomes ${newType} in the swap phase` };
+  },
+  rehearsal: {
+    cases: [
+      { name: 'integer to bigint', args: ['--table', 'users', '--column', 'score', '--type', 'bigint'] },
+      { name: 'in place', args: ['--table', 'users', '--column', 'nickname', '--type', 'varchar(100)'] },
+    ],
+    seed: (a) =>
+      String(a.column) === 'nickname'
+        ? [{ name: 'nickname', type: 'varchar(40)' }]
+        : [{ name: String(a.column), type: String(a['from-type'] ?? 'integer'), notNull: true, default: '0' }],
+    workload(answers, k) {
+      const column = String(answers.column);
+      const col = k.byName(column);
+      if (!col) throw errors.rehearseMissingColumn(column, label(k.info.table), 'column');
+      const newCol = { ...col, type: String(answers.type) };
+      const oldV = k.appValue(col);
+      // New code writes values only the new type holds when it can make one up (past 2^31 for bigint).
+      const wide = /^(bigint|int8)$/i.test(String(answers.type)) ? `(3000000000 + ${k.valueOf('bigint')})` : k.appValue(newCol);
+      const old = { ...k.plain, update: oldV ? [...k.neutralSet, { column, value: oldV }] : k.neutralSet };
+      const cols = k.info.columns.map((c) => (c.name === column ? newCol : c));
+      const ins = k.insertShape(cols.filter((c) => c.name !== column), wide ? { column, value: wide } : undefined);
+      return {
+        info: k.info,
+        old,
+        new: { read: k.names(cols), insert: ins, update: wide ? [...k.neutralSet, { column, value: wide }] : k.neutralSet },
+        newShareAt: (p, stage) => {
+          if (p.kind === 'deploy' && stage === 'start' && p.key === 'use') return 1;
+          if (p.kind === 'migrate' && stage === 'end' && (p.key === 'swap' || p.key === 'alter')) return 0.5;
+          return undefined;
+        },
+        describe: `old code writes ${column} with ${col.type} values; new code (half the requests from the end of the swap, all after the deploy) writes values only ${answers.type} holds`,
+      };
+    },
+  },
+  bench: [
+    {
+      name: 'change-column-type',
+      label: 'change-column-type users.score integer -> bigint',
+      args: ['--table', 'users', '--column', 'score', '--type', 'bigint'],
+      answers: { table: 'users', column: 'score', type: 'bigint', key: 'id' },
+      naiveSummary: '`ALTER COLUMN score TYPE bigint` (table and index rewrite under ACCESS EXCLUSIVE)',
+      naive: [
+        naiveMigrate('alter', 'ALTER COLUMN score TYPE bigint', 'ALTER TABLE users ALTER COLUMN score TYPE bigint;', 'ACCESS EXCLUSIVE'),
+        naiveDeploy('use', 'Deploy code that writes bigint values', {
+          kind: 'idiom',
+          byTarget: { alembic: 'naive', prisma: 'naive', rails: 'naive', sql: 'naive' },
+        }),
+      ],
+    },
+  ],
+});
+
+/** In place (with why PostgreSQL rewrites nothing), or the full path and why. */
+function pathOf(a: Answers, fromType: string, facts: ColumnFacts | undefined): { inPlace: InPlace; why?: undefined } | { inPlace?: undefined; why: string } {
+  const type = String(a.type);
+  if (a.using) return { why: '--using asks for a conversion of every value, which PostgreSQL would do by rewriting the table under an ACCESS EXCLUSIVE lock' };
+  const ip = inPlaceChange(fromType, type);
+  if (!ip) return { why: `PostgreSQL rewrites the table and its indexes to change ${fromType} into ${type}, under an ACCESS EXCLUSIVE lock` };
+  const blocker = inPlaceBlocker(ip, facts);
+  return blocker ? { why: blocker } : { inPlace: ip };
+}
+
+/** The copies of a type change: built under a temporary name, they take the originals' names at the swap. */
+function copiesFor(facts: ColumnFacts | undefined, column: string): Copies {
+  const deps = facts?.dependents;
+  if (!deps) return NO_COPIES;
+  return planCopies(deps.indexes, deps.constraints, (o) => o, 'for_type_change');
+}
+
+function usePhase(t: TableRef, column: string, type: string, after: string): Phase {
+  const tl = label(t);
+  return {
+    kind: 'deploy',
+    key: 'use',
+    title: `Deploy code that relies on ${column} being ${type}`,
+    why: `Until now the application wrote ${column} as before; values only ${type} holds may be written from here on.`,
+    code: {
+      kind: 'idiom',
+      byTarget: {
+        alembic:
+          `Give \`${column}\` its new type in the SQLAlchemy model of \`${tl}\` (SQLAlchemy does not read it from the database), for example ` +
+          `\`mapped_column(sa.${sqlAlchemyType(type)})\`, then ship the code that writes values only \`${type}\` holds.`,
+        prisma: `Run \`npx prisma generate\` (schema.prisma has the new type since the swap phase) and fix what the compiler shows; then ship the code that writes values only \`${type}\` holds.`,
+        rails:
+          `ActiveRecord reads column types when it boots: deploy (or restart) so every process sees \`${column}\` as \`${type}\`, and refresh \`db/schema.rb\` ` +
+          '(`bin/rails db:schema:dump`). Then ship the code that writes values only the new type holds.',
+        sql: `Ship the code that writes values only \`${type}\` holds into \`${column}\`; statements prepared before ${after} that return \`${column}\` must be prepared again.`,
+      },
+    },
+    verify: [],
+  };
+}
+
+function sqlAlchemyType(type: string): string {
+  const p = parseSqlType(type);
+  if (!p) return `types.UserDefinedType()  # ${type}`;
+  const mods = p.mods.join(', ');
+  return (
+    {
+      int8: 'BigInteger()',
+      int4: 'Integer()',
+      int2: 'SmallInteger()',
+      text: 'Text()',
+      varchar: `String(${mods})`,
+      numeric: `Numeric(${mods})`,
+      timestamptz: 'DateTime(timezone=True)',
+      timestamp: 'DateTime()',
+      inet: 'dialects.postgresql.INET()',
+      bool: 'Boolean()',
+    } as Record<string, string>
+  )[p.base] ?? `types.UserDefinedType()  # ${type}`;
+}
+
+function inPlacePlan(t: TableRef, column: string, fromType: string, type: string, ip: InPlace, facts: ColumnFacts | undefined, s: Plan['settings']): Plan {
+  const back = inPlaceChange(type, fromType);
+  const known = facts?.dependents ? 'as generation read them' : 'not looked up: the guard above checks them';
+  const alter: Migration = {
+    name: slug(`change ${t.name} ${column} to ${type}`),
+    transaction: 'transaction',
+    up: [
+      inPlaceTypeChangeGuard(t, column, ip.rebuilds === 'all-indexes'),
+      ...(ip.utc ? [utcForThisTransaction()] : []),
+      alterColumnType(t, column, type, {
+        long: false,
+        comment: `In place, no rewrite (${fromType} -> ${type}): ${ip.why}. No index rebuilt, no constraint checked again (indexes and constraints ${known}).`,
+      }),
+    ],
+    down: [
+      ...(back?.utc ? [utcForThisTransaction()] : []),
+      alterColumnType(t, column, fromType, {
+        long: !back,
+        comment: back ? `Back to ${fromType}, in place too: ${back.why}.` : `Back to ${fromType}: PostgreSQL rewrites the table for this one (see the warning above).`,
+      }),
+    ],
+    downHazard: back ? undefined : 'in-place-type-down-rewrites',
+  };
+  const analyze: Migration = {
+    name: slug(`analyze ${t.name} ${column}`),
+    transaction: 'transaction',
+    up: [analyzeColumn(t, column)],
+    down: [],
+    downNote: 'statistics change no data and no definition.',
+  };
+  const hazards: HazardKey[] = [...(back ? [] : (['in-place-type-down-rewrites'] as const)), 'type-change-cached-plans'];
+  return {
+    operation: 'change-column-type',
+    name: slug(`change ${t.name} ${column} to ${type}`),
+    title: `Change ${label(t)}.${column} to ${type}`,
+    schema: t.schema,
+    table: t.name,
+    settings: s,
+    hazards,
+    phases: [
+      {
+        kind: 'migrate',
+        key: 'alter',
+        title: `Change ${column} to ${type} in place`,
+        why: `PostgreSQL changes ${fromType} into ${type} without rewriting the table: ${ip.why}. The lock is held for the catalog change only.`,
+        migrations: [alter, analyze],
+        verify: [{ sql: columnTypeSql(t, column), expect: `the new type, ${type}` }],
+      },
+      usePhase(t, column, type, 'the change'),
+    ],
+  };
+}
+
+function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType: string, type: string, facts: ColumnFacts | undefined, why: string, s: Plan['settings']): Plan {
+  const S = shadowName(column);
+  const using = a.using ? String(a.using) : null;
+  const reverse = a['reverse-using'] ? String(a['reverse-using']) : null;
+  const { forwardNew: fwdNew, reverseNew: revNew, forwardRow: fwdRow, back, pending } = conversions(column, S, type, fromType, using, reverse);
+  const copies = copiesFor(facts, column);
+  const knownGuard = dependentsKnownGuard(t, column, originalNames(copies));
+  const expandTitle = `Expand: add ${S} (${type}) and keep it in sync with ${column}`;
+  const backfillTitle = `Backfill: convert ${column} into ${S} for existing rows`;
+  const trigger = typeSyncTriggerName(t, column);
+  const int8 = parseSqlType(type)?.base === 'int8' && ['int2', 'int4'].includes(parseSqlType(fromType)?.base ?? '');
+
+  const expand: Migration = {
+    name: slug(`add ${S} to ${t.name}`),
+    transaction: 'transaction',
+    up: [
+      knownGuard,
+      addShadowColumn(
+        t,
+        column,
+        S,
+        type,
+        addNotNullCheck(t, S),
+        GUARDS.identityColumn(tl, column),
+        `Add ${S} as ${type} (nullable for now; if ${column} is NOT NULL, a NOT VALID check guards new writes). Why not in place: ${why}.`,
+      ),
+      ...createTypeSyncTrigger(t, column, S, fwdNew, revNew),
+    ],
+    down: [...dropTypeSyncTrigger(t, column), dropColumn(t, S, true, `Drop ${S} (and its check).`)],
+  };
+  const validate: Migration = {
+    name: slug(`validate ${t.name} ${S} not null`),
+    transaction: 'transaction',
+    up: [
+      backfillFinishedGuard(t, pending, `${S} = ${using ?? `${column}::${type}`}`, backfillTitle),
+      ifNotNullCheckExists(t, S, [validateNotNullCheck(t, S)], {
+        lock: 'SHARE UPDATE EXCLUSIVE',
+        long: true,
+        comment: `If ${column} is NOT NULL: prove ${S} has no NULLs, scanning under SHARE UPDATE EXCLUSIVE (reads and writes go on).`,
+      }),
+    ],
+    down: [],
+    downNote: 'validation changes no data and no definition.',
+  };
+  const setNotNull: Migration = {
+    name: slug(`set ${t.name} ${S} not null`),
+    transaction: 'transaction',
+    up: [
+      ifNotNullCheckExists(t, S, setNotNullFromCheck(t, S), {
+        lock: 'ACCESS EXCLUSIVE',
+        comment: `If ${column} is NOT NULL: make ${S} NOT NULL without a scan (the validated check proves it), then drop the check.`,
+      }),
+    ],
+    down: [
+      {
+        sql: doIf(`(${isNotNullSql(t, S)})`, unsetNotNullToCheck(t, S).map((x) => x.sql).join('\n')),
+        lock: 'ACCESS EXCLUSIVE',
+        comment: `Make ${S} nullable again, guarded by the NOT VALID check.`,
+      },
+    ],
+  };
+  const swap: Migration = {
+    name: slug(`swap ${t.name} ${column} to ${type}`),
+    transaction: 'transaction',
+    up: [
+      triggerPresentGuard(t, trigger, expandTitle),
+      backfillFinishedGuard(t, pending, `${S} = ${using ?? `${column}::${type}`}`, backfillTitle),
+      knownGuard,
+      ...dropTypeSyncTrigger(t, column),
+      copyDefault(t, column, S, `${S} takes the default ${column} has (only now: while both exist, the trigger fills ${S}).`),
+      moveOwnedSequences(t, column, S, {
+        retype: int8 ? { from: ['smallint', 'integer'], as: 'bigint' } : undefined,
+        comment: `A sequence ${column} owns (serial) goes to ${S}, so dropping ${column} keeps it${int8 ? '; it becomes bigint, so it can count past 2^31' : ''}.`,
+      }),
+      dropColumn(t, column, false, `Drop ${column} (its indexes and constraints go with it: their copies are in place).`),
+      renameColumn(t, S, column, `${S} takes the name ${column}: the application sees ${type} from now on.`),
+      ...renameCopies(t, copies),
+    ],
+    down: [
+      ...unrenameCopies(t, copies),
+      renameColumn(t, column, S, `The new column takes back the name ${S}.`),
+      addColumn(t, column, fromType, { comment: `Re-add ${column} as ${fromType}.` }),
+      copyDefault(t, S, column, `Give ${column} back the default.`),
+      dropDefault(t, S, `While both columns exist, only ${column} carries the default.`),
+      moveOwnedSequences(t, S, column, {
+        retype: int8 ? { from: ['bigint'], as: fromType } : undefined,
+        comment: `The sequence goes back to ${column}${int8 ? ` and to ${fromType}` : ''}.`,
+      }),
+      setAllValues(t, column, back, `Convert every value back into ${column} (${reverse ? '--reverse-using' : 'a plain cast'}; one statement: see the warning above).`),
+      setNotNullLike(t, column, S, `Restore NOT NULL on ${column} if ${S} has it.`),
+      ...restoreOriginalConstraints(t, copies, column),
+      ...copies.indexes.map((x) => createIndexFromTemplateNow(x.fact.name, x.fact.unique, x.fact.body, column, `Rebuild ${x.fact.name} on ${column} (under the lock this rollback holds anyway).`)),
+      ...createTypeSyncTrigger(t, column, S, fwdNew, revNew),
+    ],
+    downHazard: 'type-swap-rollback-copies-table',
+  };
+  const bf = backfill({
+    name: slug(`backfill ${t.name} ${S}`),
+    table: t,
+    key: String(a.key ?? 'id'),
+    set: { column: S, expr: fwdRow },
+    pending,
+    description: `${S} = ${using ?? `${column}::${type}`}`,
+    batchSize: s.batchSize,
+    pauseMs: s.pauseMs,
+    lockTimeout: s.lockTimeout,
+  });
+  const swapVerify: Verify[] = [
+    { sql: columnExistsSql(t, S), expect: `0 (${S} now bears the name ${column})`, expectValue: 0 },
+    { sql: columnTypeSql(t, column), expect: `the new type, ${type}` },
+  ];
+  const hazards: HazardKey[] = [
+    facts?.dependents ? 'copies-from-generation' : 'dependents-not-looked-up',
+    ...(reverse ? [] : (['type-change-one-way'] as const)),
+    'type-swap-rollback-copies-table',
+    'type-change-cached-plans',
+  ];
+  return {
+    operation: 'change-column-type',
+    name: slug(`change ${t.name} ${column} to ${type}`),
+    title: `Change ${tl}.${column} to ${type}`,
+    schema: t.schema,
+    table: t.name,
+    settings: s,
+    hazards,
+    phases: [
+      {
+        kind: 'migrate',
+        key: 'expand',
+        title: expandTitle,
+        why: `Not in place: ${why}. The application keeps writing ${column}; the trigger converts every write into ${S}${reverse ? ' (and a write of ' + S + ' back)' : ''}.`,
+        migrations: [expand],
+        verify: [
+          { sql: columnExistsSql(t, S), expect: `1 (the column ${S} exists)`, expectValue: 1 },
+          { sql: triggerExistsSql(t, trigger), expect: '1 (the sync trigger is installed)', expectValue: 1 },
+        ],
+      },
+      {
+        kind: 'backfill',
+        key: 'backfill',
+        title: backfillTitle,
+        why: 'Rows written before the trigger existed have no value in the new column yet.',
+        backfill: bf,
+        verify: [{ sql: bf.remainingSql, expect: '0 rows left to convert', expectValue: 0 }],
+        undo: "nothing to undo (the previous phase's rollback removes the column).",
+      },
+      ...(hasCopies(copies)
+        ? [
+            {
+              kind: 'migrate' as const,
+              key: 'copy',
+              title: `Copy the indexes and constraints of ${column} onto ${S}`,
+              why: `The swap drops ${column} and what depends on it: the copies must be in place first, built once over complete values.`,
+              migrations: copyMigrations(t, copies, S, backfillFinishedGuard(t, pending, `${S} = ${using ?? `${column}::${type}`}`, backfillTitle)),
+              verify: copiesVerify(t, copies),
+            },
+          ]
+        : []),
+      {
+        kind: 'migrate',
+        key: 'tighten',
+        title: `Tighten: carry NOT NULL over to ${S} (when ${column} has it)`,
+        why: 'VALIDATE scans without blocking writes; SET NOT NULL then needs no scan.',
+        migrations: [validate, setNotNull],
+        verify: [{ sql: `SELECT (${isNotNullSql(t, S)}) IS NOT DISTINCT FROM (${isNotNullSql(t, column)})`, expect: `true (${S} and ${column} agree on NOT NULL)`, expectValue: true }],
+      },
+      {
+        kind: 'migrate',
+        key: 'swap',
+        title: `Swap: drop the old ${column}, ${S} takes its name`,
+        why: 'One short transaction under lock_timeout, catalog changes only: no scan, no rewrite, no index build.',
+        migrations: [swap],
+        verify: swapVerify,
+      },
+      usePhase(t, column, type, 'the swap'),
+    ],
+  };
+}
