@@ -24,6 +24,7 @@ import {
   splitLine,
 } from '../src/project/prisma-edit.js';
 import { defineOperation, type Answers } from '../src/operation.js';
+import { usersDump } from '../src/examples.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import {
   addColumn,
@@ -115,6 +116,16 @@ export const changeColumnType = defineOperation({
     { name: 'in-place', args: ['--table', 'users', '--column', 'nickname', '--type', 'varchar(100)', '--from-type', 'varchar(40)'] },
     { name: 'integer-to-bigint', args: ['--table', 'users', '--column', 'score', '--type', 'bigint', '--from-type', 'integer'] },
     {
+      name: 'integer-to-bigint-indexed',
+      args: ['--table', 'users', '--column', 'score', '--type', 'bigint'],
+      project: {
+        'db/structure.sql': usersDump(
+          ['score integer DEFAULT 0 NOT NULL', 'CONSTRAINT users_score_check CHECK ((score >= 0))'],
+          ['CREATE INDEX users_score_idx ON public.users USING btree (score);', 'CREATE INDEX users_top_scores ON public.users USING btree (score DESC) WHERE (score > 1000);'],
+        ),
+      },
+    },
+    {
       name: 'both-ways',
       args: ['--table', 'users', '--column', 'zip', '--type', 'integer', '--from-type', 'text', '--using', "NULLIF(zip, '')::integer", '--reverse-using', 'zip::text'],
     },
@@ -204,18 +215,27 @@ export const changeColumnType = defineOperation({
       { name: 'integer to bigint', args: ['--table', 'users', '--column', 'score', '--type', 'bigint'] },
       { name: 'in place', args: ['--table', 'users', '--column', 'nickname', '--type', 'varchar(100)'] },
     ],
+    // The column is indexed, as a column people change the type of usually is (the index is copied, or kept in place).
     seed: (a) =>
       String(a.column) === 'nickname'
-        ? [{ name: 'nickname', type: 'varchar(40)' }]
-        : [{ name: String(a.column), type: String(a['from-type'] ?? 'integer'), notNull: true, default: '0' }],
+        ? [{ name: 'nickname', type: 'varchar(40)', index: true }]
+        : [{ name: String(a.column), type: 'integer', notNull: true, default: '0', index: true }],
     workload(answers, k) {
       const column = String(answers.column);
       const col = k.byName(column);
       if (!col) throw errors.rehearseMissingColumn(column, label(k.info.table), 'column');
       const newCol = { ...col, type: String(answers.type) };
       const oldV = k.appValue(col);
-      // New code writes values only the new type holds when it can make one up (past 2^31 for bigint).
-      const wide = /^(bigint|int8)$/i.test(String(answers.type)) ? `(3000000000 + ${k.valueOf('bigint')})` : k.appValue(newCol);
+      // New code writes values only the new type holds when it can make one up: past 2^31 for bigint,
+      // one character more than the old varchar took.
+      const from = parseSqlType(col.type);
+      const to = parseSqlType(String(answers.type));
+      const wide =
+        to?.base === 'int8'
+          ? `(3000000000 + ${k.valueOf('bigint')})`
+          : from?.base === 'varchar' && from.mods.length && to?.base === 'varchar'
+            ? `repeat('w', ${from.mods[0] + 1})`
+            : k.appValue(newCol);
       const old = { ...k.plain, update: oldV ? [...k.neutralSet, { column, value: oldV }] : k.neutralSet };
       const cols = k.info.columns.map((c) => (c.name === column ? newCol : c));
       const ins = k.insertShape(cols.filter((c) => c.name !== column), wide ? { column, value: wide } : undefined);
@@ -235,12 +255,13 @@ export const changeColumnType = defineOperation({
   bench: [
     {
       name: 'change-column-type',
-      label: 'change-column-type users.score integer -> bigint',
-      args: ['--table', 'users', '--column', 'score', '--type', 'bigint'],
-      answers: { table: 'users', column: 'score', type: 'bigint', key: 'id' },
-      naiveSummary: '`ALTER COLUMN score TYPE bigint` (table and index rewrite under ACCESS EXCLUSIVE)',
+      label: 'change-column-type users.login_count integer -> bigint (indexed)',
+      args: ['--table', 'users', '--column', 'login_count', '--type', 'bigint'],
+      answers: { table: 'users', column: 'login_count', type: 'bigint', key: 'id' },
+      setup: ['CREATE INDEX users_login_count_idx ON users (login_count)'],
+      naiveSummary: '`ALTER COLUMN login_count TYPE bigint` (table and index rewrite under ACCESS EXCLUSIVE)',
       naive: [
-        naiveMigrate('alter', 'ALTER COLUMN score TYPE bigint', 'ALTER TABLE users ALTER COLUMN score TYPE bigint;', 'ACCESS EXCLUSIVE'),
+        naiveMigrate('alter', 'ALTER COLUMN login_count TYPE bigint', 'ALTER TABLE users ALTER COLUMN login_count TYPE bigint;', 'ACCESS EXCLUSIVE'),
         naiveDeploy('use', 'Deploy code that writes bigint values', {
           kind: 'idiom',
           byTarget: { alembic: 'naive', prisma: 'naive', rails: 'naive', sql: 'naive' },

@@ -8,6 +8,7 @@ import { addAttr, blockIndexName, blockLinesUsing, copyBlock, fieldDeclaration, 
 import type { ColumnInfo } from '../src/rehearse/workload.js';
 import { errors } from '../src/messages/errors.js';
 import { defineOperation } from '../src/operation.js';
+import { usersDump } from '../src/examples.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import {
   qualified,
@@ -61,7 +62,23 @@ import { fill, indexPredicate } from '../src/sql/template.js';
 export const renameColumn = defineOperation({
   name: 'rename-column',
   summary: 'Rename a column with no downtime: new column, sync trigger, backfill, switch code, drop old',
-  examples: [{ name: 'rename', args: ['--table', 'users', '--from', 'name', '--to', 'full_name'] }],
+  examples: [
+    { name: 'rename', args: ['--table', 'users', '--from', 'name', '--to', 'full_name'] },
+    {
+      name: 'with-indexes',
+      args: ['--table', 'users', '--from', 'name', '--to', 'full_name'],
+      project: {
+        'db/structure.sql': usersDump(
+          ["name text DEFAULT 'anon'::text NOT NULL", 'CONSTRAINT users_name_length CHECK ((char_length(name) <= 200))'],
+          [
+            'CREATE INDEX users_name_idx ON public.users USING btree (name);',
+            'CREATE INDEX users_handle_trgm ON public.users USING gin (name public.gin_trgm_ops);',
+            "CREATE INDEX users_lookup ON public.users USING btree (lower(name)) WHERE (name <> 'anon'::text);",
+          ],
+        ),
+      },
+    },
+  ],
   fields: [
     tableField,
     columnField('from', 'Current column name', 'existing-column'),

@@ -52,6 +52,8 @@ export interface Example {
   /** Short, file-name-safe: names the snapshot case. */
   name: string;
   args: string[];
+  /** Files the project holds (path from its root -> text), such as a schema dump generation reads. */
+  project?: Record<string, string>;
 }
 
 export interface Operation<N extends string = string> {

@@ -15,7 +15,8 @@ import { generate, type DeliveryRequest, type Generation } from './generate.js';
 import { camelize } from './render/strings.js';
 import { errors } from './messages/errors.js';
 import type { Database } from './effects.js';
-import { introspectColumns } from './project/facts.js';
+import { existingColumns, introspectColumns } from './project/facts.js';
+import { factsFromDump } from './project/dump.js';
 import { parseTable } from './fields.js';
 import { redact } from './cli/failure.js';
 
@@ -32,16 +33,6 @@ export interface GenerationRequest {
   /** `--database-url`: the columns the operation names are read from this database (read-only). */
   database?: { url: string; open: (url: string) => Promise<Database> };
   delivery: DeliveryRequest;
-}
-
-/** The columns the operation names that exist already: those whose indexes and type matter. */
-function existingColumns(op: Operation, answers: Answers): string[] {
-  return op.fields.flatMap((f) => {
-    const v = answers[f.name];
-    if (f.identifies === 'existing-column' && typeof v === 'string') return [v];
-    if (f.identifies === 'existing-columns' && Array.isArray(v)) return v.map(String);
-    return [];
-  });
 }
 
 async function learnFromDatabase(op: Operation, answers: Answers, db: NonNullable<GenerationRequest['database']>): Promise<void> {
@@ -73,6 +64,10 @@ export async function prepareAndGenerate(r: GenerationRequest): Promise<Generati
       : null;
   if (declared) checkAgainstSchema(op, answers, declared);
   if (r.database) await learnFromDatabase(op, answers, r.database);
+  else if (project.dump) {
+    const facts = await factsFromDump(project.dump.text, project.dump.path, parseTable(String(answers.table)), existingColumns(op, answers));
+    if (facts) answers.facts = facts;
+  }
   // Rules that depend on what was learned (an index the operation cannot copy) apply now.
   if (answers.facts) op.check?.(answers);
 

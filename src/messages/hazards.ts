@@ -28,14 +28,14 @@ export const HAZARDS = {
     text:
       'An index built CONCURRENTLY cannot be decided inside a migration (PostgreSQL refuses it in a ' +
       'transaction, a function or a DO block), so the copies are written from what generation read ' +
-      '(--database-url). The expand and the contract refuse, before they take any lock, when the ' +
+      '(--database-url, or the schema dump in db/structure.sql or db/schema.sql). The expand and the contract refuse, before they take any lock, when the ' +
       'column has an index or constraint the plan does not copy (one created since, say): generate the ' +
       'plan again then.',
   },
   'dependents-not-looked-up': {
     title: "The column's indexes and constraints were not looked up",
     text:
-      'Without --database-url this plan copies no index and no constraint. If the column has any, the ' +
+      'Without --database-url (or a schema dump in db/structure.sql or db/schema.sql) this plan copies no index and no constraint. If the column has any, the ' +
       'expand migration refuses before it changes anything, naming them: generate the plan again with ' +
       '--database-url so it copies them.',
   },

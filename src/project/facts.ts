@@ -11,6 +11,7 @@
  * has an index or constraint the plan does not know, such as one created after generation.
  */
 import type { Database } from '../effects.js';
+import type { Answers, Operation } from '../operation.js';
 import { columnFactsSql, tableOidSql, type TableRef } from '../plan/recipes/index.js';
 import { constraintTemplate, indexTemplate, type Template } from '../sql/template.js';
 import { label } from '../plan/recipes/table.js';
@@ -102,6 +103,16 @@ export async function introspectColumns(db: Database, t: TableRef, columns: stri
     };
   }
   return out;
+}
+
+/** The columns the operation names that exist already: those whose type and dependents matter. */
+export function existingColumns(op: Operation, answers: Answers): string[] {
+  return op.fields.flatMap((f) => {
+    const v = answers[f.name];
+    if (f.identifies === 'existing-column' && typeof v === 'string') return [v];
+    if (f.identifies === 'existing-columns' && Array.isArray(v)) return v.map(String);
+    return [];
+  });
 }
 
 /** The facts the answers carry for this column, if any. */

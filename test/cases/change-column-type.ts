@@ -83,6 +83,7 @@ const intToBigint: Case = {
     expand: {
       before: async (ctx) => {
         ctx.notes.expected = await scores(ctx, 'score');
+        ctx.notes.table = (await filenodes(ctx)).users;
       },
       schema: (s) => {
         s.columns[SHADOW] = { type: 'bigint', notNull: false, default: null };
@@ -146,6 +147,7 @@ const intToBigint: Case = {
         delete s.constraints.users_score_check_for_type_change;
       },
       after: async (ctx) => {
+        ctx.expect((await filenodes(ctx)).users, 'no rewrite of users at any step: the table keeps its file').toBe(ctx.notes.table);
         const exp: Map<number, string> = ctx.notes.expected;
         ctx.expect(await scores(ctx, 'score'), 'no value was lost by the swap').toEqual(exp);
         await usesIndex(ctx, 'users_score_idx', 'SELECT id FROM users WHERE score = 70');
