@@ -18,6 +18,7 @@ import {
   insertAfter,
   isAttr,
   joinLine,
+  lastLine,
   optional,
   prismaType,
   replace,
@@ -40,7 +41,11 @@ import {
   copiesVerify,
   copyDefault,
   copyMigrations,
-  createIndexFromTemplateNow,
+  dropReferencingForeignKeys,
+  rebuildOriginalIndexes,
+  referencingColumnsGuard,
+  restoreReferencingForeignKeys,
+  validateReferencingForeignKeys,
   createTypeSyncTrigger,
   dependentsKnownGuard,
   doIf,
@@ -126,6 +131,24 @@ export const changeColumnType = defineOperation({
       },
     },
     {
+      name: 'primary-key',
+      args: ['--table', 'users', '--column', 'id', '--type', 'bigint'],
+      project: {
+        'db/structure.sql': usersDump(
+          [],
+          [
+            'CREATE TABLE public.orders (',
+            '    id bigint NOT NULL,',
+            '    user_id bigint NOT NULL',
+            ');',
+            'ALTER TABLE ONLY public.orders',
+            '    ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id);',
+          ],
+          'integer',
+        ),
+      },
+    },
+    {
       name: 'both-ways',
       args: ['--table', 'users', '--column', 'zip', '--type', 'integer', '--from-type', 'text', '--using', "NULLIF(zip, '')::integer", '--reverse-using', 'zip::text'],
     },
@@ -152,7 +175,16 @@ export const changeColumnType = defineOperation({
     const pt = parseSqlType(String(a.type));
     if (pf && pt && JSON.stringify(pf) === JSON.stringify(pt)) throw errors.changeTypeSameType(what, String(a.type));
     const deps = factsOf(a, String(a.column))?.dependents;
-    if (deps) refuseUncopiable(what, deps);
+    if (deps) {
+      // A primary key or unique constraint is rebuilt on its copy at the swap, and the foreign keys that
+      // reference the column are re-pointed there; their columns must hold every value of the new type.
+      refuseUncopiable(what, deps, { references: true, keys: true });
+      const narrower = narrowerTypes(String(a.type));
+      const refs = deps.referencedBy.flatMap((r) =>
+        r.columns.filter((c) => c.type && narrower.includes(parseSqlType(c.type)?.base ?? '')).map((c) => ({ table: r.table, column: c.name, type: c.type! })),
+      );
+      if (refs.length) throw errors.referencingNarrower(what, String(a.type), refs);
+    }
   },
   plan(a, s): Plan {
     const t = parseTable(String(a.table));
@@ -204,7 +236,10 @@ export const changeColumnType = defineOperation({
       if (!c) return [];
       return [copyBlock(b, F.name, shadowDecl.name, c.build, indexPredicate(`CREATE INDEX x ${fill(c.fact.body, S)}`))];
     });
-    if (copied.length) step('copy', insertAfter(M, blocks[blocks.length - 1], copied));
+    // The copy of the primary key's index is a unique index until the swap makes it the key.
+    const pk = copies.indexes.find((c) => c.fact.constraint?.kind === 'primary');
+    if (pk) copied.push(`${model.indent}@@unique([${shadowDecl.name}], map: ${JSON.stringify(pk.build)})`);
+    if (copied.length) step('copy', insertAfter(M, blocks.length ? blocks[blocks.length - 1] : lastLine(lines, model), copied));
     step('swap', replace(M, [lineOf(F), shadow(F.optional)], [retyped]), ...copied.map((b) => replace(M, [b], [])));
     if (blocks.length > copied.length || f0.attrs.some(isAttr('unique')))
       notes.push(`some indexes of ${column} are declared in a way migscaffold does not copy in schema.prisma: check the copy phase's edit against them`);
@@ -270,6 +305,14 @@ export const changeColumnType = defineOperation({
     },
   ],
 });
+
+/** Integer types narrower than `type` (canonical names, for parseSqlType's `base`). */
+function narrowerTypes(type: string): string[] {
+  const base = parseSqlType(type)?.base;
+  return base === 'int8' ? ['int2', 'int4'] : base === 'int4' ? ['int2'] : [];
+}
+
+const REGTYPE: Record<string, string> = { int2: 'smallint', int4: 'integer' };
 
 /** In place (with why PostgreSQL rewrites nothing), or the full path and why. */
 function pathOf(a: Answers, fromType: string, facts: ColumnFacts | undefined): { inPlace: InPlace; why?: undefined } | { inPlace?: undefined; why: string } {
@@ -391,7 +434,12 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
   const reverse = a['reverse-using'] ? String(a['reverse-using']) : null;
   const { forwardNew: fwdNew, reverseNew: revNew, forwardRow: fwdRow, back, pending } = conversions(column, S, type, fromType, using, reverse);
   const copies = copiesFor(facts, column);
-  const knownGuard = dependentsKnownGuard(t, column, originalNames(copies));
+  const knownGuard = dependentsKnownGuard(t, column, originalNames(copies), { references: 'handled' });
+  // The foreign keys that reference the column are re-pointed at the swap (found in the catalogue
+  // then); they can only reference a column with a unique index.
+  const referenced = copies.indexes.some((x) => x.fact.unique);
+  const narrower = narrowerTypes(type);
+  const refGuard = narrower.length && referenced ? [referencingColumnsGuard(t, column, narrower.map((n) => REGTYPE[n]), type)] : [];
   const expandTitle = `Expand: add ${S} (${type}) and keep it in sync with ${column}`;
   const backfillTitle = `Backfill: convert ${column} into ${S} for existing rows`;
   const trigger = typeSyncTriggerName(t, column);
@@ -402,6 +450,7 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
     transaction: 'transaction',
     up: [
       knownGuard,
+      ...refGuard,
       addShadowColumn(
         t,
         column,
@@ -453,18 +502,22 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
       triggerPresentGuard(t, trigger, expandTitle),
       backfillFinishedGuard(t, pending, `${S} = ${using ?? `${column}::${type}`}`, backfillTitle),
       knownGuard,
+      ...refGuard,
       ...dropTypeSyncTrigger(t, column),
       copyDefault(t, column, S, `${S} takes the default ${column} has (only now: while both exist, the trigger fills ${S}).`),
       moveOwnedSequences(t, column, S, {
         retype: int8 ? { from: ['smallint', 'integer'], as: 'bigint' } : undefined,
         comment: `A sequence ${column} owns (serial) goes to ${S}, so dropping ${column} keeps it${int8 ? '; it becomes bigint, so it can count past 2^31' : ''}.`,
       }),
+      ...(referenced ? [dropReferencingForeignKeys(t, column)] : []),
       dropColumn(t, column, false, `Drop ${column} (its indexes and constraints go with it: their copies are in place).`),
       renameColumn(t, S, column, `${S} takes the name ${column}: the application sees ${type} from now on.`),
       ...renameCopies(t, copies),
+      ...(referenced ? [restoreReferencingForeignKeys(false)] : []),
     ],
     down: [
-      ...unrenameCopies(t, copies),
+      ...(referenced ? [dropReferencingForeignKeys(t, column)] : []),
+      ...unrenameCopies(t, copies, column),
       renameColumn(t, column, S, `The new column takes back the name ${S}.`),
       addColumn(t, column, fromType, { comment: `Re-add ${column} as ${fromType}.` }),
       copyDefault(t, S, column, `Give ${column} back the default.`),
@@ -476,7 +529,8 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
       setAllValues(t, column, back, `Convert every value back into ${column} (${reverse ? '--reverse-using' : 'a plain cast'}; one statement: see the warning above).`),
       setNotNullLike(t, column, S, `Restore NOT NULL on ${column} if ${S} has it.`),
       ...restoreOriginalConstraints(t, copies, column),
-      ...copies.indexes.map((x) => createIndexFromTemplateNow(x.fact.name, x.fact.unique, x.fact.body, column, `Rebuild ${x.fact.name} on ${column} (under the lock this rollback holds anyway).`)),
+      ...rebuildOriginalIndexes(t, copies, column),
+      ...(referenced ? [restoreReferencingForeignKeys(true)] : []),
       ...createTypeSyncTrigger(t, column, S, fwdNew, revNew),
     ],
     downHazard: 'type-swap-rollback-copies-table',
@@ -556,7 +610,20 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
         key: 'swap',
         title: `Swap: drop the old ${column}, ${S} takes its name`,
         why: 'One short transaction under lock_timeout, catalog changes only: no scan, no rewrite, no index build.',
-        migrations: [swap],
+        migrations: [
+          swap,
+          ...(referenced
+            ? [
+                {
+                  name: slug(`validate references to ${t.name} ${column}`),
+                  transaction: 'transaction' as const,
+                  up: [validateReferencingForeignKeys(t, column)],
+                  down: [],
+                  downNote: 'validation changes no data and no definition.',
+                },
+              ]
+            : []),
+        ],
         verify: swapVerify,
       },
       usePhase(t, column, type, 'the swap'),

@@ -170,7 +170,7 @@ export const renameColumn = defineOperation({
         ...renameCopies(t, copies),
       ],
       down: [
-        ...unrenameCopies(t, copies),
+        ...unrenameCopies(t, copies, to),
         addColumnLike(t, to, from, null, `Re-add ${from} with the type of ${to}.`),
         copyDefault(t, to, from, `Give ${from} back the default ${to} has.`),
         copyAllValues(t, to, from, `Copy every value back into ${from} (one statement: see the warning above).`),

@@ -3,13 +3,13 @@
  * --schema-only` writes it), so their snapshots show what generation does with a table's indexes and
  * constraints.
  */
-export function usersDump(columns: string[], after: string[]): string {
+export function usersDump(columns: string[], after: string[], idType = 'bigint'): string {
   return [
     'SET statement_timeout = 0;',
     "SELECT pg_catalog.set_config('search_path', '', false);",
     '',
     'CREATE TABLE public.users (',
-    ['    id bigint NOT NULL', '    email text NOT NULL', ...columns.map((c) => `    ${c}`)].join(',\n'),
+    [`    id ${idType} NOT NULL`, '    email text NOT NULL', ...columns.map((c) => `    ${c}`)].join(',\n'),
     ');',
     '',
     'ALTER TABLE ONLY public.users',

@@ -118,6 +118,11 @@ export const errors = {
       `change-column-type needs the current type of ${what} (to know whether PostgreSQL changes it in place, and for the swap's down, ` +
         'which re-creates the old column): give --from-type <type> or --database-url <url>',
     ),
+  referencingNarrower: (what: string, type: string, refs: { table: string; column: string; type: string }[]) =>
+    new RefusedError(
+      `${refs.map((r) => `${r.table}.${r.column} (${r.type})`).join(', ')} reference${refs.length > 1 ? '' : 's'} ${what} and cannot hold every ${type} value: ` +
+        `change ${refs.length > 1 ? 'them' : 'it'} first (${refs.map((r) => `migscaffold change-column-type --table ${r.table} --column ${r.column} --type ${type}`).join('; ')}), then generate this plan again`,
+    ),
   changeTypeSameType: (what: string, type: string) => new UsageError(`${what} is already of type ${type}: nothing to change (check --type)`),
   introspectNoTable: (table: string, source: string) =>
     new UsageError(`table ${table} does not exist in the database at ${source}: check --table, or the search_path of that connection`),

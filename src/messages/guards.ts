@@ -24,4 +24,7 @@ export const GUARDS = {
   identityColumn: (table: string, column: string) =>
     `migscaffold: ${table}.${column} is an identity column, whose sequence a copy cannot take over: ` +
     'change its type with ALTER TABLE ... ALTER COLUMN ... TYPE at a quiet time instead',
+  referencingNarrower: (table: string, column: string, type: string, found: string) =>
+    `migscaffold: ${found} reference ${table}.${column} and cannot hold every ${type} value: change them to ${type} first ` +
+    '(migscaffold change-column-type on each), then apply this migration again',
 } as const;

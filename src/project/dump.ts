@@ -69,11 +69,18 @@ export async function factsFromDump(text: string, source: string, t: TableRef, c
   const types = new Map<string, { type: string; notNull: boolean }>();
   const indexes: { name: string; def: string; constraint: IndexFact['constraint'] }[] = [];
   const constraints: { name: string; def: string; validated: boolean }[] = [];
-  const references: { table: string; name: string; def: string; attrs: string[] }[] = [];
+  const references: { table: string; name: string; def: string; attrs: string[]; fk: string[]; rel: Node }[] = [];
+  // Every table's column types, for the types of the columns that reference ours.
+  const allTypes = new Map<string, Map<string, string>>();
   let found = false;
   for (const s of ast.stmts ?? []) {
     const stmtText = byteSlice(bytes, s.stmt_location ?? 0, s.stmt_len);
     const create = s.stmt.CreateStmt as Node | undefined;
+    if (create)
+      allTypes.set(
+        `${create.relation.schemaname ?? 'public'}.${create.relation.relname}`,
+        new Map(((create.tableElts as Node[]) ?? []).filter((el) => el.ColumnDef).map((el) => [el.ColumnDef.colname, typeText(el.ColumnDef.typeName)])),
+      );
     if (create && sameTable(create.relation, t)) {
       found = true;
       const tokens = tokenize(stmtText);
@@ -114,6 +121,8 @@ export async function factsFromDump(text: string, source: string, t: TableRef, c
           name: con.conname,
           def,
           attrs: ((con.pk_attrs as Node[]) ?? []).map((a) => a.String.sval as string),
+          fk: ((con.fk_attrs as Node[]) ?? []).map((a) => a.String.sval as string),
+          rel: alter!.relation,
         });
     }
   }
@@ -132,7 +141,12 @@ export async function factsFromDump(text: string, source: string, t: TableRef, c
       const tpl = await constraintTemplate(c.def, column);
       if (tpl.length > 1) cons.push({ name: c.name, kind: /^check\b/i.test(c.def) ? 'check' : 'foreign-key', validated: c.validated, def: tpl });
     }
-    const refs: ReferenceFact[] = references.filter((r) => r.attrs.includes(column)).map((r) => ({ table: r.table, constraint: r.name, def: r.def }));
+    const refs: ReferenceFact[] = references
+      .filter((r) => r.attrs.includes(column))
+      .map((r) => {
+        const types = allTypes.get(`${r.rel.schemaname ?? 'public'}.${r.rel.relname}`);
+        return { table: r.table, constraint: r.name, def: r.def, columns: r.fk.map((name) => ({ name, type: types?.get(name) ?? null })) };
+      });
     out.columns[column] = { type: col.type, notNull: col.notNull, dependents: { indexes: ix, constraints: cons, referencedBy: refs } } satisfies ColumnFacts;
   }
   return out;

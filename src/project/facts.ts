@@ -43,6 +43,8 @@ export interface ReferenceFact {
   table: string;
   constraint: string;
   def: string;
+  /** The referencing columns and their types (null when the source does not say). */
+  columns: { name: string; type: string | null }[];
 }
 
 export interface ColumnFacts {
@@ -79,7 +81,7 @@ export async function introspectColumns(db: Database, t: TableRef, columns: stri
       not_null: boolean;
       indexes: { name: string; def: string; valid: boolean; constraint: string | null; contype: 'p' | 'u' | 'x' | null }[];
       constraints: { name: string; type: 'c' | 'f'; def: string; validated: boolean }[];
-      referenced_by: ReferenceFact[];
+      referenced_by: { table: string; name: string; def: string; columns: { name: string; type: string }[] }[];
     };
     const indexes: IndexFact[] = [];
     for (const ix of r.indexes) {
@@ -99,7 +101,7 @@ export async function introspectColumns(db: Database, t: TableRef, columns: stri
     out.columns[column] = {
       type: r.type,
       notNull: r.not_null,
-      dependents: { indexes, constraints, referencedBy: r.referenced_by },
+      dependents: { indexes, constraints, referencedBy: r.referenced_by.map((x) => ({ table: x.table, constraint: x.name, def: x.def, columns: x.columns })) },
     };
   }
   return out;

@@ -91,6 +91,8 @@ export interface TableSpec {
    */
   last?: string;
   extra?: ExtraColumn[];
+  /** The key column instead of `id bigserial PRIMARY KEY` (the same name, another type). */
+  key?: ExtraColumn;
   /** More statements of the starting schema, run after the table is created: indexes, constraints. */
   ddl?: string[];
 }
@@ -105,7 +107,7 @@ const BASE_COLUMNS: ExtraColumn[] = [
 ];
 
 function startingColumns(spec: TableSpec): ExtraColumn[] {
-  const cols = [...BASE_COLUMNS, ...(spec.extra ?? [])];
+  const cols = [spec.key ?? BASE_COLUMNS[0], ...BASE_COLUMNS.slice(1), ...(spec.extra ?? [])];
   return spec.last ? [...cols.filter((c) => c.name !== spec.last), cols.find((c) => c.name === spec.last)!] : cols;
 }
 

@@ -41,9 +41,11 @@ export function columnFactsSql(oid: number, column: string): string {
     "  (SELECT coalesce(json_agg(json_build_object('name', conname, 'type', contype, 'def', pg_catalog.pg_get_constraintdef(oid), 'validated', convalidated)",
     "          ORDER BY conname), '[]')",
     `     FROM pg_catalog.pg_constraint WHERE conrelid = ${T} AND contype IN ('c', 'f') AND a.attnum = ANY (conkey)) AS constraints,`,
-    "  (SELECT coalesce(json_agg(json_build_object('table', conrelid::pg_catalog.regclass::text, 'name', conname, 'def', pg_catalog.pg_get_constraintdef(oid))",
-    '          ORDER BY conrelid::pg_catalog.regclass::text, conname), \'[]\')',
-    `     FROM pg_catalog.pg_constraint WHERE contype = 'f' AND confrelid = ${T} AND a.attnum = ANY (confkey)) AS referenced_by`,
+    "  (SELECT coalesce(json_agg(json_build_object('table', conrelid::pg_catalog.regclass::text, 'name', conname, 'def', pg_catalog.pg_get_constraintdef(c.oid),",
+    "          'columns', (SELECT json_agg(json_build_object('name', ra.attname, 'type', pg_catalog.format_type(ra.atttypid, ra.atttypmod)) ORDER BY k.i)",
+    '            FROM unnest(c.conkey) WITH ORDINALITY AS k(attnum, i) JOIN pg_catalog.pg_attribute ra ON ra.attrelid = c.conrelid AND ra.attnum = k.attnum))',
+    "          ORDER BY conrelid::pg_catalog.regclass::text, conname), '[]')",
+    `     FROM pg_catalog.pg_constraint c WHERE contype = 'f' AND confrelid = ${T} AND a.attnum = ANY (confkey)) AS referenced_by`,
     'FROM a',
   ].join('\n');
 }
@@ -53,15 +55,19 @@ export function columnFactsSql(oid: number, column: string): string {
  * run time, one per row (`n`): its indexes, its CHECK, FOREIGN KEY, UNIQUE, PRIMARY KEY and EXCLUDE
  * constraints, and `table.constraint` for the foreign keys of other tables that reference it.
  */
-export function dependentsOfColumnSql(t: TableRef, attnum: string): string {
+export function dependentsOfColumnSql(t: TableRef, attnum: string, references = true): string {
   const T = regclass(t);
   return [
     `SELECT c.relname::text AS n FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid`,
     `  WHERE i.indrelid = ${T} AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass`,
     `    AND d.objid = i.indexrelid AND d.refobjid = ${T} AND d.refobjsubid = ${attnum})`,
     `UNION ALL SELECT conname::text FROM pg_constraint WHERE conrelid = ${T} AND ${attnum} = ANY (conkey)`,
-    `UNION ALL SELECT conrelid::regclass::text || '.' || conname FROM pg_constraint`,
-    `  WHERE contype = 'f' AND confrelid = ${T} AND conrelid <> ${T} AND ${attnum} = ANY (confkey)`,
+    ...(references
+      ? [
+          `UNION ALL SELECT conrelid::regclass::text || '.' || conname FROM pg_constraint`,
+          `  WHERE contype = 'f' AND confrelid = ${T} AND conrelid <> ${T} AND ${attnum} = ANY (confkey)`,
+        ]
+      : []),
   ].join('\n');
 }
 

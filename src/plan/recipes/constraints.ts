@@ -6,7 +6,7 @@
 import { objectName, quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
 import type { Migration, Statement, Verify } from '../types.js';
 import { fill, type Template } from '../../sql/template.js';
-import { doIf } from './plpgsql.js';
+import { doBlock, doIf } from './plpgsql.js';
 import { qualified, regclass, type TableRef } from './table.js';
 
 export function constraintExistsSql(t: TableRef, name: string): string {
@@ -153,5 +153,106 @@ export function constraintsInPlaceVerify(t: TableRef, names: { name: string; val
     sql: `SELECT count(*) FROM pg_constraint WHERE conrelid = ${regclass(t)} AND (${cond})`,
     expect: `${names.length} (every copied constraint is in place${names.some((n) => n.validated) ? ' and validated' : ''})`,
     expectValue: names.length,
+  };
+}
+
+/**
+ * PRIMARY KEY or UNIQUE from a unique index built beforehand (CONCURRENTLY): no scan, the index is
+ * renamed to the constraint's name. The column must already be NOT NULL for a primary key, or
+ * PostgreSQL would set it, scanning under the lock.
+ */
+export function addConstraintUsingIndex(t: TableRef, name: string, kind: 'primary' | 'unique', index: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(name)} ${kind === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${quoteIdent(index)};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment: `${name} again, on the index built for it: no scan (the index is renamed ${name}).`,
+  };
+}
+
+// Where the definitions of the foreign keys dropped by dropReferencingForeignKeys wait, until
+// restoreReferencingForeignKeys re-creates them, in the same transaction.
+const REFERENCES = 'migscaffold.references';
+
+function referencingSelect(t: TableRef, column: string): string {
+  return (
+    `SELECT conrelid::regclass AS rel, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint\n` +
+    `    WHERE contype = 'f' AND confrelid = ${regclass(t)}\n` +
+    `      AND (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(column)} AND NOT attisdropped) = ANY (confkey)`
+  );
+}
+
+/**
+ * The foreign keys of other tables that reference `column`, found in the catalogue when the migration
+ * runs, are dropped (their definitions kept for restoreReferencingForeignKeys): the unique index they
+ * depend on is about to go. ACCESS EXCLUSIVE on each referencing table, briefly.
+ */
+export function dropReferencingForeignKeys(t: TableRef, column: string): Statement {
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  fk record;',
+        "  saved jsonb := '[]';",
+        'BEGIN',
+        '  FOR fk IN',
+        `    ${referencingSelect(t, column)}`,
+        '  LOOP',
+        "    saved := saved || jsonb_build_object('rel', fk.rel::text, 'name', fk.conname, 'def', regexp_replace(fk.def, ' NOT VALID$', ''));",
+        "    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.rel, fk.conname);",
+        '  END LOOP;',
+        `  PERFORM set_config(${quoteLiteral(REFERENCES)}, saved::text, true);`,
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS EXCLUSIVE',
+    comment: `The foreign keys that reference ${column} (as the catalogue has them now) go for a moment: they depend on its unique index.`,
+  };
+}
+
+/**
+ * The foreign keys dropReferencingForeignKeys dropped, re-created against the column now bearing the
+ * name: NOT VALID (no scan of the referencing tables under the lock), or validated at once (`validate`,
+ * for rollback paths).
+ */
+export function restoreReferencingForeignKeys(validate: boolean): Statement {
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  fk jsonb;',
+        'BEGIN',
+        `  FOR fk IN SELECT * FROM jsonb_array_elements(coalesce(nullif(current_setting(${quoteLiteral(REFERENCES)}, true), ''), '[]')::jsonb) LOOP`,
+        `    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s${validate ? '' : ' NOT VALID'}', fk->>'rel', fk->>'name', fk->>'def');`,
+        '  END LOOP;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'SHARE ROW EXCLUSIVE',
+    long: validate,
+    comment: validate
+      ? 'The foreign keys again, checked against every row now (the rollback path).'
+      : 'The foreign keys again, NOT VALID: new writes are checked; existing rows are validated by the next migration.',
+  };
+}
+
+/** VALIDATE every NOT VALID foreign key that references `column` (SHARE UPDATE EXCLUSIVE on each referencing table). */
+export function validateReferencingForeignKeys(t: TableRef, column: string): Statement {
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  fk record;',
+        'BEGIN',
+        '  FOR fk IN',
+        `    ${referencingSelect(t, column)} AND NOT convalidated`,
+        '  LOOP',
+        "    EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', fk.rel, fk.conname);",
+        '  END LOOP;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'SHARE UPDATE EXCLUSIVE',
+    long: true,
+    comment: `Checks the rows of every table that references ${column}: reads and writes go on meanwhile.`,
   };
 }

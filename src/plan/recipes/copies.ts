@@ -12,8 +12,8 @@
 import { objectName, slug } from '../../sql/ident.js';
 import type { ConstraintFact, IndexFact } from '../../project/facts.js';
 import type { Migration, Statement, Verify } from '../types.js';
-import { addConstraintNotValid, addConstraintValidated, constraintsInPlaceVerify, dropConstraint, renameConstraint, validateConstraint } from './constraints.js';
-import { buildIndexFromTemplateMigration, createIndexFromTemplate, dropIndexConcurrently, indexesValidVerify, renameIndex } from './indexes.js';
+import { addConstraintNotValid, addConstraintUsingIndex, addConstraintValidated, constraintsInPlaceVerify, dropConstraint, renameConstraint, validateConstraint } from './constraints.js';
+import { buildIndexFromTemplateMigration, createIndexFromTemplate, createIndexFromTemplateNow, dropIndexConcurrently, indexesValidVerify, renameIndex } from './indexes.js';
 import type { TableRef } from './table.js';
 import { errors } from '../../messages/errors.js';
 
@@ -132,18 +132,36 @@ export function dropOriginalIndexMigrations(t: TableRef, c: Copies, column: stri
   }));
 }
 
-/** In the contract, once the originals are gone: each copy takes its final name. */
+/**
+ * In the contract, once the originals are gone: each copy takes its final name; the copy of an index
+ * that backed a PRIMARY KEY or UNIQUE constraint becomes that constraint (USING INDEX, no scan).
+ */
 export function renameCopies(t: TableRef, c: Copies): Statement[] {
   return [
-    ...c.indexes.filter((x) => x.build !== x.final).map((x) => renameIndex(t, x.build, x.final)),
+    ...c.indexes.map((x) =>
+      x.fact.constraint ? addConstraintUsingIndex(t, x.fact.constraint.name, x.fact.constraint.kind === 'primary' ? 'primary' : 'unique', x.build) : null,
+    ).filter((x): x is Statement => x !== null),
+    ...c.indexes.filter((x) => !x.fact.constraint && x.build !== x.final).map((x) => renameIndex(t, x.build, x.final)),
     ...c.constraints.filter((x) => x.build !== x.final).map((x) => renameConstraint(t, x.build, x.final)),
   ];
 }
 
-/** The contract's down: the copies take back the names they had while the originals existed. */
-export function unrenameCopies(t: TableRef, c: Copies): Statement[] {
+/**
+ * The contract's down: the copies take back the names they had while the originals existed; a
+ * constraint made from a copy is dropped (its index with it) and the copy built again on `column`
+ * (the name the copies' column has at that point), under the lock the rollback holds.
+ */
+export function unrenameCopies(t: TableRef, c: Copies, column: string): Statement[] {
   return [
-    ...c.indexes.filter((x) => x.build !== x.final).map((x) => renameIndex(t, x.final, x.build)),
+    ...c.indexes.flatMap((x) =>
+      x.fact.constraint
+        ? [
+            dropConstraint(t, x.fact.constraint.name, `${x.fact.constraint.name} goes with its index, which was the copy.`),
+            createIndexFromTemplateNow(x.build, x.fact.unique, x.fact.body, column, `The copy ${x.build} again.`),
+          ]
+        : [],
+    ),
+    ...c.indexes.filter((x) => !x.fact.constraint && x.build !== x.final).map((x) => renameIndex(t, x.final, x.build)),
     ...c.constraints.filter((x) => x.build !== x.final).map((x) => renameConstraint(t, x.final, x.build)),
   ];
 }
@@ -158,11 +176,26 @@ export function restoreOriginalConstraints(t: TableRef, c: Copies, column: strin
   );
 }
 
+/**
+ * The original indexes again on `column` (rollback paths, under the lock they hold): each built in the
+ * transaction, and a PRIMARY KEY or UNIQUE constraint made from the one that backed it.
+ */
+export function rebuildOriginalIndexes(t: TableRef, c: Copies, column: string): Statement[] {
+  return c.indexes.flatMap((x) => [
+    createIndexFromTemplateNow(x.fact.name, x.fact.unique, x.fact.body, column, `Rebuild ${x.fact.name} on ${column} (under the lock this rollback holds anyway).`),
+    ...(x.fact.constraint ? [addConstraintUsingIndex(t, x.fact.constraint.name, x.fact.constraint.kind === 'primary' ? 'primary' : 'unique', x.fact.name)] : []),
+  ]);
+}
+
 /** Throws when something depends on the column that this recipe cannot copy. */
-export function refuseUncopiable(what: string, deps: { indexes: IndexFact[]; referencedBy: { table: string; constraint: string }[] }, allowReferences = false): void {
+export function refuseUncopiable(
+  what: string,
+  deps: { indexes: IndexFact[]; referencedBy: { table: string; constraint: string }[] },
+  o: { references?: boolean; keys?: boolean } = {},
+): void {
   for (const ix of deps.indexes) {
-    if (ix.constraint) throw errors.copyConstraintIndex(what, ix.constraint.name, ix.constraint.kind.toUpperCase().replace('PRIMARY', 'PRIMARY KEY'));
+    if (ix.constraint && !(o.keys && ix.constraint.kind !== 'exclude')) throw errors.copyConstraintIndex(what, ix.constraint.name, ix.constraint.kind.toUpperCase().replace('PRIMARY', 'PRIMARY KEY'));
     if (!ix.valid) throw errors.copyInvalidIndex(what, ix.name);
   }
-  if (!allowReferences && deps.referencedBy.length) throw errors.copyReferenced(what, deps.referencedBy.map((r) => `${r.table}.${r.constraint}`));
+  if (!o.references && deps.referencedBy.length) throw errors.copyReferenced(what, deps.referencedBy.map((r) => `${r.table}.${r.constraint}`));
 }

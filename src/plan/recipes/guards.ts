@@ -62,7 +62,7 @@ export function columnsEqualGuard(t: TableRef, pending: string, from: string, to
  * whose name is not in `known`: one created after the plan was generated, or one generation could
  * not see. The names it found are in the message.
  */
-export function dependentsKnownGuard(t: TableRef, column: string, known: string[]): Statement {
+export function dependentsKnownGuard(t: TableRef, column: string, known: string[], o: { references?: 'handled' } = {}): Statement {
   // format() reads % as a placeholder: every other % in the message is doubled.
   const message = GUARDS.unknownDependents(label(t), column, '\u0000').replace(/%/g, '%%').replace('\u0000', '%s');
   return {
@@ -74,7 +74,7 @@ export function dependentsKnownGuard(t: TableRef, column: string, known: string[
         'BEGIN',
         `  ${attnumSql(t, column)} INTO col;`,
         `  SELECT string_agg(d.n, ', ' ORDER BY d.n) INTO unknown FROM (`,
-        `    ${dependentsOfColumnSql(t, 'col').replace(/\n/g, '\n    ')}`,
+        `    ${dependentsOfColumnSql(t, 'col', o.references !== 'handled').replace(/\n/g, '\n    ')}`,
         `  ) AS d WHERE d.n <> ALL (ARRAY[${known.map(quoteLiteral).join(', ')}]::text[]);`,
         '  IF unknown IS NOT NULL THEN',
         `    RAISE EXCEPTION USING MESSAGE = format(${quoteLiteral(message)}, unknown), ERRCODE = 'object_not_in_prerequisite_state';`,
@@ -118,5 +118,35 @@ export function inPlaceTypeChangeGuard(t: TableRef, column: string, allIndexes: 
     ),
     lock: 'ACCESS SHARE',
     comment: 'Guard: stop here, before any lock, if the change would rebuild an index or check a constraint under the lock.',
+  };
+}
+
+/**
+ * Refuses while a column of another table that references `column` has one of the `narrower` types:
+ * once `column` holds values of the new type, rows there could not reference them.
+ */
+export function referencingColumnsGuard(t: TableRef, column: string, narrower: string[], type: string): Statement {
+  const T = regclass(t);
+  const message = GUARDS.referencingNarrower(label(t), column, type, '\u0000').replace(/%/g, '%%').replace('\u0000', '%s');
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  col smallint;',
+        '  found text;',
+        'BEGIN',
+        `  ${attnumSql(t, column)} INTO col;`,
+        "  SELECT string_agg(format('%s.%I (%s)', c.conrelid::regclass, a.attname, format_type(a.atttypid, a.atttypmod)), ', ') INTO found",
+        '  FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey)',
+        `  WHERE c.contype = 'f' AND c.confrelid = ${T} AND col = ANY (c.confkey)`,
+        `    AND a.atttypid IN (${narrower.map((n) => `${quoteLiteral(n)}::regtype`).join(', ')});`,
+        '  IF found IS NOT NULL THEN',
+        `    RAISE EXCEPTION USING MESSAGE = format(${quoteLiteral(message)}, found), ERRCODE = 'object_not_in_prerequisite_state';`,
+        '  END IF;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS SHARE',
+    comment: `Guard: stop here, before any lock, while a column that references ${column} is narrower than ${type}.`,
   };
 }
