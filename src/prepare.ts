@@ -68,6 +68,12 @@ export async function prepareAndGenerate(r: GenerationRequest): Promise<Generati
     const facts = await factsFromDump(project.dump.text, project.dump.path, parseTable(String(answers.table)), existingColumns(op, answers));
     if (facts) answers.facts = facts;
   }
+  // A declared schema tells the columns' types (not what depends on them).
+  const known = declared?.tables.get(parseTable(String(answers.table)).name);
+  if (!answers.facts && declared && known) {
+    const columns = Object.fromEntries(existingColumns(op, answers).flatMap((c) => (known.types.has(c) ? [[c, { type: known.types.get(c)! }]] : [])));
+    if (Object.keys(columns).length) answers.facts = { source: declared.source, columns };
+  }
   // Rules that depend on what was learned (an index the operation cannot copy) apply now.
   if (answers.facts) op.check?.(answers);
 

@@ -8,7 +8,7 @@ import { constraintTemplate, fill, indexPredicate, indexTemplate } from '../../s
 import { factsFromDump } from '../../src/project/dump.js';
 import { inPlaceChange } from '../../src/plan/recipes/type-changes.js';
 import { renamedName } from '../../src/plan/recipes/copies.js';
-import { run, tree } from './helpers.js';
+import { project, run, tree } from './helpers.js';
 
 describe('index and constraint definitions, the column as a hole', () => {
   it.each([
@@ -113,5 +113,33 @@ describe('change-column-type refuses what it cannot plan', () => {
     const r = await run(['change-column-type', '--table', 'users', '--column', 'score', '--type', 'int4', '--from-type', 'integer', '--target', 'sql', '--yes']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/users\.score is already of type int4/);
+  });
+});
+
+describe('the current type from a declared schema', () => {
+  it('db/schema.rb: t.string limit 40 -> varchar(100) is changed in place, without --from-type', async () => {
+    const schemaRb = [
+      'ActiveRecord::Schema[7.1].define(version: 2026_01_01_000000) do',
+      '  create_table "users", force: :cascade do |t|',
+      '    t.string "nickname", limit: 40',
+      '    t.integer "score", null: false',
+      '  end',
+      'end',
+      '',
+    ].join('\n');
+    const vol = project({ '/project/db/schema.rb': schemaRb, '/project/Gemfile': '', '/project/db/migrate/.keep': '' });
+    const r = await run(['change-column-type', '--table', 'users', '--column', 'nickname', '--type', 'varchar(100)', '--target', 'rails', '--yes', '--dry-run', '--json'], vol);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).phases.map((p: { key: string }) => p.key)).toEqual(['alter', 'use']);
+    const full = await run(['change-column-type', '--table', 'users', '--column', 'score', '--type', 'bigint', '--target', 'rails', '--yes', '--dry-run', '--json'], vol);
+    expect(JSON.parse(full.stdout).phases.map((p: { key: string }) => p.key)).toEqual(['expand', 'backfill', 'tighten', 'swap', 'use']);
+  });
+
+  it('schema.prisma: String @db.VarChar(40) -> text in place; the field changes type in that phase', async () => {
+    const schema = ['datasource db {', '  provider = "postgresql"', '}', '', 'model User {', '  id       BigInt  @id @default(autoincrement())', '  nickname String? @db.VarChar(40)', '', '  @@map("users")', '}', ''].join('\n');
+    const vol = project({ '/project/prisma/schema.prisma': schema, '/project/prisma/migrations/migration_lock.toml': 'provider = "postgresql"\n' });
+    const r = await run(['change-column-type', '--table', 'users', '--column', 'nickname', '--type', 'text', '--target', 'prisma', '--yes', '--all-phases', ...['--timestamp', '20260115093000']], vol);
+    expect(r.code, r.stderr).toBe(0);
+    expect(tree(r.vol)['prisma/schema.prisma']).toContain('  nickname String?\n');
   });
 });

@@ -140,14 +140,6 @@ export function sameNotNullSql(t: TableRef, a: string, b: string): string {
   return `SELECT (${isNotNullSql(t, a)}) IS NOT DISTINCT FROM (${isNotNullSql(t, b)})`;
 }
 
-/** The indexes that include the column (dropped with it), as one line, or NULL. */
-export function indexesOnColumnSql(t: TableRef, column: string): string {
-  return (
-    `SELECT string_agg(indexrelid::regclass::text, ', ') FROM pg_index WHERE indrelid = ${regclass(t)} ` +
-    `AND (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(column)}) = ANY (indkey)`
-  );
-}
-
 /** Rows whose two columns differ. */
 export function rowsDifferingSql(t: TableRef, a: string, b: string): string {
   return `SELECT count(*) FROM ${qualified(t)} WHERE ${quoteIdent(a)} IS DISTINCT FROM ${quoteIdent(b)}`;
