@@ -11,9 +11,8 @@
 import { columnField, expressionField, keyField, parseTable, tableField, typeProblem } from '../src/fields.js';
 import {
   addAttr,
-  blockIndexName,
   blockLinesUsing,
-  copyBlock,
+  copiedBlocks,
   fieldDeclaration,
   insertAfter,
   isAttr,
@@ -35,6 +34,7 @@ import {
   analyzeColumn,
   backfill,
   backfillFinishedGuard,
+  carryNotNullMigrations,
   columnExistsSql,
   columnTypeSql,
   conversions,
@@ -48,12 +48,10 @@ import {
   validateReferencingForeignKeys,
   createTypeSyncTrigger,
   dependentsKnownGuard,
-  doIf,
   dropColumn,
   dropDefault,
   dropTypeSyncTrigger,
   hasCopies,
-  ifNotNullCheckExists,
   inPlaceChange,
   inPlaceTypeChangeGuard,
   isNotNullSql,
@@ -68,15 +66,12 @@ import {
   renameCopies,
   restoreOriginalConstraints,
   setAllValues,
-  setNotNullFromCheck,
   setNotNullLike,
   triggerExistsSql,
   triggerPresentGuard,
   typeSyncTriggerName,
   unrenameCopies,
-  unsetNotNullToCheck,
   utcForThisTransaction,
-  validateNotNullCheck,
   type Copies,
   type InPlace,
   type TableRef,
@@ -87,7 +82,6 @@ import { errors } from '../src/messages/errors.js';
 import { GUARDS } from '../src/messages/guards.js';
 import { factsOf, type ColumnFacts } from '../src/project/facts.js';
 import { objectName, slug } from '../src/sql/ident.js';
-import { fill, indexPredicate } from '../src/sql/template.js';
 
 /** The shadow column that takes the new type until the swap gives it the column's name. */
 export function shadowName(column: string): string {
@@ -230,12 +224,7 @@ export const changeColumnType = defineOperation({
     if (!F.optional) step('tighten', replace(M, [shadow(true)], [shadow(false)]));
     const blocks = blockLinesUsing(lines, model, F.name);
     const copies = copiesFor(factsOf(a, column), column);
-    const copyOf = new Map(copies.indexes.map((c) => [c.fact.name, c]));
-    const copied = blocks.flatMap((b) => {
-      const c = copyOf.get(blockIndexName(b, ctx.table, model));
-      if (!c) return [];
-      return [copyBlock(b, F.name, shadowDecl.name, c.build, indexPredicate(`CREATE INDEX x ${fill(c.fact.body, S)}`))];
-    });
+    const copied = copiedBlocks(blocks, copies.indexes, ctx.table, model, F.name, S).map((x) => x.line(shadowDecl.name, x.copy.build));
     // The copy of the primary key's index is a unique index until the swap makes it the key.
     const pk = copies.indexes.find((c) => c.fact.constraint?.kind === 'primary');
     if (pk) copied.push(`${model.indent}@@unique([${shadowDecl.name}], map: ${JSON.stringify(pk.build)})`);
@@ -464,37 +453,7 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
     ],
     down: [...dropTypeSyncTrigger(t, column), dropColumn(t, S, true, `Drop ${S} (and its check).`)],
   };
-  const validate: Migration = {
-    name: slug(`validate ${t.name} ${S} not null`),
-    transaction: 'transaction',
-    up: [
-      backfillFinishedGuard(t, pending, `${S} = ${using ?? `${column}::${type}`}`, backfillTitle),
-      ifNotNullCheckExists(t, S, [validateNotNullCheck(t, S)], {
-        lock: 'SHARE UPDATE EXCLUSIVE',
-        long: true,
-        comment: `If ${column} is NOT NULL: prove ${S} has no NULLs, scanning under SHARE UPDATE EXCLUSIVE (reads and writes go on).`,
-      }),
-    ],
-    down: [],
-    downNote: 'validation changes no data and no definition.',
-  };
-  const setNotNull: Migration = {
-    name: slug(`set ${t.name} ${S} not null`),
-    transaction: 'transaction',
-    up: [
-      ifNotNullCheckExists(t, S, setNotNullFromCheck(t, S), {
-        lock: 'ACCESS EXCLUSIVE',
-        comment: `If ${column} is NOT NULL: make ${S} NOT NULL without a scan (the validated check proves it), then drop the check.`,
-      }),
-    ],
-    down: [
-      {
-        sql: doIf(`(${isNotNullSql(t, S)})`, unsetNotNullToCheck(t, S).map((x) => x.sql).join('\n')),
-        lock: 'ACCESS EXCLUSIVE',
-        comment: `Make ${S} nullable again, guarded by the NOT VALID check.`,
-      },
-    ],
-  };
+  const [validate, setNotNull] = carryNotNullMigrations(t, S, column, backfillFinishedGuard(t, pending, `${S} = ${using ?? `${column}::${type}`}`, backfillTitle));
   const swap: Migration = {
     name: slug(`swap ${t.name} ${column} to ${type}`),
     transaction: 'transaction',

@@ -4,7 +4,7 @@
  * default from the live database at migration time, so nothing has to be retyped by hand.
  */
 import { columnField, keyField, parseTable, tableField } from '../src/fields.js';
-import { addAttr, blockIndexName, blockLinesUsing, copyBlock, fieldDeclaration, fieldForColumn, fieldName, insertAfter, isAttr, joinLine, mapTo, optional, replace, splitLine, withAttr, withDefault, without } from '../src/project/prisma-edit.js';
+import { addAttr, blockIndexName, blockLinesUsing, copiedBlocks, fieldDeclaration, fieldForColumn, fieldName, insertAfter, isAttr, joinLine, mapTo, optional, replace, splitLine, withAttr, withDefault, without } from '../src/project/prisma-edit.js';
 import type { ColumnInfo } from '../src/rehearse/workload.js';
 import { errors } from '../src/messages/errors.js';
 import { defineOperation } from '../src/operation.js';
@@ -30,34 +30,28 @@ import {
   addNotNullCheck,
   backfill,
   backfillFinishedGuard,
+  carryNotNullMigrations,
   columnExistsSql,
   columnsEqualGuard,
   copyAllValues,
   copyDefault,
   createSyncTrigger,
-  doIf,
   dropColumn,
   dropDefault,
   dropSyncTrigger,
-  ifNotNullCheckExists,
-  isNotNullSql,
   label,
   rowsDifferingSql,
   sameNotNullSql,
-  setNotNullFromCheck,
   setNotNullLike,
   syncTriggerName,
   triggerExistsSql,
   triggerPresentGuard,
-  unsetNotNullToCheck,
-  validateNotNullCheck,
   type TableRef,
 } from '../src/plan/recipes/index.js';
 import type { Migration, Phase, Plan } from '../src/plan/types.js';
 import type { HazardKey } from '../src/messages/hazards.js';
 import { factsOf, type ColumnFacts } from '../src/project/facts.js';
 import { quoteIdent, slug } from '../src/sql/ident.js';
-import { fill, indexPredicate } from '../src/sql/template.js';
 
 export const renameColumn = defineOperation({
   name: 'rename-column',
@@ -121,37 +115,7 @@ export const renameColumn = defineOperation({
       ],
       down: [...dropSyncTrigger(t, from, to), dropColumn(t, to, true, `Drop ${to} (and its check).`)],
     };
-    const validate: Migration = {
-      name: slug(`validate ${t.name} ${to} not null`),
-      transaction: 'transaction',
-      up: [
-        backfillFinishedGuard(t, pendingFwd, `${to} = ${from}`, backfillTitle),
-        ifNotNullCheckExists(t, to, [validateNotNullCheck(t, to)], {
-          lock: 'SHARE UPDATE EXCLUSIVE',
-          long: true,
-          comment: `If ${from} is NOT NULL: prove ${to} has no NULLs, scanning under SHARE UPDATE EXCLUSIVE (reads and writes go on).`,
-        }),
-      ],
-      down: [],
-      downNote: 'validation changes no data and no definition.',
-    };
-    const setNotNull: Migration = {
-      name: slug(`set ${t.name} ${to} not null`),
-      transaction: 'transaction',
-      up: [
-        ifNotNullCheckExists(t, to, setNotNullFromCheck(t, to), {
-          lock: 'ACCESS EXCLUSIVE',
-          comment: `If ${from} is NOT NULL: make ${to} NOT NULL without a scan (the validated check proves it), then drop the check.`,
-        }),
-      ],
-      down: [
-        {
-          sql: doIf(`(${isNotNullSql(t, to)})`, unsetNotNullToCheck(t, to).map((x) => x.sql).join('\n')),
-          lock: 'ACCESS EXCLUSIVE',
-          comment: `Make ${to} nullable again, guarded by the NOT VALID check.`,
-        },
-      ],
-    };
+    const [validate, setNotNull] = carryNotNullMigrations(t, to, from, backfillFinishedGuard(t, pendingFwd, `${to} = ${from}`, backfillTitle));
     const contract: Migration = {
       name: slug(`drop ${from} from ${t.name} after rename to ${to}`),
       transaction: 'transaction',
@@ -293,14 +257,8 @@ export const renameColumn = defineOperation({
     const blocks = blockLinesUsing(lines, model, F.name);
     // The copies of the indexes schema.prisma declares, as block attributes on the new column's field.
     const copies = copiesOf(factsOf(a, from), from, to);
-    const copyOf = new Map(copies.indexes.map((c) => [c.fact.name, c]));
-    const copied = blocks.flatMap((b) => {
-      const c = copyOf.get(blockIndexName(b, ctx.table, model));
-      if (!c) return [];
-      const where = indexPredicate(`CREATE INDEX x ${fill(c.fact.body, to)}`);
-      return [{ at: (field: string, name: string) => copyBlock(b, F.name, field, name, where), c }];
-    });
-    const uncovered = blocks.filter((b) => !copyOf.has(blockIndexName(b, ctx.table, model)));
+    const copied = copiedBlocks(blocks, copies.indexes, ctx.table, model, F.name, to).map((x) => ({ at: x.line, c: x.copy }));
+    const uncovered = blocks.filter((b) => !copies.indexes.some((c) => c.fact.name === blockIndexName(b, ctx.table, model)));
     if (copied.length) step('copy', insertAfter(M, blocks[blocks.length - 1], copied.map((x) => x.at(twinDecl.name, x.c.build))));
     const finalNames = (field: string) =>
       copied.filter((x) => x.c.build !== x.c.final).map((x) => replace(M, [x.at(field, x.c.build)], [x.at(field, x.c.final)]));
@@ -334,7 +292,8 @@ export const renameColumn = defineOperation({
   },
   rehearsal: {
     cases: [{ name: 'rename', args: ['--table', 'users', '--from', 'name', '--to', 'full_name'] }],
-    seed: (a) => [{ name: String(a.from), type: 'text', notNull: true }],
+    // Indexed, as a column people rename usually is: the rehearsal builds its copy under load.
+    seed: (a) => [{ name: String(a.from), type: 'text', notNull: true, index: true }],
     workload(answers, k) {
     const base = k.info.columns;
     const from = String(answers.from);

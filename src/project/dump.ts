@@ -3,7 +3,7 @@
  * `db/schema.sql`): pg_dump's text, read with PostgreSQL's own parser. It tells what `--database-url`
  * would, as of the dump: the columns' types, and the indexes and constraints that depend on them.
  */
-import { constraintTemplate, indexTemplate, tokenize, type Token } from '../sql/template.js';
+import { constraintTemplate, indexTemplate, listElements, tokenize } from '../sql/template.js';
 import type { ColumnFacts, ConstraintFact, IndexFact, ReferenceFact, TableFacts } from './facts.js';
 import type { TableRef } from '../plan/recipes/table.js';
 
@@ -24,27 +24,6 @@ function typeText(tn: Node): string {
   const name = ({ int2: 'smallint', int4: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', bool: 'boolean', bpchar: 'char' } as Record<string, string>)[internal] ?? internal;
   const mods = ((tn.typmods as Node[] | undefined) ?? []).map((m) => m.A_Const?.ival?.ival ?? 0);
   return `${name}${mods.length ? `(${mods.join(',')})` : ''}${'[]'.repeat(((tn.arrayBounds as unknown[]) ?? []).length)}`;
-}
-
-/** The text of the n-th element of the parenthesised list opening after `from` in `text`. */
-function elements(tokens: Token[], open: number): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
-  let depth = 0;
-  let first = open + 1;
-  for (let k = open; k < tokens.length; k++) {
-    const t = tokens[k];
-    if (t.kind === 'punct' && t.text === '(') depth++;
-    else if (t.kind === 'punct' && t.text === ')') {
-      if (--depth === 0) {
-        out.push({ start: tokens[first].start, end: tokens[k - 1].end });
-        return out;
-      }
-    } else if (depth === 1 && t.kind === 'punct' && t.text === ',') {
-      out.push({ start: tokens[first].start, end: tokens[k - 1].end });
-      first = k + 1;
-    }
-  }
-  return out;
 }
 
 /** `CHECK (...)` or `FOREIGN KEY ...`: the definition after `CONSTRAINT name`, or after ADD CONSTRAINT name. */
@@ -85,7 +64,7 @@ export async function factsFromDump(text: string, source: string, t: TableRef, c
       found = true;
       const tokens = tokenize(stmtText);
       const open = tokens.findIndex((x) => x.kind === 'punct' && x.text === '(');
-      const parts = elements(tokens, open);
+      const parts = listElements(tokens, open).map((r) => ({ start: tokens[r.first].start, end: tokens[r.last].end }));
       (create.tableElts as Node[]).forEach((el, i) => {
         if (el.ColumnDef)
           types.set(el.ColumnDef.colname, {

@@ -5,6 +5,7 @@
  * the later ones word for word (tighten to NOT NULL, @ignore, drop the ignored field, switch @map).
  */
 import type { Answers, Operation } from '../operation.js';
+import { fill, indexPredicate, type Template } from '../sql/template.js';
 import { parseTable } from '../fields.js';
 import {
   applyHunks,
@@ -196,6 +197,28 @@ export function copyBlock(line: string, field: string, to: string, name: string,
     : out.replace(/\)(\s*(?:\/\/.*)?)$/, `, map: ${JSON.stringify(name)})$1`);
   if (where !== null) out = out.replace(/\bwhere:\s*raw\("(?:[^"\\]|\\.)*"\)/, `where: raw(${JSON.stringify(where)})`);
   return out;
+}
+
+/**
+ * The block attributes (@@index, @@unique) among `blocks` that describe an index `copies` copies, each
+ * with how to write its copy: listing `field` as another field, under a given name, with the copy's
+ * predicate (its definition filled with `column`, the copy's column).
+ */
+export function copiedBlocks<C extends { fact: { name: string; body: Template } }>(
+  blocks: string[],
+  copies: C[],
+  table: string,
+  m: PrismaModel,
+  field: string,
+  column: string,
+): { copy: C; line: (asField: string, name: string) => string }[] {
+  const byName = new Map(copies.map((c) => [c.fact.name, c]));
+  return blocks.flatMap((b) => {
+    const copy = byName.get(blockIndexName(b, table, m));
+    if (!copy) return [];
+    const where = indexPredicate(`CREATE INDEX x ${fill(copy.fact.body, column)}`);
+    return [{ copy, line: (asField: string, name: string) => copyBlock(b, field, asField, name, where) }];
+  });
 }
 
 export function lastLine(lines: string[], m: PrismaModel): string {

@@ -116,7 +116,7 @@ function isWord(t: Token | undefined, word: string): boolean {
 }
 
 /** The elements of the parenthesised list opening at tokens[open]: each a range of token indexes. */
-function listElements(tokens: Token[], open: number): { first: number; last: number }[] {
+export function listElements(tokens: Token[], open: number): { first: number; last: number }[] {
   const out: { first: number; last: number }[] = [];
   let depth = 0;
   let first = open + 1;

@@ -8,6 +8,7 @@ import type { Migration, Statement, Verify } from '../types.js';
 import { fill, type Template } from '../../sql/template.js';
 import { doBlock, doIf } from './plpgsql.js';
 import { qualified, regclass, type TableRef } from './table.js';
+import { isNotNullSql } from './columns.js';
 
 export function constraintExistsSql(t: TableRef, name: string): string {
   return `EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${regclass(t)} AND conname = ${quoteLiteral(name)})`;
@@ -255,4 +256,45 @@ export function validateReferencingForeignKeys(t: TableRef, column: string): Sta
     long: true,
     comment: `Checks the rows of every table that references ${column}: reads and writes go on meanwhile.`,
   };
+}
+
+/**
+ * The tighten of an expand/contract: the new column `column` gets NOT NULL when `like` (the column it
+ * replaces) has it, through the NOT VALID check the expand added: VALIDATE in one migration (after
+ * `guardFirst`), SET NOT NULL and the check dropped in the next. Both do nothing when there is no check.
+ */
+export function carryNotNullMigrations(t: TableRef, column: string, like: string, guardFirst: Statement): Migration[] {
+  return [
+    {
+      name: slug(`validate ${t.name} ${column} not null`),
+      transaction: 'transaction',
+      up: [
+        guardFirst,
+        ifNotNullCheckExists(t, column, [validateNotNullCheck(t, column)], {
+          lock: 'SHARE UPDATE EXCLUSIVE',
+          long: true,
+          comment: `If ${like} is NOT NULL: prove ${column} has no NULLs, scanning under SHARE UPDATE EXCLUSIVE (reads and writes go on).`,
+        }),
+      ],
+      down: [],
+      downNote: 'validation changes no data and no definition.',
+    },
+    {
+      name: slug(`set ${t.name} ${column} not null`),
+      transaction: 'transaction',
+      up: [
+        ifNotNullCheckExists(t, column, setNotNullFromCheck(t, column), {
+          lock: 'ACCESS EXCLUSIVE',
+          comment: `If ${like} is NOT NULL: make ${column} NOT NULL without a scan (the validated check proves it), then drop the check.`,
+        }),
+      ],
+      down: [
+        {
+          sql: doIf(`(${isNotNullSql(t, column)})`, unsetNotNullToCheck(t, column).map((x) => x.sql).join('\n')),
+          lock: 'ACCESS EXCLUSIVE',
+          comment: `Make ${column} nullable again, guarded by the NOT VALID check.`,
+        },
+      ],
+    },
+  ];
 }
