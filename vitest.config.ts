@@ -7,6 +7,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Shared 2-core machines: a run that loads prettier or the parser can take seconds under load.
+          testTimeout: 30_000,
           server: { deps: { inline: ['node-plop'] } },
         },
       },

@@ -36,6 +36,8 @@ export interface SideResult {
 
 export interface ScenarioResult {
   name: string;
+  /** The operation the scenario generates with (absent in results written before it was recorded). */
+  operation?: string;
   label: string;
   args: string[];
   naiveSummary: string;
@@ -112,7 +114,7 @@ export function renderResults(r: BenchResults): string {
   );
   for (const s of r.scenarios) {
     out.push(`### ${s.label}`, '');
-    out.push(`Generated: \`migscaffold ${s.name.replace(/-(volatile|not-null)$/, '')} ${s.args.join(' ')}\`. Naive: ${s.naiveSummary}.`, '');
+    out.push(`Generated: \`migscaffold ${s.operation ?? s.name.replace(/-(volatile|not-null)$/, '')} ${s.args.map(shellWord).join(' ')}\`. Naive: ${s.naiveSummary}.`, '');
     const rows: string[][] = [];
     for (const [who, side] of [['ours', s.ours], ['naive', s.naive]] as const) {
       if (side.baseline) rows.push([who, 'baseline (no migration)', '2.0 s', ms(side.baseline.p99Ms), ms(side.baseline.maxMs), '', '0', '', '', '']);
@@ -311,4 +313,12 @@ function misses(r: BenchResults, ratioOf: (x: ScriptRun) => number): string[] {
       );
   }
   return out;
+}
+
+/** An argument as a shell reads it back: quoted when it holds anything but plain word characters. */
+function shellWord(a: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(a)) return a;
+  if (!a.includes("'")) return `'${a}'`;
+  if (!/["$`\\!]/.test(a)) return `"${a}"`;
+  return `'${a.replace(/'/g, `'\\''`)}'`;
 }

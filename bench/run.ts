@@ -111,7 +111,7 @@ async function scenario(s: Scenario, adminUrl: string, port: number): Promise<Sc
   const loadNaive = loadavg()[0];
   const b = await freshDb(adminUrl, port);
   const naiveReport = await runSide(b.url, s.naive, op, answers, s.setup).finally(() => b.drop());
-  return { name: s.name, label: s.label, args: s.args, naiveSummary: s.naiveSummary, ours: { ...side(oursReport), loadAvg: loadOurs }, naive: { ...side(naiveReport), loadAvg: loadNaive } };
+  return { name: s.name, operation: op.name, label: s.label, args: s.args, naiveSummary: s.naiveSummary, ours: { ...side(oursReport), loadAvg: loadOurs }, naive: { ...side(naiveReport), loadAvg: loadNaive } };
 }
 
 /** Fresh copy of the table with the rename's expand migration applied (new column + sync trigger). */
@@ -122,7 +122,7 @@ async function expandedCopy(adminUrl: string, port: number) {
   const expand = plan.phases[0];
   if (expand.kind !== 'migrate') throw new Error('rename plan: first phase is not a migration');
   await admin(db.url, async (c) => {
-    for (const m of expand.migrations) await runMigration(c, m, { lockTimeout: '1s', tableRegclass: regclass({ name: 'users' }) });
+    for (const m of expand.migrations) await runMigration(c, m, { lockTimeout: '1s', tableRegclass: `ARRAY[${regclass({ name: 'users' })}::oid]` });
     await c.query('CHECKPOINT');
   });
   return db;

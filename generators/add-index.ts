@@ -2,7 +2,7 @@
  * add-index: CREATE INDEX CONCURRENTLY, alone, outside any transaction; a leftover INVALID index
  * from an earlier failed build is removed first where the target can check for it.
  */
-import { fragmentProblem, identifierProblem, parseTable, tableField } from '../src/fields.js';
+import { columnsField, indexMethodField, listOf, optionalNameField, parseTable, predicateField, tableField } from '../src/fields.js';
 import { fieldForColumn, insertAfter, lastLine, partialIndexesEnabled } from '../src/project/prisma-edit.js';
 import { defineOperation, type Answers } from '../src/operation.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
@@ -10,12 +10,10 @@ import { buildIndexMigration, duplicatesVerify, indexValidVerify, label } from '
 import type { Plan, Verify } from '../src/plan/types.js';
 import { objectName, slug } from '../src/sql/ident.js';
 
-const METHODS = ['btree', 'hash', 'gist', 'spgist', 'gin', 'brin'] as const;
-
 /** The index's name: --name, or PostgreSQL's own convention <table>_<columns>_idx (or _key). */
 export function indexName(a: Answers): string {
   if (a.name) return String(a.name);
-  const cols = (Array.isArray(a.columns) ? a.columns : String(a.columns).split(',')).map(String);
+  const cols = listOf(a.columns);
   return objectName(parseTable(String(a.table)).name, ...cols, a.unique ? 'key' : 'idx');
 }
 
@@ -28,58 +26,22 @@ export const addIndex = defineOperation({
   ],
   fields: [
     tableField,
-    {
-      name: 'columns',
-      kind: 'list',
-      identifies: 'existing-columns',
-      message: 'Columns, comma-separated, in index order',
-      required: true,
-      validate: (v) => {
-        const cols = Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : [];
-        if (cols.length === 0) return 'give at least one column';
-        for (const c of cols) {
-          const p = identifierProblem(c);
-          if (p) return `column ${JSON.stringify(c)}: ${p}`;
-        }
-        return null;
-      },
-    },
+    columnsField(true),
     { name: 'unique', kind: 'boolean', message: 'Unique?', required: false, default: false },
-    {
-      name: 'where',
-      kind: 'string',
-      message: 'Partial-index predicate (empty for none)',
-      sql: 'predicate',
-      required: false,
-      validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
-    },
-    {
-      name: 'using',
-      kind: 'string',
-      message: 'Index method',
-      required: false,
-      default: 'btree',
-      choices: METHODS,
-      validate: (v) => (METHODS.includes(String(v) as (typeof METHODS)[number]) ? null : `use one of ${METHODS.join(', ')}`),
-    },
-    {
-      name: 'name',
-      kind: 'string',
-      message: 'Index name (empty: <table>_<columns>_idx)',
-      required: false,
-      validate: (v) => (v === undefined || v === '' ? null : identifierProblem(String(v))),
-    },
+    predicateField('Partial-index predicate (empty for none)'),
+    indexMethodField('Index method', true),
+    optionalNameField('Index name (empty: <table>_<columns>_idx)'),
   ],
   plan(a, s): Plan {
     const t = parseTable(String(a.table));
-    const cols = (Array.isArray(a.columns) ? a.columns : String(a.columns).split(',')).map(String);
+    const cols = listOf(a.columns);
     const unique = Boolean(a.unique);
     const where = a.where ? String(a.where) : undefined;
     const using = String(a.using ?? 'btree');
     const name = indexName(a);
     const tl = label(t);
     const ix = { name, columns: cols, unique, using, where };
-    const verify: Verify[] = [...(unique ? [duplicatesVerify(t, cols, where)] : []), indexValidVerify(t, name)];
+    const verify: Verify[] = [...(unique ? [duplicatesVerify(t, cols, where, true)] : []), indexValidVerify(t, name)];
     return {
       operation: 'add-index',
       name: slug(`add index ${name}`),
@@ -133,9 +95,9 @@ export const addIndex = defineOperation({
       { name: 'plain', args: ['--table', 'users', '--columns', 'name'] },
       { name: 'unique partial', args: ['--table', 'users', '--columns', 'email', '--unique', '--where', 'login_count > 10', '--name', 'users_active_email_key'] },
     ],
-    seed: (a) => (Array.isArray(a.columns) ? a.columns : String(a.columns).split(',')).map((name) => ({ name: String(name), type: 'text' })),
+    seed: (a) => listOf(a.columns).map((name) => ({ name, type: 'text' })),
     workload(answers, k) {
-    const cols = (Array.isArray(answers.columns) ? answers.columns : String(answers.columns).split(',')).map(String);
+    const cols = listOf(answers.columns);
     const where = answers.where ? String(answers.where) : undefined;
     const first = k.byName(cols[0]);
     const v = first && first.name !== k.info.key && !first.unique ? k.appValue(first) : null;

@@ -1,5 +1,5 @@
 /** Field definitions and checks shared by several operations. */
-import type { AnswerValue, Field } from './operation.js';
+import type { Answers, AnswerValue, Field, Operation } from './operation.js';
 import type { TableRef } from './plan/recipes/index.js';
 import { byteLength, MAX_IDENT_BYTES } from './sql/ident.js';
 
@@ -12,6 +12,12 @@ export function identifierProblem(name: string): string | null {
   if (/[\u0001-\u001f\u007f]/.test(name)) return 'it contains a control character';
   if (name !== name.trim()) return 'it starts or ends with a space (quote-and-trim mistakes are easy to miss)';
   return null;
+}
+
+/** The table an operation works on: the answer of its field that identifies the table. */
+export function tableAnswer(op: Pick<Operation, 'fields'>, a: Answers): string {
+  const f = op.fields.find((x) => x.identifies === 'table');
+  return String(a[f?.name ?? 'table']);
 }
 
 /** `users` or `schema.table`. A dot always separates the schema. */
@@ -115,5 +121,56 @@ export function expressionField(name: string, message: string): Field {
     required: false,
     sql: 'expression',
     validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))),
+  };
+}
+
+/** A list answer (columns) as strings, whether it arrived as a list or as `a,b`. */
+export function listOf(v: AnswerValue): string[] {
+  return (Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : []).map(String);
+}
+
+/** Existing columns, in index order (indexes, unique constraints). */
+export function columnsField(required: boolean, message = 'Columns, comma-separated, in index order'): Field {
+  return {
+    name: 'columns',
+    kind: 'list',
+    identifies: 'existing-columns',
+    message,
+    required,
+    validate: (v) => {
+      const cols = listOf(v).filter((c) => c !== '');
+      // Optional: an empty answer at the prompt leaves it out.
+      if (cols.length === 0) return required ? 'give at least one column' : null;
+      for (const c of cols) {
+        const p = identifierProblem(c);
+        if (p) return `column ${JSON.stringify(c)}: ${p}`;
+      }
+      return null;
+    },
+  };
+}
+
+/** An optional object name (index, constraint); the message says what it defaults to. */
+export function optionalNameField(message: string): Field {
+  return { name: 'name', kind: 'string', message, required: false, validate: (v) => (v === undefined || v === '' ? null : identifierProblem(String(v))) };
+}
+
+/** A partial-index predicate, checked by PostgreSQL's parser. */
+export function predicateField(message: string): Field {
+  return { name: 'where', kind: 'string', message, sql: 'predicate', required: false, validate: (v) => (v === undefined || v === '' ? null : fragmentProblem(String(v))) };
+}
+
+export const INDEX_METHODS = ['btree', 'hash', 'gist', 'spgist', 'gin', 'brin'] as const;
+
+/** An index access method; `btree` by default when `defaulted`. */
+export function indexMethodField(message: string, defaulted: boolean): Field {
+  return {
+    name: 'using',
+    kind: 'string',
+    message,
+    required: false,
+    ...(defaulted ? { default: 'btree' } : {}),
+    choices: INDEX_METHODS,
+    validate: (v) => (INDEX_METHODS.includes(String(v) as (typeof INDEX_METHODS)[number]) ? null : `use one of ${INDEX_METHODS.join(', ')}`),
   };
 }

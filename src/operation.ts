@@ -64,6 +64,14 @@ export interface Operation<N extends string = string> {
   fields: Field[];
   /** Cross-field rules a single field's validator cannot see; throws UsageError. */
   check?: (answers: Answers) => void;
+  /**
+   * Answers the flags may leave out because a declared schema (db/schema.rb, schema.prisma) holds
+   * them, filled in from the table it declares (drop-index: the index's definition, for its down);
+   * throws UsageError naming the flags when neither gives them. Runs once the declared schema was
+   * read (`declared` null when there is none: other targets, rehearse, plop; its `table` undefined
+   * when the file does not declare the table); what it fills in is then validated like a flag.
+   */
+  complete?: (answers: Answers, declared: { source: string; table: KnownTable | undefined } | null) => void;
   plan(answers: Answers, settings: PlanSettings): Plan;
   /**
    * Refusals against the declared table beyond what `identifies` checks (a primary key that must not be

@@ -10,14 +10,14 @@ import type { Target, TargetOptions } from './targets/types.js';
 import { completeAnswers } from './cli/answers.js';
 import { fitToProject } from './project/fit.js';
 import { prismaSchemaPlan, resolvePrismaNames } from './project/prisma-edit.js';
-import { checkAgainstSchema, fromPrisma, fromSchemaRb } from './project/known-schema.js';
+import { checkAgainstSchema, declaredTable, fromPrisma, fromSchemaRb } from './project/known-schema.js';
 import { generate, type DeliveryRequest, type Generation } from './generate.js';
 import { camelize } from './render/strings.js';
 import { errors } from './messages/errors.js';
 import type { Database } from './effects.js';
 import { existingColumns, introspectColumns } from './project/facts.js';
 import { factsFromDump } from './project/dump.js';
-import { parseTable } from './fields.js';
+import { parseTable, tableAnswer } from './fields.js';
 import { redact } from './cli/failure.js';
 
 export interface GenerationRequest {
@@ -43,7 +43,7 @@ async function learnFromDatabase(op: Operation, answers: Answers, db: NonNullabl
     throw errors.databaseUnreachable(redact(db.url), (e as Error).message);
   }
   try {
-    answers.facts = await introspectColumns(conn, parseTable(String(answers.table)), existingColumns(op, answers), '--database-url');
+    answers.facts = await introspectColumns(conn, parseTable(tableAnswer(op, answers)), existingColumns(op, answers), '--database-url');
   } finally {
     await conn.close();
   }
@@ -63,13 +63,18 @@ export async function prepareAndGenerate(r: GenerationRequest): Promise<Generati
       ? fromSchemaRb(project.rails.schemaText, 'db/schema.rb')
       : null;
   if (declared) checkAgainstSchema(op, answers, declared);
+  if (op.complete) {
+    op.complete(answers, declared && { source: declared.source, table: declaredTable(declared, op, answers) });
+    await completeAnswers(op, answers);
+  }
+  const table = parseTable(tableAnswer(op, answers));
   if (r.database) await learnFromDatabase(op, answers, r.database);
   else if (project.dump) {
-    const facts = await factsFromDump(project.dump.text, project.dump.path, parseTable(String(answers.table)), existingColumns(op, answers));
+    const facts = await factsFromDump(project.dump.text, project.dump.path, table, existingColumns(op, answers));
     if (facts) answers.facts = facts;
   }
   // A declared schema tells the columns' types (not what depends on them).
-  const known = declared?.tables.get(parseTable(String(answers.table)).name);
+  const known = declared && declaredTable(declared, op, answers);
   if (!answers.facts && declared && known) {
     const columns = Object.fromEntries(existingColumns(op, answers).flatMap((c) => (known.types.has(c) ? [[c, { type: known.types.get(c)! }]] : [])));
     if (Object.keys(columns).length) answers.facts = { source: declared.source, columns };

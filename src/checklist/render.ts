@@ -20,7 +20,15 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
   const ds = deliveries(plan);
   const next = d.planFile ? `npx migscaffold next ${d.planFile}` : 'npx migscaffold next';
   const phases = plan.phases.map((p, i) => {
-    const base = { number: i + 1, title: p.title, why: p.why, verify: p.verify, migrations: [] as object[], schema: r.schema?.(p.key) ?? '' };
+    const base = {
+      number: i + 1,
+      title: p.title,
+      why: p.why,
+      precheck: p.verify.filter((v) => v.before),
+      verify: p.verify.filter((v) => !v.before),
+      migrations: [] as object[],
+      schema: r.schema?.(p.key) ?? '',
+    };
     if (p.kind === 'migrate') {
       const refs = d.refs.filter((x) => x.phaseKey === p.key);
       if (refs.length === 0) {
@@ -65,7 +73,8 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
     lockTimeout: plan.settings.lockTimeout,
     phaseCount: plan.phases.length,
     phased: d.mode === 'phased',
-    laterDeliveries: ds.filter((x) => x.phases.length).length > 1,
+    // Some migrations wait for a later delivery: a gate (backfill, deploy) comes before them.
+    laterDeliveries: ds.some((x) => x.phases.length && (x.index > 0 || x.gates.length > 0)),
     planFile: d.planFile,
     pipeline: r.pipeline,
     hazards: plan.hazards.map((h) => HAZARDS[h]),

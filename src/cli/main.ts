@@ -58,6 +58,9 @@ const GLOBAL_HELP: [string, string][] = [
   ['--database-url <url>', "read the columns' types, indexes and constraints from this database (read-only)"],
 ];
 
+/** The operation names' column in help and list: as wide as the longest name. */
+const NAME_WIDTH = Math.max(14, ...OPERATIONS.map((o) => o.name.length));
+
 function helpText(op?: Operation): string {
   const pad = (rows: [string, string][]) => rows.map(([a, b]) => `  ${a.padEnd(38)} ${b}`).join('\n');
   if (op) {
@@ -74,7 +77,7 @@ function helpText(op?: Operation): string {
     '       migscaffold next [<plan>] [flags]   check the previous phase against the database, then write the next one\n' +
     '       migscaffold status                  the plans in progress: where each stands, what comes next\n' +
     '       migscaffold rehearse <operation> [flags]   (run the plan under load on PostgreSQL)\n       migscaffold list\n\nOperations:\n' +
-    OPERATIONS.map((o) => `  ${o.name.padEnd(16)} ${o.summary}`).join('\n') +
+    OPERATIONS.map((o) => `  ${o.name.padEnd(NAME_WIDTH)} ${o.summary}`).join('\n') +
     `\n\nCommon flags:\n${pad(GLOBAL_HELP)}\n\n` +
     'Without a terminal, with CI set or with --yes it never prompts. Exit codes: 0 done, 1 refused, 2 usage error.\n' +
     'Help for one operation: migscaffold <operation> --help\n'
@@ -83,9 +86,9 @@ function helpText(op?: Operation): string {
 
 function listText(): string {
   return (
-    OPERATIONS.map((o) => `operation  ${o.name.padEnd(14)} ${o.summary}`).join('\n') +
+    OPERATIONS.map((o) => `operation  ${o.name.padEnd(NAME_WIDTH)} ${o.summary}`).join('\n') +
     '\n' +
-    TARGETS.map((t) => `target     ${t.name.padEnd(14)} ${t.title} (${t.language} backfill)`).join('\n') +
+    TARGETS.map((t) => `target     ${t.name.padEnd(NAME_WIDTH)} ${t.title} (${t.language} backfill)`).join('\n') +
     '\n'
   );
 }

@@ -28,8 +28,10 @@ export function report(gen: Generation, changes: FileChange[], dryRun: boolean, 
   lines.push(
     '',
     gen.planFilePath
-      ? `Next: ship these migrations (your pipeline's \`${gen.rendered.pipeline}\` may apply them), then follow ${gen.checklistPath}; ` +
-          `\`migscaffold next\` writes each later phase once the one before is done${dry}`
+      ? (gen.written.length
+          ? `Next: ship these migrations (your pipeline's \`${gen.rendered.pipeline}\` may apply them), then follow ${gen.checklistPath}; `
+          : `Next: follow ${gen.checklistPath}: no migration is due before the first phases are done; `) +
+        `\`migscaffold next\` writes each later phase once the one before is done${dry}`
       : `Next: follow ${gen.checklistPath}${dry}`,
   );
   return lines.join('\n') + '\n';

@@ -53,6 +53,17 @@ export const errors = {
     new UsageError(
       'add-column --not-null needs a value for existing rows: give --default <constant> or --backfill <SQL expression>',
     ),
+  indexDefinitionMissing: (name: string, declaredIn: string | null) =>
+    new UsageError(
+      `drop-index rebuilds ${name} in its down and needs its definition: give --columns a,b (with --unique, --where and --using as it was created)` +
+        (declaredIn ? `; ${declaredIn} does not declare it` : ', or declare it in db/schema.rb (--target rails) or schema.prisma (--target prisma)'),
+    ),
+  indexDefinitionPartial: () =>
+    new UsageError('--unique, --where and --using describe the index together with --columns: give --columns too, or none of them to take the definition from db/schema.rb or schema.prisma'),
+  indexNotColumns: (name: string, source: string) =>
+    new UsageError(
+      `${source} declares ${name} with more than plain columns (an expression, operator class, sort order or INCLUDE), which drop-index cannot rebuild in its down: write that migration by hand`,
+    ),
   conflict: (paths: string[]) =>
     new RefusedError(
       `refusing to overwrite ${paths.length} existing file${paths.length > 1 ? 's' : ''} (${paths.join(', ')}): ` +
@@ -129,6 +140,20 @@ export const errors = {
   introspectNoColumn: (table: string, column: string, source: string) =>
     new UsageError(`${table} has no column ${column} in the database at ${source}: check the column flags`),
   declinedUnchecked: () => new RefusedError('stopped: nothing was checked and nothing was written'),
+} as const;
+
+/**
+ * Reasons an operation's `declared` hook gives for refusing against db/schema.rb or schema.prisma
+ * (errors.declaredSchema puts the table in front and the file behind).
+ */
+export const REFUSALS = {
+  indexBacksPrimaryKey: (name: string) =>
+    `${name} backs the primary key: DROP INDEX cannot remove it (PostgreSQL refuses); a primary key is replaced, not dropped ` +
+    '(build the new unique index, then DROP CONSTRAINT and ADD PRIMARY KEY USING INDEX in one short transaction)',
+  indexBacksUniqueConstraint: (name: string, table: string) =>
+    `${name} backs the unique constraint ${name}: DROP INDEX cannot remove it (PostgreSQL refuses); drop the constraint instead ` +
+    `(ALTER TABLE ${table} DROP CONSTRAINT ${name} drops its index with it), once the code stops relying on it`,
+  nameTaken: (name: string) => `${name} already exists (an index or constraint of that name): choose another --name`,
 } as const;
 
 export function exitCodeOf(err: unknown): number {

@@ -27,4 +27,11 @@ export const GUARDS = {
   referencingNarrower: (table: string, column: string, type: string, found: string) =>
     `migscaffold: ${found} reference ${table}.${column} and cannot hold every ${type} value: change them to ${type} first ` +
     '(migscaffold change-column-type on each), then apply this migration again',
+  columnHasNulls: (table: string, column: string) =>
+    `migscaffold: some rows of ${table} have ${column} NULL, so it cannot be made NOT NULL yet: ` +
+    `give each of them a value first (UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL, in batches on a big table, ` +
+    'or generate the plan again with --backfill <SQL expression> for a batched backfill script), then apply this migration again',
+  duplicatesFound: (table: string, columns: string[], index: string, listSql: string) =>
+    `migscaffold: rows of ${table} share values of (${columns.join(', ')}), so the unique index ${index} cannot be built: ` +
+    `list them with ${listSql}; merge or delete them (and stop the code that writes them), then apply this migration again`,
 } as const;

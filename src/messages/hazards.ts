@@ -93,12 +93,41 @@ export const HAZARDS = {
   'invalid-index-leftover': {
     title: 'A failed concurrent build leaves an INVALID index behind',
     text:
-      'If the build fails (deadlock, duplicate key, cancel), PostgreSQL keeps an INVALID index that is ' +
-      'still updated on every write. Run the down (DROP INDEX CONCURRENTLY IF EXISTS) before trying again.',
+      'If the build fails (deadlock, duplicate key, cancel), PostgreSQL keeps an INVALID index; once the build got ' +
+      'past its first pass it is still updated on every write (a unique one even refuses duplicates). Run the down ' +
+      '(DROP INDEX CONCURRENTLY IF EXISTS) before trying again.',
   },
   'unique-index-may-fail': {
     title: 'A unique index fails on existing duplicates',
     text: 'Check for duplicates first with the verification query; the build aborts on the first one it finds.',
+  },
+  'unique-build-duplicates': {
+    title: 'Duplicates make a unique build fail',
+    text:
+      'The first migration refuses while rows share values of the columns (the check before the phase counts them; ' +
+      'its message gives the query that lists them): merge or delete them, and make the code stop writing new ones, first. ' +
+      'A duplicate written while the index builds still makes the build fail, leaving an INVALID index that already ' +
+      'rejects inserts repeating an existing value: Alembic and Rails drop that leftover themselves when the migration ' +
+      "is applied again; elsewhere run the build's down (DROP INDEX CONCURRENTLY IF EXISTS) before applying it again.",
+  },
+  'unique-constraint-rollback-drops-index': {
+    title: 'Rolling back the constraint drops its index too',
+    text:
+      "DROP CONSTRAINT removes the index the constraint uses, so the build's down then finds nothing left to drop. Roll " +
+      "the build back with it (this phase's rollback does both); to bring the constraint back, apply both again, the build first.",
+  },
+  'concurrent-drop-waits': {
+    title: 'A concurrent index drop waits for old transactions',
+    text:
+      'DROP INDEX CONCURRENTLY takes SHARE UPDATE EXCLUSIVE, which never blocks reads or writes, but it waits for every ' +
+      'transaction that could still use the index. It runs without lock_timeout; a plain DROP INDEX would queue every query on the table behind it.',
+  },
+  'drop-index-rollback-rebuilds': {
+    title: 'Rolling back the drop builds the index again',
+    text:
+      'The down runs CREATE INDEX CONCURRENTLY with the same definition: it takes as long as the first build did (writes go on). ' +
+      'A unique index fails to build if duplicates were written since the drop and leaves an INVALID index: remove the ' +
+      'duplicates, DROP INDEX CONCURRENTLY IF EXISTS the leftover, then roll back again.',
   },
   'volatile-default': {
     title: 'A volatile default would rewrite the table',
@@ -106,6 +135,33 @@ export const HAZARDS = {
       'ADD COLUMN with a volatile default (a random or clock-based value) rewrites every row under an ACCESS ' +
       'EXCLUSIVE lock. The column is added without it, the default is set for new rows, and existing rows ' +
       'are filled by the batched backfill.',
+  },
+  'rename-table-view-limits': {
+    title: 'Old code works through a view until the contract',
+    text:
+      'Reads and writes through the view under the old name behave as on the table (defaults, sequences, ' +
+      'constraints, ON CONFLICT, RETURNING, its triggers), and its table-level grants are copied. But ' +
+      'DDL on the old name fails (ALTER TABLE or DROP TABLE of a view), columns added to the table after ' +
+      'the rename are not visible through the view, column-level grants are not copied, and triggers see ' +
+      'TG_TABLE_NAME as the new name.',
+  },
+  'not-null-check-refuses-null-writes': {
+    title: 'Writes that leave the column NULL fail from the first tighten migration on',
+    text:
+      'The NOT VALID check refuses every INSERT or UPDATE that leaves the column NULL (SQLSTATE 23514; 23502 once ' +
+      'the column is NOT NULL), and every UPDATE of a row that is still NULL, even one that sets other columns only. ' +
+      'Every writer of the table (bulk inserts, raw SQL, other services) must set a value first; the first tighten ' +
+      'migration refuses to run while a row is NULL.',
+  },
+  'check-violating-rows': {
+    title: 'Rows that violate the check cannot be updated, and make VALIDATE fail',
+    text:
+      'From the first migration on, PostgreSQL checks every INSERT and UPDATE, including an UPDATE of an old row that ' +
+      'violates the check, even one that sets other columns only (SQLSTATE 23514). Before applying it, run the first ' +
+      "phase's verification queries: fix every row they list (UPDATE it to a value the check accepts, or delete it), " +
+      'and make sure the code writes only values the check accepts. If VALIDATE fails all the same ("is violated by ' +
+      'some row"), nothing changed: the constraint stays NOT VALID and keeps checking new writes; fix the rows the ' +
+      'queries list, then apply the VALIDATE migration again.',
   },
 } as const satisfies Record<string, { title: string; text: string }>;
 

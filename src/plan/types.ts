@@ -95,6 +95,11 @@ export interface Verify {
   expect: string;
   /** Machine-checkable expectation: the first column of the first row. */
   expectValue?: string | number | boolean;
+  /**
+   * A precondition of the phase's migrations (no duplicates before a unique build): the checklist
+   * shows it before them. It still holds after the phase, where `next` and rehearse check it too.
+   */
+  before?: boolean;
 }
 
 /** What application code must do between two migrations; each target renders it in its idiom. */

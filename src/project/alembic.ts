@@ -17,6 +17,8 @@ export interface AlembicProject {
   heads: string[];
   /** What the project's script.py.mako does, so new revisions look like the old ones. */
   style: { returnNone: boolean; typedIds: boolean } | null;
+  /** black's `line-length` from pyproject.toml `[tool.black]`, so new revisions fit the project's. */
+  blackLineLength: number | null;
 }
 
 /** Values of one INI/TOML section, enough for the keys Alembic reads. */
@@ -34,6 +36,13 @@ function section(text: string, name: RegExp): Record<string, string> {
     if (kv) out[kv[1]] = kv[2].replace(/^["'](.*)["']$/, '$1');
   }
   return out;
+}
+
+/** `[tool.black] line-length`, which black itself reads from pyproject.toml. */
+export function blackLineLength(pyproject: string | null): number | null {
+  const black = pyproject === null ? {} : section(pyproject, /^tool\.black$/);
+  const value = black['line-length'] ?? black.line_length;
+  return value && /^\d+$/.test(value) ? Number(value) : null;
 }
 
 function relativeLocation(value: string): string {
@@ -78,6 +87,7 @@ export async function readAlembic(fs: FsPromises, root: string): Promise<Alembic
   const mako = await readText(fs, join(root, scriptLocation, 'script.py.mako'));
   return {
     style: mako === null ? null : { returnNone: /def upgrade\(\)\s*->\s*None/.test(mako), typedIds: /^revision\s*:\s*str/m.test(mako) },
+    blackLineLength: blackLineLength(pyproject),
     source,
     scriptLocation,
     versionLocations: locations,

@@ -31,6 +31,7 @@ export function fitToProject(target: TargetName, p: Project, o: TargetOptions, d
       paths,
       alembicFileTemplate: p.alembic.fileTemplate,
       alembicStyle: p.alembic.style ?? undefined,
+      alembicLineLength: p.alembic.blackLineLength ?? undefined,
       downRevision: chooseDownRevision(p.alembic, downRevisionFlag),
     };
   }

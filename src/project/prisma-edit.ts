@@ -6,7 +6,7 @@
  */
 import type { Answers, Operation } from '../operation.js';
 import { fill, indexPredicate, type Template } from '../sql/template.js';
-import { parseTable } from '../fields.js';
+import { parseTable, tableAnswer } from '../fields.js';
 import {
   applyHunks,
   fieldForColumn,
@@ -137,6 +137,14 @@ export function addAttr(line: string, attr: string): string {
   return at < line.length ? `${head} ${attr} ${line.slice(at)}` : `${head} ${attr}`;
 }
 
+/** The line without one attribute (`@unique`, `@unique(map: "x")`), its spacing and comment left as they were. */
+export function removeAttr(line: string, name: string): string {
+  const attr = splitLine(line).attrs.find(isAttr(name));
+  if (!attr) return line;
+  const at = line.indexOf(attr);
+  return line.slice(0, at).replace(/[ \t]+$/, '') + line.slice(at + attr.length);
+}
+
 /** The line with its type made optional or required, nothing else touched. */
 export function setOptional(line: string, yes: boolean): string {
   return line.replace(/^(\s*\w+\s+\w+(?:\([^)]*\))?)(\[\])?\??/, (_, head: string, list: string | undefined) => `${head}${list ?? ''}${yes && !list ? '?' : ''}`);
@@ -237,7 +245,7 @@ export function partialIndexesEnabled(files: SchemaFile[]): boolean {
  * given only for a phase the plan has.
  */
 export function prismaSchemaPlan(op: Operation, a: Answers, files: SchemaFile[], phases: string[]): SchemaPlanResult {
-  const table = parseTable(String(a.table)).name;
+  const table = parseTable(tableAnswer(op, a)).name;
   const all = files.map((f) => f.text).join('\n');
   const enums = parseEnums(all);
   const home = files.find((f) => findModel(parseModels(f.text), table));
@@ -271,10 +279,11 @@ export function prismaSchemaPlan(op: Operation, a: Answers, files: SchemaFile[],
  * field name given where a table or column is expected is translated through @@map / @map.
  */
 export function resolvePrismaNames(op: Operation, a: Answers, text: string): Answers {
-  const t = parseTable(String(a.table));
+  const tableField = op.fields.find((f) => f.identifies === 'table')?.name ?? 'table';
+  const t = parseTable(tableAnswer(op, a));
   const model = findModel(parseModels(text), t.name);
   if (!model) return a;
-  const out: Answers = { ...a, table: t.schema ? `${t.schema}.${model.table}` : model.table };
+  const out: Answers = { ...a, [tableField]: t.schema ? `${t.schema}.${model.table}` : model.table };
   const col = (c: string) => fieldForColumn(model, c)?.column ?? c;
   for (const f of op.fields) {
     const v = a[f.name];

@@ -4,7 +4,7 @@ import type { FsPromises } from '../effects.js';
 import { isDir, listDir, readText } from './files.js';
 
 export interface RailsProject {
-  /** Looks like a Rails app (for choosing the target): Gemfile and db/migrate, config/application.rb or bin/rails. */
+  /** Looks like a Rails app (for choosing the target): Gemfile and db/migrate, config/application.rb, bin/rails or rails in the Gemfile. */
   detected: string | null;
   /** `7.1`, from Gemfile.lock (rails or activerecord) or the db/schema.rb header. */
   version: string | null;
@@ -14,6 +14,9 @@ export interface RailsProject {
   classNames: Set<string>;
   schemaText: string | null;
 }
+
+/** `gem "rails"` or `gem 'rails', "~> 7.1"`; not rails-html-sanitizer and the like. */
+const RAILS_GEM = /^\s*gem\s*\(?\s*["']rails["']/m;
 
 export async function readRails(fs: FsPromises, root: string): Promise<RailsProject | null> {
   const gemfile = await readText(fs, join(root, 'Gemfile'));
@@ -25,7 +28,9 @@ export async function readRails(fs: FsPromises, root: string): Promise<RailsProj
         ? 'config/application.rb'
         : (await readText(fs, join(root, 'bin/rails'))) !== null
           ? 'bin/rails'
-          : null;
+          : gemfile !== null && RAILS_GEM.test(gemfile)
+            ? 'rails in the Gemfile'
+            : null;
   // A db/migrate folder alone is read (the target may be known from a flag or a plan file), but
   // does not make the directory a Rails app: plain SQL projects use that name too.
   if (!detected && !migrate) return null;

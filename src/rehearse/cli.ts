@@ -10,6 +10,7 @@ import type { Effects } from '../effects.js';
 import { OPERATIONS, OPERATION_NAMES, findOperation } from '../../generators/index.js';
 import type { Answers, Operation } from '../operation.js';
 import { completeAnswers, flagAnswers, settingsFrom, wholeNumber as int } from '../cli/answers.js';
+import { tableAnswer } from '../fields.js';
 import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
 
 const REHEARSE_OPTIONS = {
@@ -59,7 +60,7 @@ export function rehearseHelp(op?: Operation): string {
   return (
     `migscaffold rehearse: prove a migration set is zero-downtime, under load, before shipping it\n\n${intro}\n` +
     'Usage: migscaffold rehearse <operation> [answers] [flags]\n\nOperations:\n' +
-    OPERATIONS.map((o) => `  ${o.name.padEnd(16)} ${o.summary}`).join('\n') +
+    OPERATIONS.map((o, _i, all) => `  ${o.name.padEnd(Math.max(16, ...all.map((x) => x.name.length)))} ${o.summary}`).join('\n') +
     `\n\nRehearsal flags:\n${pad(REHEARSE_HELP)}\n\n` +
     'Example: migscaffold rehearse rename-column --table users --from name --to full_name --rows 200000\n' +
     'Exit codes: 0 clean, 1 an app query failed / a stall over --max-stall / a check failed, 2 usage error.\n'
@@ -93,6 +94,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
     const missing = op.fields.filter((f) => f.required && answers[f.name] === undefined);
     if (missing.length) throw errors.missingAnswers(missing.map((f) => f.name));
     await completeAnswers(op, answers);
+    op.complete?.(answers, null);
     const rows = int('rows', values.rows, 1_000_000, 0);
     const clients = int('clients', values.clients, 4, 1);
     if (clients > 64) throw errors.tooManyClients(clients);
@@ -144,7 +146,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
         operation: op.name,
         plan: result.plan.name,
         title: result.plan.title,
-        table: String(answers.table),
+        table: tableAnswer(op, answers),
         clients,
         maxStallMs: maxStall,
         phaseCount: result.plan.phases.length,

@@ -17,11 +17,45 @@ export function lockModeName(mode: string): string {
     .toUpperCase();
 }
 
+/**
+ * `relations`: a SQL array of the OIDs the application uses (the table, and whatever holds its old
+ * name during a rename); their indexes count too.
+ */
+function onRelations(relations: string): string {
+  return `(l.relation = ANY (${relations}) OR l.relation IN (SELECT indexrelid FROM pg_index WHERE indrelid = ANY (${relations})))`;
+}
+
 /** Locks on the table and its indexes held by this backend: run inside the migration transaction. */
-export function heldLocksSql(tableRegclass: string): string {
-  return `SELECT l.mode, c.relname FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+export function heldLocksSql(relations: string): string {
+  // LEFT JOIN: a relation this transaction dropped (a view) has no catalog row left to name it.
+  return `SELECT l.mode, coalesce(c.relname, l.relation::text) AS relname FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation
    WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
-     AND (l.relation = ${tableRegclass} OR l.relation IN (SELECT indexrelid FROM pg_index WHERE indrelid = ${tableRegclass}))`;
+     AND ${onRelations(relations)}`;
+}
+
+/**
+ * Inside a migration's transaction, after each statement: the sequential scans of the table this
+ * transaction has made so far, and the blocking table locks it holds. A scan made by a statement
+ * that ends holding one of those locks ran under it (ALTER TABLE takes its lock before it scans):
+ * every query on the table waited for the whole scan. Settled on PostgreSQL 15: the verification
+ * scans of SET NOT NULL, ADD CONSTRAINT ... CHECK and VALIDATE, and table rewrites, all count in
+ * pg_stat_get_xact_numscans; ADD ... NOT VALID, SET NOT NULL proven by a valid check, and DROP
+ * CONSTRAINT count none. Index scans are not counted (they touch only the rows they find).
+ */
+export function scanProbeSql(tableRegclass: string, blockingModes: string[]): string {
+  return `SELECT pg_stat_get_xact_numscans(${tableRegclass}) AS scans,
+     (SELECT string_agg(l.mode, ', ' ORDER BY l.mode) FROM pg_locks l
+       WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND l.relation = ${tableRegclass}
+         AND l.mode IN (${blockingModes.map((m) => `'${m}'`).join(', ')})) AS blocking`;
+}
+
+/** `ACCESS EXCLUSIVE` -> `AccessExclusiveLock`, as pg_locks names it. */
+export function pgLockMode(lock: string): string {
+  return `${lock
+    .toLowerCase()
+    .split(' ')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('')}Lock`;
 }
 
 export interface PhaseLockSample {
@@ -110,7 +144,7 @@ export class LockMonitor {
            (SELECT json_agg(json_build_object('mode', l.mode, 'relname', c.relname, 'granted', l.granted))
               FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
              WHERE l.pid = $1 AND l.locktype = 'relation'
-               AND (l.relation = ${this.tableRegclass} OR l.relation IN (SELECT indexrelid FROM pg_index WHERE indrelid = ${this.tableRegclass}))) AS locks`,
+               AND ${onRelations(this.tableRegclass)}) AS locks`,
         [this.migrationPid, APP_NAME.app],
       );
       const row = r.rows[0];

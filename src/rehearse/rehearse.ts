@@ -5,7 +5,8 @@
  */
 import type { Answers, Operation } from '../operation.js';
 import type { Plan } from '../plan/types.js';
-import { regclass } from '../plan/recipes/index.js';
+import { qualified, regclass } from '../plan/recipes/index.js';
+import { quoteLiteral } from '../sql/ident.js';
 import { APP_NAME, closeQuietly, connect } from './connect.js';
 import { LockMonitor, newLockSample, type PhaseLockSample } from './locks.js';
 import { runPhases, type PhaseRun } from './runner.js';
@@ -55,7 +56,7 @@ async function withFacts(url: string, op: Operation, answers: Answers): Promise<
   try {
     const out = { ...answers };
     const db = { query: async (sql: string) => (await c.query(sql)).rows, close: async () => {} };
-    out.facts = await introspectColumns(db, tableOf(answers), existingColumns(op, answers), '--database-url');
+    out.facts = await introspectColumns(db, tableOf(op, answers), existingColumns(op, answers), '--database-url');
     op.check?.(out);
     return out;
   } finally {
@@ -65,7 +66,7 @@ async function withFacts(url: string, op: Operation, answers: Answers): Promise<
 
 export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
   const deadline = Date.now() + o.timeLimitMs;
-  const t = tableOf(o.answers);
+  const t = tableOf(o.operation, o.answers);
   const key = String(o.answers.key ?? 'id');
   const setup = await connect(o.url, { name: APP_NAME.setup, statementTimeoutMs: o.timeLimitMs });
   let traffic: Traffic | undefined;
@@ -83,9 +84,13 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     const plan = typeof o.plan === 'function' ? o.plan(answers) : o.plan;
     const workload = buildWorkload(o.operation, answers, info);
     const nextKey = await keySource(setup, info);
+    // The table by its OID, and whatever holds its name now: a rename (rename-table) moves the name
+    // to a view and then drops it, and the app waits on the locks of both.
+    const oid = (await setup.query<{ oid: string }>(`SELECT ${regclass(t)}::oid AS oid`)).rows[0].oid;
+    const table = `ARRAY[${oid}::oid, to_regclass(${quoteLiteral(qualified(t))})::oid]`;
     await closeQuietly(setup);
 
-    monitor = new LockMonitor(o.url, regclass(t));
+    monitor = new LockMonitor(o.url, table);
     monitor.migrationPid = (await migration.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     await monitor.start();
     const baseline = { bucket: newBucket(), locks: newLockSample(), durationMs: o.baselineMs };
@@ -111,7 +116,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     const phases = await runPhases({
       migration,
       plan,
-      tableRegclass: regclass(t),
+      tableRegclass: table,
       traffic,
       monitor,
       workload,

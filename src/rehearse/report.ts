@@ -40,6 +40,8 @@ export interface PhaseReport {
   migrationXactMaxMs: number;
   /** Table-level locks the migration held on the table and its indexes. */
   locks: string[];
+  /** Statements that scanned the table while holding a lock that blocks traffic. */
+  scansUnderLock: string[];
   retries: number;
   backfill?: { rows: number; batches: number; rowsPerSec: number; maxBatchMs: number; p99BatchMs: number };
   verify: { sql: string; expect: string; got: unknown; ok: boolean | null }[];
@@ -75,6 +77,7 @@ function phaseReport(r: PhaseRun, table: string): PhaseReport {
     appLockWaitMaxMs: round(r.locks.appLockWaitMs),
     migrationXactMaxMs: round(r.locks.migrationXactMaxMs),
     locks: LockMonitor.visible(r.locks.locks, table),
+    scansUnderLock: r.scansUnderLock,
     retries: r.retries,
     backfill: r.backfill && {
       rows: r.backfill.rows,
@@ -99,6 +102,7 @@ export function buildReport(
     if (p.error) problems.push(`${name}: ${p.error}`);
     if (p.app.failed) problems.push(`${name}: ${p.app.failed} application queries failed (${p.app.errors[0]?.message ?? ''})`);
     if (p.app.maxMs > meta.maxStallMs) problems.push(`${name}: an application query took ${p.app.maxMs} ms (--max-stall ${meta.maxStallMs})`);
+    for (const f of p.scansUnderLock) problems.push(`${name}: ${f}`);
     for (const v of p.verify) if (v.ok === false) problems.push(`${name}: verify expected ${v.expect}, got ${JSON.stringify(v.got)}`);
   }
   if (res.phases.length < meta.phaseCount) problems.push(`only ${res.phases.length} of ${meta.phaseCount} phases ran`);

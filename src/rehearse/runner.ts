@@ -10,11 +10,12 @@
  * After its work each phase keeps the traffic going for a short dwell, then runs its verify queries.
  */
 import type pg from 'pg';
-import type { Backfill, Migration, Phase, Plan } from '../plan/types.js';
+import { BLOCKING_LOCKS, type Backfill, type Migration, type Phase, type Plan } from '../plan/types.js';
+import { quoteLiteral } from '../sql/ident.js';
 import { timeoutSettings } from '../plan/recipes/index.js';
 import { positional } from '../render/strings.js';
 import { errorText, sqlState } from './connect.js';
-import { heldLocksSql, newLockSample, type LockMonitor, type PhaseLockSample } from './locks.js';
+import { heldLocksSql, lockModeName, newLockSample, pgLockMode, scanProbeSql, type LockMonitor, type PhaseLockSample } from './locks.js';
 import { newBucket, type Bucket, type Traffic } from './traffic.js';
 import type { Workload } from './workload.js';
 
@@ -42,6 +43,8 @@ export interface PhaseRun {
   bucket: Bucket;
   locks: PhaseLockSample;
   retries: number;
+  /** Statements that scanned the table while holding a lock that blocks traffic (one line each). */
+  scansUnderLock: string[];
   backfill?: BackfillStats;
   verify: VerifyResult[];
   error?: string;
@@ -78,7 +81,15 @@ function checkDeadline(deadline: number): void {
 export async function runMigration(
   client: pg.Client,
   m: Migration,
-  o: { lockTimeout: string; tableRegclass: string; onLocks?: (rows: { mode: string; relname: string }[]) => void; maxAttempts?: number; deadline?: number },
+  o: {
+    lockTimeout: string;
+    tableRegclass: string;
+    onLocks?: (rows: { mode: string; relname: string }[]) => void;
+    /** Told of every statement that scanned the table under a lock that blocks traffic. */
+    onScanUnderLock?: (finding: string) => void;
+    maxAttempts?: number;
+    deadline?: number;
+  },
 ): Promise<number> {
   const maxAttempts = o.maxAttempts ?? 6;
   for (let attempt = 0; ; attempt++) {
@@ -86,11 +97,26 @@ export async function runMigration(
     try {
       if (m.transaction === 'transaction') {
         await client.query('BEGIN');
+        // The relations as they are before the statements run: a name they drop resolves to nothing after.
+        const rels = (await client.query<{ rels: string }>(`SELECT (${o.tableRegclass})::text AS rels`)).rows[0].rels;
+        // The table itself is the array's first element; its scans are the ones that stall the app.
+        const probe = o.onScanUnderLock ? scanProbeSql(`(${quoteLiteral(rels)}::oid[])[1]`, [...BLOCKING_LOCKS].map(pgLockMode)) : null;
         for (const s of timeoutSettings(m.up, o.lockTimeout, 'local').set) await client.query(s);
-        for (const s of m.up) await client.query(s.sql);
-        const held = await client.query<{ mode: string; relname: string }>(heldLocksSql(o.tableRegclass));
+        const findings: string[] = [];
+        let scans = probe ? Number((await client.query<{ scans: string }>(probe)).rows[0].scans) : 0;
+        for (const s of m.up) {
+          await client.query(s.sql);
+          if (!probe) continue;
+          const r = (await client.query<{ scans: string; blocking: string | null }>(probe)).rows[0];
+          if (Number(r.scans) > scans && r.blocking)
+            findings.push(`${firstLine(s.sql)} scanned the table under ${r.blocking.split(', ').map(lockModeName).join(', ')}: every query on it waited for the scan`);
+          scans = Number(r.scans);
+        }
+        const held = await client.query<{ mode: string; relname: string }>(heldLocksSql(`${quoteLiteral(rels)}::oid[]`));
         o.onLocks?.(held.rows);
         await client.query('COMMIT');
+        // Reported once committed: a retried attempt reports its own findings only.
+        for (const f of findings) o.onScanUnderLock?.(f);
       } else {
         if (m.cleanup) {
           const leftover = await client.query(m.cleanup.when);
@@ -111,6 +137,11 @@ export async function runMigration(
       await sleep(backoff(attempt));
     }
   }
+}
+
+function firstLine(sql: string): string {
+  const line = sql.split('\n')[0];
+  return line.length > 100 ? `${line.slice(0, 97)}...` : line;
 }
 
 const RETRYABLE = new Set(['55P03', '40001', '40P01']);
@@ -212,7 +243,7 @@ export async function runPhases(o: RunnerOptions): Promise<PhaseRun[]> {
   const runs: PhaseRun[] = [];
   const total = o.plan.phases.length;
   for (const [index, phase] of o.plan.phases.entries()) {
-    const run: PhaseRun = { index, phase, durationMs: 0, bucket: newBucket(), locks: newLockSample(), retries: 0, verify: [] };
+    const run: PhaseRun = { index, phase, durationMs: 0, bucket: newBucket(), locks: newLockSample(), retries: 0, scansUnderLock: [], verify: [] };
     runs.push(run);
     o.traffic?.setBucket(run.bucket);
     o.monitor?.setSample(run.locks);
@@ -231,6 +262,7 @@ export async function runPhases(o: RunnerOptions): Promise<PhaseRun[]> {
             lockTimeout: o.plan.settings.lockTimeout,
             tableRegclass: o.tableRegclass,
             onLocks: (rows) => o.monitor?.addLocks(rows),
+            onScanUnderLock: (finding) => run.scansUnderLock.push(finding),
             maxAttempts: o.maxAttempts,
             deadline: o.deadline,
           });

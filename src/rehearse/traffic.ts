@@ -1,7 +1,8 @@
 /**
- * Concurrent application clients: each runs reads, updates and inserts (60/25/15) with a short think
- * time, as old or new code according to the workload's current share of new code, and records every
- * request's latency and outcome in the bucket of the phase that is running.
+ * Concurrent application clients: each runs reads, updates and inserts (60/25/15; index lookups and
+ * upserts too when its code makes them) with a short think time, as old or new code according to the
+ * workload's current share of new code, and records every request's latency and outcome in the
+ * bucket of the phase that is running.
  */
 import type pg from 'pg';
 import { APP_NAME, closeQuietly, connect, errorText } from './connect.js';
@@ -35,6 +36,7 @@ const MIX: [AppQuery['kind'], number][] = [
   ['lookup', 0.1],
   ['update', 0.25],
   ['insert', 0.15],
+  ['upsert', 0.1],
 ];
 
 export class Traffic {

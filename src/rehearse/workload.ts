@@ -10,7 +10,7 @@ import type { TableRef } from '../plan/recipes/index.js';
 import { qualified } from '../plan/recipes/index.js';
 import type { Phase, Plan } from '../plan/types.js';
 import { quoteIdent, quoteLiteral } from '../sql/ident.js';
-import { parseTable } from '../fields.js';
+import { parseTable, tableAnswer } from '../fields.js';
 import { valueSql } from './seed.js';
 import { errors } from '../messages/errors.js';
 
@@ -56,6 +56,8 @@ export async function introspect(client: pg.Client, t: TableRef, key: string): P
 }
 
 export interface CodeShape {
+  /** The table this code names, when it is not the one introspected (a renamed table's new name). */
+  table?: TableRef;
   /** Columns this code reads. */
   read: string[];
   /** Columns this code names on insert, with the SQL of their value (may use the row alias t). */
@@ -64,6 +66,11 @@ export interface CodeShape {
   update: { column: string; value: string }[];
   /** A lookup through the new index (add-index new code). */
   lookup?: { columns: string[]; where?: string };
+  /**
+   * Inserts of the `insert` shape that name a unique index as their ON CONFLICT arbiter: they fail
+   * (42P10) whenever no valid unique index or constraint on these columns exists.
+   */
+  upsert?: { columns: string[]; where?: string };
 }
 
 export interface Workload {
@@ -148,14 +155,14 @@ export function buildWorkload(op: Operation, answers: Answers, info: TableInfo):
 }
 
 export interface AppQuery {
-  kind: 'read' | 'update' | 'insert' | 'lookup';
+  kind: 'read' | 'update' | 'insert' | 'lookup' | 'upsert';
   text: string;
   needsKey: boolean;
 }
 
 /** The SQL of each request kind a code shape makes. */
 export function queriesOf(info: TableInfo, shape: CodeShape): AppQuery[] {
-  const T = qualified(info.table);
+  const T = qualified(shape.table ?? info.table);
   const K = quoteIdent(info.key);
   const keyParam = info.keyIsInteger ? '$1::bigint' : '$1';
   const out: AppQuery[] = [];
@@ -171,7 +178,14 @@ export function queriesOf(info: TableInfo, shape: CodeShape): AppQuery[] {
     const inner = plainCols.map((c) => `${c.value} AS ${quoteIdent(c.column)}`).join(', ');
     const cols = [...plainCols, ...over].map((c) => quoteIdent(c.column)).join(', ');
     const select = [...plainCols.map((c) => `t.${quoteIdent(c.column)}`), ...over.map((c) => c.value)].join(', ');
-    out.push({ kind: 'insert', text: `INSERT INTO ${T} (${cols}) SELECT ${select} FROM (SELECT ${inner}) AS t`, needsKey: false });
+    const insert = `INSERT INTO ${T} (${cols}) SELECT ${select} FROM (SELECT ${inner}) AS t`;
+    out.push({ kind: 'insert', text: insert, needsKey: false });
+    if (shape.upsert)
+      out.push({
+        kind: 'upsert',
+        text: `${insert} ON CONFLICT (${shape.upsert.columns.map(quoteIdent).join(', ')})${shape.upsert.where ? ` WHERE ${shape.upsert.where}` : ''} DO NOTHING`,
+        needsKey: false,
+      });
   }
   if (shape.lookup) {
     const c = shape.lookup.columns.map(quoteIdent);
@@ -201,8 +215,8 @@ export async function keySource(client: pg.Client, info: TableInfo): Promise<() 
   return () => (keys.length ? keys[Math.floor(Math.random() * keys.length)] : '0');
 }
 
-export function tableOf(answers: Answers): TableRef {
-  return parseTable(String(answers.table));
+export function tableOf(op: Operation, answers: Answers): TableRef {
+  return parseTable(tableAnswer(op, answers));
 }
 
 export { quoteLiteral };

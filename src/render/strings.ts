@@ -5,14 +5,53 @@ export function pythonText(sql: string, keepBinds: string[] = []): string {
   const escapedBinds = sql.replace(/(?<![:\w\\]):(\w+)(?!:)/gu, (m, name: string) =>
     keepBinds.includes(name) ? m : `\\:${name}`,
   );
-  // Escape a quote only where it could close the triple-quoted string: before another quote, or last.
-  const body = escapedBinds.replace(/\\/g, '\\\\').replace(/"(?=")|"$/g, '\\"');
-  return `"""${body}"""`;
+  return `"""${pythonTripleQuotedBody(escapedBinds)}"""`;
 }
 
-/** A Python string literal for a plain value (names, messages). */
+/** Text inside a triple-quoted string (SQL, a docstring): a backslash or a run of quotes in it must not escape or end it. */
+export function pythonTripleQuotedBody(s: string): string {
+  // Escape a quote only where it could close the string: before another quote, or last.
+  return s.replace(/\\/g, '\\\\').replace(/"(?=")|"$/g, '\\"');
+}
+
+/**
+ * A Python string literal for a plain value (names, messages), quoted as black quotes it: double
+ * quotes unless single quotes need fewer backslashes, so `black --check` leaves it alone.
+ */
 export function pythonString(s: string): string {
-  return JSON.stringify(s); // JSON string syntax is valid Python for these escapes
+  const count = (c: string) => s.split(c).length - 1;
+  const quote = count('"') > count("'") ? "'" : '"';
+  const body = [...s]
+    .map((c) => {
+      if (c === '\\' || c === quote) return `\\${c}`;
+      if (c === '\n') return '\\n';
+      if (c === '\t') return '\\t';
+      if (/[\u0000-\u001f\u007f]/.test(c)) return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+      return c;
+    })
+    .join('');
+  return `${quote}${body}${quote}`;
+}
+
+/** black's default `line-length`. */
+export const BLACK_LINE_LENGTH = 88;
+
+/**
+ * The argument of a call whose one argument is a string, laid out as black lays it out: on the
+ * call's line when `lead` + literal + `close` fits, else alone on the next line one level deeper,
+ * with the closing bracket back at the line's indentation. `lead` is the line up to and including
+ * the call's `(` (indentation too); `close` is what follows the argument on the last line (`)`,
+ * `),`). black never keeps a multi-line string on its call's line, and counts code points.
+ */
+export function pythonArgument(lead: string, literal: string, close: string, lineLength: number): string {
+  if (!literal.includes('\n') && [...`${lead}${literal}${close}`].length <= lineLength) return literal;
+  const pad = /^ */.exec(lead)![0];
+  return `\n${pad}    ${literal}\n${pad}`;
+}
+
+/** A whole call line (`op.execute("""...""")`) laid out by pythonArgument. */
+export function pythonCall(lead: string, literal: string, close: string, lineLength: number): string {
+  return `${lead}${pythonArgument(lead, literal, close, lineLength)}${close}`;
 }
 
 /** A Ruby heredoc body is not safe for arbitrary text; a %q-free double-quoted literal is. */

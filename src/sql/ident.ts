@@ -70,3 +70,37 @@ export function slug(text: string, maxLength = 60): string {
   const atWord = cut.lastIndexOf('_');
   return (atWord > 10 ? cut.slice(0, atWord) : cut).replace(/_+$/, '');
 }
+
+// Words that may stand bare in an expression without naming a column (beyond RESERVED).
+const EXPRESSION_WORDS = new Set(['escape', 'unknown', 'at', 'zone', 'without', 'collate', 'nulls']);
+
+/**
+ * The first column a SQL expression mentions (unquoted names folded to lower case, as PostgreSQL
+ * does), or null: the first identifier that is not a keyword, a function (followed by `(`), a
+ * qualifier (followed by `.`), a type after `::` or the type of a typed literal (followed by a
+ * string). PostgreSQL names a CHECK constraint after it (`<table>_<column>_check`); a wrong guess
+ * only gives an odd name, never wrong SQL.
+ */
+export function firstColumnIn(expr: string): string | null {
+  type Tok = { kind: 'string' | 'ident' | 'cast' | 'other'; name?: string; text: string };
+  const toks: Tok[] = [];
+  const re = /\s+|[Ee]?'(?:[^']|'')*'|"((?:[^"]|"")+)"|([\p{L}_][\p{L}\p{N}_$]*)|(::)|(\d[\w.]*)|([\s\S])/gu;
+  for (const m of expr.matchAll(re)) {
+    if (/^\s+$/.test(m[0])) continue;
+    if (m[1] !== undefined) toks.push({ kind: 'ident', name: m[1].replace(/""/g, '"'), text: m[0] });
+    else if (m[2] !== undefined) {
+      const word = m[2].toLowerCase();
+      toks.push({ kind: RESERVED.has(word) || EXPRESSION_WORDS.has(word) ? 'other' : 'ident', name: word, text: m[0] });
+    } else if (m[3] !== undefined) toks.push({ kind: 'cast', text: m[0] });
+    else toks.push({ kind: m[0].includes("'") ? 'string' : 'other', text: m[0] });
+  }
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    if (t.kind !== 'ident') continue;
+    const next = toks[i + 1];
+    if (toks[i - 1]?.kind === 'cast') continue;
+    if (next && (next.text === '(' || next.text === '.' || next.kind === 'string')) continue;
+    return t.name!;
+  }
+  return null;
+}

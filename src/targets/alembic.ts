@@ -2,7 +2,7 @@
 import type { Migration, Plan, Statement } from '../plan/types.js';
 import { timeoutSettings } from '../plan/recipes/index.js';
 import { render } from '../render/templates.js';
-import { pythonText } from '../render/strings.js';
+import { BLACK_LINE_LENGTH, pythonCall, pythonText, pythonTripleQuotedBody } from '../render/strings.js';
 import { backfillsOf, directionSql, headerLines, migrationsInOrder, revisionId } from './shared.js';
 import { renderBackfillPython } from './backfill.js';
 import { codeChange } from './code-changes.js';
@@ -11,44 +11,40 @@ import type { MigrationRef, Rendered, Target, TargetOptions } from './types.js';
 
 const PAD = '    ';
 
-function execute(sql: string, pad: string): string {
-  return `${pad}op.execute(\n${pad}    ${pythonText(sql.replace(/\n/g, `\n${pad}    `))}\n${pad})`;
+/** `op.execute("""...""")`; the SQL's own lines are indented with the call, for reading. */
+function execute(sql: string, pad: string, width: number): string {
+  return pythonCall(`${pad}op.execute(`, pythonText(sql.replace(/\n/g, `\n${pad}${PAD}`)), ')', width);
 }
 
-function statementLines(statements: Statement[], pad: string): string[] {
-  return statements.flatMap((s) => [`${pad}# ${s.comment}`, execute(s.sql, pad)]);
+function statementLines(statements: Statement[], pad: string, width: number): string[] {
+  return statements.flatMap((s) => [`${pad}# ${s.comment}`, execute(s.sql, pad, width)]);
 }
 
-function body(m: Migration, direction: 'up' | 'down', lockTimeout: string): string {
-  const { statements } = directionSql(m, direction, lockTimeout);
+function body(m: Migration, direction: 'up' | 'down', lockTimeout: string, width: number): string {
+  const { settings, statements } = directionSql(m, direction, lockTimeout);
   if (statements.length === 0) return `${PAD}pass  # Nothing to undo: ${m.downNote ?? ''}`;
-  if (m.transaction === 'transaction') {
-    const { settings } = directionSql(m, direction, lockTimeout);
-    return [
-      ...settings.map((s) => `${PAD}op.execute(${pythonText(s)})`),
-      ...statementLines(statements, PAD),
-    ].join('\n');
-  }
+  if (m.transaction === 'transaction')
+    return [...settings.map((s) => execute(s, PAD, width)), ...statementLines(statements, PAD, width)].join('\n');
   // Outside the migration transaction: autocommit_block commits what ran before and runs each
   // statement on its own, which CONCURRENTLY requires.
   const inner = `${PAD}${PAD}`;
   const { set, reset } = timeoutSettings(statements, lockTimeout, 'session');
-  const lines = [`${PAD}with op.get_context().autocommit_block():`];
-  lines.push(...set.map((s) => `${inner}op.execute(${pythonText(s)})`));
-  lines.push(`${inner}try:`);
-  const deeper = `${inner}${PAD}`;
-  if (direction === 'up' && m.cleanup) {
-    lines.push(
+  // With no setting to undo, a try/finally would only wrap an empty `finally`.
+  const guarded = reset.length > 0;
+  const deeper = guarded ? `${inner}${PAD}` : inner;
+  const steps: string[] = [];
+  if (direction === 'up' && m.cleanup)
+    steps.push(
       `${deeper}# ${m.cleanup.statement.comment}`,
-      `${deeper}leftover = op.get_bind().execute(sa.text(${pythonText(m.cleanup.when)})).first()`,
-      `${deeper}if leftover is not None:`,
-      execute(m.cleanup.statement.sql, `${deeper}${PAD}`),
+      // A name of its own for the query: inlined, black would break the call chain over six lines.
+      pythonCall(`${deeper}find_leftover = sa.text(`, pythonText(m.cleanup.when), ')', width),
+      `${deeper}if op.get_bind().execute(find_leftover).first() is not None:`,
+      execute(m.cleanup.statement.sql, `${deeper}${PAD}`, width),
     );
-  }
-  lines.push(...statementLines(statements, deeper));
-  lines.push(`${inner}finally:`);
-  lines.push(...(reset.length ? reset.map((s) => `${deeper}op.execute(${pythonText(s)})`) : [`${deeper}pass`]));
-  return lines.join('\n');
+  steps.push(...statementLines(statements, deeper, width));
+  const lines = [`${PAD}with op.get_context().autocommit_block():`, ...set.map((s) => execute(s, inner, width))];
+  if (!guarded) return [...lines, ...steps].join('\n');
+  return [...lines, `${inner}try:`, ...steps, `${inner}finally:`, ...reset.map((s) => execute(s, deeper, width))].join('\n');
 }
 
 export const alembic: Target = {
@@ -57,6 +53,7 @@ export const alembic: Target = {
   language: 'Python',
   render(plan: Plan, o: TargetOptions): Rendered {
     const root = o.paths.alembic ?? 'alembic';
+    const width = o.alembicLineLength ?? BLACK_LINE_LENGTH;
     const placed = migrationsInOrder(plan, o.phases);
     const refs: MigrationRef[] = [];
     const files = placed.map((p) => {
@@ -77,20 +74,23 @@ export const alembic: Target = {
         path,
         role: 'migration' as const,
         content: render('alembic/revision.py.hbs', {
-          message,
+          message: pythonTripleQuotedBody(message),
           revision: rev,
           revises: down ?? '',
           createDate: o.timestamp.toISOString().replace('T', ' ').replace('Z', '').replace(/\.\d+$/, '.000000'),
-          header: headerLines(plan, p),
+          header: headerLines(plan, p).map(pythonTripleQuotedBody),
           downRevision: down ? JSON.stringify(down) : 'None',
           returnNone: o.alembicStyle?.returnNone ?? true,
           typedIds: o.alembicStyle?.typedIds ?? false,
-          upBody: body(p.migration, 'up', plan.settings.lockTimeout),
-          downBody: body(p.migration, 'down', plan.settings.lockTimeout),
+          upBody: body(p.migration, 'up', plan.settings.lockTimeout, width),
+          downBody: body(p.migration, 'down', plan.settings.lockTimeout, width),
         }),
       };
     });
-    const backfills = backfillsOf(plan).map((b) => ({ phaseKey: b.phaseKey, ...renderBackfillPython(plan, b.backfill, `${o.paths.backfills ?? `${root}/backfills`}`) }));
+    const backfills = backfillsOf(plan).map((b) => ({
+      phaseKey: b.phaseKey,
+      ...renderBackfillPython(plan, b.backfill, `${o.paths.backfills ?? `${root}/backfills`}`, width),
+    }));
     return {
       files: [...files, ...backfills.map((b) => b.file)],
       migrations: refs,

@@ -6,7 +6,7 @@
 import type { Backfill, Plan } from '../plan/types.js';
 import { quoteLiteral } from '../sql/ident.js';
 import { render } from '../render/templates.js';
-import { plpgsqlVars, positional, pythonString, pythonText, rubyHeredoc, rubyString, tsTemplate } from '../render/strings.js';
+import { BLACK_LINE_LENGTH, plpgsqlVars, positional, pythonArgument, pythonString, pythonText, pythonTripleQuotedBody, rubyHeredoc, rubyString, tsTemplate } from '../render/strings.js';
 import type { BackfillRef, GeneratedFile } from './types.js';
 
 interface Out {
@@ -35,22 +35,25 @@ function common(plan: Plan, b: Backfill, path: string) {
 const FIRST = ['batch_size'];
 const NEXT = ['last_key', 'batch_size'];
 
-export function renderBackfillPython(plan: Plan, b: Backfill, dir: string): Out {
+export function renderBackfillPython(plan: Plan, b: Backfill, dir: string, lineLength = BLACK_LINE_LENGTH): Out {
   const path = `${dir}/${b.name}.py`;
   const binds = ['last_key', 'batch_size'];
+  // Laid out for the template line it lands on, as black would (src/render/strings.ts).
+  const text = (lead: string, sql: string, keep: string[] = [], close = '),') => pythonArgument(lead, pythonText(sql, keep), close, lineLength);
   const content = render('alembic/backfill.py.hbs', {
     ...common(plan, b, path),
+    title: pythonTripleQuotedBody(plan.title),
     pyDescription: pythonString(b.description),
     pyReverseDescription: b.reverse ? pythonString(b.reverse.description) : '',
     pyLockTimeout: pythonString(b.lockTimeout),
-    first: pythonText(b.firstBatchSql, binds),
-    next: pythonText(b.nextBatchSql, binds),
-    remaining: pythonText(b.remainingSql),
-    reverseFirst: b.reverse ? pythonText(b.reverse.firstBatchSql, binds) : '',
-    reverseNext: b.reverse ? pythonText(b.reverse.nextBatchSql, binds) : '',
-    reverseRemaining: b.reverse ? pythonText(b.reverse.remainingSql) : '',
-    estimate: pythonText(b.estimateSql),
-    finish: pythonText(b.finishSql),
+    first: text('    "first": sa.text(', b.firstBatchSql, binds),
+    next: text('    "next": sa.text(', b.nextBatchSql, binds),
+    remaining: text('    "remaining": sa.text(', b.remainingSql),
+    reverseFirst: b.reverse ? text('    "first": sa.text(', b.reverse.firstBatchSql, binds) : '',
+    reverseNext: b.reverse ? text('    "next": sa.text(', b.reverse.nextBatchSql, binds) : '',
+    reverseRemaining: b.reverse ? text('    "remaining": sa.text(', b.reverse.remainingSql) : '',
+    estimate: text('ESTIMATE = sa.text(', b.estimateSql, [], ')'),
+    finish: text('FINISH = sa.text(', b.finishSql, [], ')'),
   });
   return {
     file: { path, content, role: 'backfill' },

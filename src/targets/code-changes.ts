@@ -3,7 +3,8 @@ import type { CodeChange } from '../plan/types.js';
 import type { TargetName } from './types.js';
 import { camelize } from '../render/strings.js';
 
-const model = (table: string) => camelize(table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, ''));
+/** The model class a framework names after the table: `users` -> `User`. */
+export const model = (table: string) => camelize(table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, ''));
 const fence = (lang: string, code: string) => '```' + lang + '\n' + code + '\n```';
 
 /** `schemaSteps`: the checklist gives the exact schema.prisma lines per phase (Prisma, model found). */

@@ -30,21 +30,26 @@ function body(m: Migration, direction: 'up' | 'down', lockTimeout: string): stri
   // aborted it, a RESET would raise InFailedSqlTransaction and hide the real error, and the abort
   // undoes the SET anyway.
   const { set, reset } = timeoutSettings(statements, lockTimeout, 'session');
+  // Nothing to reset: an ensure would be empty (rubocop Lint/EmptyEnsure), so no begin either.
+  const guarded = reset.length > 0;
+  const at = guarded ? 8 : 6;
   const inner: string[] = [];
   if (direction === 'up' && m.cleanup)
     inner.push(
-      `        # ${m.cleanup.statement.comment}`,
-      `        if select_value(${rubyString(m.cleanup.when)})`,
-      execute(m.cleanup.statement.sql, 10),
-      '        end',
+      `${' '.repeat(at)}# ${m.cleanup.statement.comment}`,
+      `${' '.repeat(at)}if select_value(${rubyString(m.cleanup.when)})`,
+      execute(m.cleanup.statement.sql, at + 2),
+      `${' '.repeat(at)}end`,
     );
-  inner.push(...statementLines(statements, 8));
+  inner.push(...statementLines(statements, at));
+  const setting = set.map((s) => execute(s, 6));
+  if (!guarded) return [...setting, ...inner].join('\n');
   return [
-    ...set.map((s) => execute(s, 6)),
+    ...setting,
     '      begin',
     ...inner,
     '      ensure',
-    ...(reset.length ? reset.map((s) => `${execute(s, 8)} unless transaction_open?`) : ['        # no settings to reset']),
+    ...reset.map((s) => `${execute(s, 8)} unless transaction_open?`),
     '      end',
   ].join('\n');
 }

@@ -50,6 +50,8 @@ export interface TargetOptions {
   alembicFileTemplate?: string;
   /** Follow the project's script.py.mako: `-> None` on functions, annotated revision ids. */
   alembicStyle?: { returnNone: boolean; typedIds: boolean };
+  /** black's `line-length` from the project's pyproject.toml (default 88). */
+  alembicLineLength?: number;
   /** Alembic: the revision the first new one revises (the project's current head). */
   downRevision: string | null;
   /** The migrate phases whose migrations this run writes (absent: all of them, `--all-phases`). */

@@ -4,6 +4,7 @@
  * expects runLifecycle to fail, with the tool's own error or the schema comparison's message.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, it, type ExpectStatic } from 'vitest';
 import { caseById } from '../cases/index.js';
 import { runLifecycle, type DriverName, type Generated } from '../support/lifecycle.js';
@@ -32,9 +33,19 @@ describe.concurrent('negative controls: a concurrent index build put back inside
     alembic: edit(/\.py$/, /^( *)with op\.get_context\(\)\.autocommit_block\(\):$/m, '$1if True:'),
   };
   for (const [driver, mutate] of Object.entries(breakages) as [DriverName, ReturnType<typeof edit>][])
-    it(`${driver}: add-index without its transaction escape`, async ({ expect }) => {
-      await expect(runLifecycle(expect, caseById('index_plain'), driver, { mutate: mutate(expect) })).rejects.toThrow(NOT_IN_TRANSACTION);
-    });
+    for (const [op, id] of [['add-index', 'index_plain'], ['drop-index', 'drop_index_plain']])
+      it(`${driver}: ${op} without its transaction escape`, async ({ expect }) => {
+        await expect(runLifecycle(expect, caseById(id), driver, { mutate: mutate(expect) })).rejects.toThrow(NOT_IN_TRANSACTION);
+      });
+});
+
+describe.concurrent('negative controls: a guard that counts NULLs as duplicates refuses a valid unique build', () => {
+  it('dbmate: add-unique-constraint on a nullable column, its guard without the IS NOT NULL filter', async ({ expect }) => {
+    const mutate = edit(/_check_no_duplicates_for_users_handle_flag_key\.sql$/, ' WHERE handle IS NOT NULL AND deprecated_flag IS NOT NULL GROUP BY', ' GROUP BY');
+    await expect(runLifecycle(expect, caseById('unique_constraint_named_nullable'), 'dbmate', { mutate: mutate(expect) })).rejects.toThrow(
+      /migscaffold: rows of users share values of \(handle, deprecated_flag\)/,
+    );
+  });
 });
 
 describe.concurrent('negative controls: a down migration missing a statement fails the schema comparison', () => {
@@ -52,12 +63,16 @@ describe.concurrent('negative controls: a down migration missing a statement fai
     await expect(runLifecycle(expect, caseById('add_nullable'), 'rails', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
   });
   it('alembic: remove-column downgrade without its ADD COLUMN (the column stays gone)', async ({ expect }) => {
-    const mutate = edit(/remove_deprecated_flag_from_users\.py$/, /^ *op\.execute\(\n *"""ALTER TABLE users ADD COLUMN deprecated_flag boolean;"""\n *\)\n/m, '');
+    const mutate = edit(/remove_deprecated_flag_from_users\.py$/, /^ *op\.execute\(\s*"""ALTER TABLE users ADD COLUMN deprecated_flag boolean;"""\s*\)\n/m, '');
     await expect(runLifecycle(expect, caseById('remove_plain'), 'alembic', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
   });
   it('dbmate: tighten down without DROP NOT NULL (the column stays NOT NULL)', async ({ expect }) => {
     const mutate = edit(/_set_users_handle_not_null\.sql$/, /(-- migrate:down[\s\S]*?)^ALTER TABLE users ALTER COLUMN handle DROP NOT NULL;\n/m, '$1');
     await expect(runLifecycle(expect, caseById('add_backfill_not_null'), 'dbmate', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
+  });
+  it('dbmate: drop-index down without its CREATE INDEX (the index stays gone)', async ({ expect }) => {
+    const mutate = edit(/_drop_index_users_email_idx\.sql$/, /^CREATE INDEX CONCURRENTLY users_email_idx ON users \(email\);\n/m, '');
+    await expect(runLifecycle(expect, caseById('drop_index_plain'), 'dbmate', { mutate: mutate(expect) })).rejects.toThrow(ROLLED_BACK);
   });
   it("sql: rename contract down without restoring the old column's default (name comes back without DEFAULT 'anon')", async ({ expect }) => {
     const mutate = edit(/_drop_name_from_users_after_rename_to_full_name\.down\.sql$/, /\n-- Give name back the default full_name has\.\nDO \$do\$[\s\S]*?\$do\$;\n/, '\n');
@@ -106,6 +121,29 @@ describe.concurrent("negative controls: Prisma's schema engine catches a schema.
     };
     await expect(runLifecycle(expect, caseById('add_backfill_not_null'), 'prisma', { mutate })).rejects.toThrow(
       /after phase tighten, schema.prisma disagrees with the live database; prisma migrate dev would write:\nALTER TABLE "users" ALTER COLUMN "handle" DROP NOT NULL/,
+    );
+  });
+  it("add-unique-constraint without its @@unique (the engine would drop the constraint's index)", async ({ expect }) => {
+    const mutate = async (gen: Generated) => {
+      const file = join(gen.dir, 'prisma', 'schema.prisma');
+      const text = await readFile(file, 'utf8');
+      const line = /^ {2}@@unique\(\[email\], map: "users_email_key"\)\n/m;
+      expect(text).toMatch(line);
+      await writeFile(file, text.replace(line, ''));
+      gen.checklist = gen.checklist.replace(/^ {2}\+ {2}@@unique\(\[email\], map: "users_email_key"\)\n/m, '');
+    };
+    await expect(runLifecycle(expect, caseById('unique_constraint_plain'), 'prisma', { mutate })).rejects.toThrow(
+      /after phase add, schema.prisma disagrees with the live database; prisma migrate dev would write:\n[^\n]*users_email_key/,
+    );
+  });
+  it("drop-index whose checklist keeps the @@index (the engine would build it again)", async ({ expect }) => {
+    const mutate = async (gen: Generated) => {
+      const out = gen.checklist.replace(/^ {2}- {2}(@@index\(\[email\], map: "users_email_idx"\))$/m, '     $1');
+      expect(out).not.toBe(gen.checklist);
+      gen.checklist = out;
+    };
+    await expect(runLifecycle(expect, caseById('drop_index_plain'), 'prisma', { mutate })).rejects.toThrow(
+      /after phase drop, schema.prisma disagrees with the live database; prisma migrate dev would write:\nCREATE INDEX "users_email_idx"/,
     );
   });
   it('an index the migrations never created (live database and schema agree, the migrations do not)', async ({ expect }) => {

@@ -4,9 +4,9 @@
  * The cases are in test/cases/ (one file per operation), the lifecycle in test/support/lifecycle.ts.
  */
 import { describe, it } from 'vitest';
-import { CASES } from '../cases/index.js';
+import { CASES, RAILS_CASES } from '../cases/index.js';
 import { runLifecycle } from '../support/lifecycle.js';
 
 describe.concurrent('Rails / ActiveRecord 6.1 (real migrator, up / down per version)', () => {
-  for (const c of CASES) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'rails'));
+  for (const c of [...CASES, ...RAILS_CASES]) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'rails'));
 });

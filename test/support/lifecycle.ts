@@ -27,6 +27,7 @@ import { findOperation } from '../../generators/index.js';
 import { main } from '../../src/cli/main.js';
 import { realEffects } from '../../src/effects.js';
 import type { Answers } from '../../src/operation.js';
+import { declaredTable, fromPrisma, fromSchemaRb } from '../../src/project/known-schema.js';
 import type { OperationName, Phase, Plan, Verify } from '../../src/plan/types.js';
 import {
   createDatabase,
@@ -93,7 +94,7 @@ export interface TableSpec {
   extra?: ExtraColumn[];
   /** The key column instead of `id bigserial PRIMARY KEY` (the same name, another type). */
   key?: ExtraColumn;
-  /** More statements of the starting schema, run after the table is created: indexes, constraints. */
+  /** More statements of the starting schema, run after the table is created (indexes, constraints), beside users_email_idx. */
   ddl?: string[];
 }
 
@@ -113,10 +114,8 @@ function startingColumns(spec: TableSpec): ExtraColumn[] {
 
 /** The starting table's DDL (also the Prisma project's baseline migration). */
 export function startingDdl(spec: TableSpec = {}): string {
-  return (
-    `CREATE TABLE users (\n  ${startingColumns(spec).map((c) => c.ddl).join(',\n  ')}\n);\nCREATE INDEX users_email_idx ON users (email);\n` +
-    (spec.ddl ?? []).map((d) => `${d};\n`).join('')
-  );
+  const ddl = ['CREATE INDEX users_email_idx ON users (email)', ...(spec.ddl ?? [])];
+  return `CREATE TABLE users (\n  ${startingColumns(spec).map((c) => c.ddl).join(',\n  ')}\n);\n${ddl.map((d) => `${d};\n`).join('')}`;
 }
 
 export async function createStartingTable(url: string, spec: TableSpec = {}): Promise<void> {
@@ -145,7 +144,8 @@ export interface TableSnapshot {
 }
 
 export async function snapshot(client: pg.Client): Promise<TableSnapshot> {
-  const t = `'public.users'::regclass`;
+  // to_regclass: a table that was renamed away (rename-table) reads as one with nothing in it.
+  const t = `to_regclass('public.users')`;
   const cols = await client.query(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS not_null,
             pg_get_expr(d.adbin, d.adrelid) AS def
@@ -227,6 +227,8 @@ export interface Case {
   prismaPreviewFeatures?: string[];
   /** Generate with `--database-url` (the case's database), so generation reads the columns from it. */
   introspect?: boolean;
+  /** Files the project has before migscaffold runs (a db/schema.rb declaring the table), by path. */
+  files?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,8 +257,11 @@ function cliFlags(flags: Record<string, string | true>): string[] {
   return Object.entries(flags).flatMap(([k, v]) => (v === true ? [`--${k}`] : [`--${k}`, v]));
 }
 
-/** The answers the CLI derives from the same flags: lists split on commas, then field defaults. */
-function answersFor(op: OperationName, flags: Record<string, string | true>): Answers {
+/**
+ * The answers the CLI derives from the same flags: lists split on commas, then field defaults, then
+ * what the project's declared schema (schema.prisma, db/schema.rb) completes.
+ */
+async function answersFor(op: OperationName, flags: Record<string, string | true>, driver: DriverName, dir: string): Promise<Answers> {
   const operation = findOperation(op)!;
   const answers: Answers = {};
   for (const f of operation.fields) {
@@ -265,12 +270,21 @@ function answersFor(op: OperationName, flags: Record<string, string | true>): An
       answers[f.name] = f.kind === 'list' && typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
     else if (f.default !== undefined) answers[f.name] = f.default;
   }
+  if (operation.complete) {
+    const read = (path: string) => readFile(join(dir, path), 'utf8').catch(() => null);
+    const prisma = driver === 'prisma' ? await read('prisma/schema.prisma') : null;
+    const rb = driver === 'rails' ? await read('db/schema.rb') : null;
+    const known = prisma !== null ? fromPrisma(prisma, 'prisma/schema.prisma') : rb !== null ? fromSchemaRb(rb, 'db/schema.rb') : null;
+    operation.complete(answers, known && { source: known.source, table: declaredTable(known, operation, answers) });
+  }
   return answers;
 }
 
 export async function generate(expect: Expect, c: Case, driver: Driver, dir: string, url?: string): Promise<Generated> {
   const argv = [c.op, ...cliFlags(c.flags), ...driver.cliArgs, '--out', dir, '--yes', '--json', '--timestamp', TIMESTAMP, '--rev-id', REV_ID, '--all-phases'];
   if (c.introspect) argv.push('--database-url', url!);
+  // Before the run, which may edit schema.prisma: the declared schema as the CLI reads it.
+  const answers = await answersFor(c.op, c.flags, driver.name, dir);
   let stdout = '';
   let stderr = '';
   const code = await main(argv, {
@@ -286,8 +300,8 @@ export async function generate(expect: Expect, c: Case, driver: Driver, dir: str
   expect(json.ok).toBe(true);
   expect(json.files.every((f) => f.status === (f.role === 'schema' ? 'update' : 'create')), JSON.stringify(json.files)).toBe(true);
 
-  // The answers the CLI derived from the flags are the flags' (and what it read from the database).
-  expect(json.answers, 'answers of the CLI').toMatchObject(answersFor(c.op, c.flags));
+  // The answers the CLI derived are these (and what it read from the database or a schema dump).
+  expect(json.answers, 'answers of the CLI').toMatchObject(answers);
   const plan = findOperation(c.op)!.plan(json.answers, SETTINGS);
   // The plan we take verification queries from is the plan the CLI rendered.
   expect(json.phases.map((p) => [p.key, p.kind])).toEqual(plan.phases.map((p) => [p.key, p.kind]));
@@ -680,6 +694,10 @@ export async function prepareCase(expect: Expect, c: Case, driverName: DriverNam
     const startSnap = await snapshot(client);
 
     await driver.prepare(dir, { ddl: startingDdl(c.table), snap: startSnap, c, opts });
+    for (const [path, text] of Object.entries(c.files ?? {})) {
+      await mkdir(join(dir, path, '..'), { recursive: true });
+      await writeFile(join(dir, path), text);
+    }
     const startPrismaSchema = driverName === 'prisma' ? await readFile(join(dir, 'prisma', 'schema.prisma'), 'utf8') : undefined;
     const gen = await generate(expect, c, driver, dir, url);
     await opts.mutate?.(gen);

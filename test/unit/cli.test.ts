@@ -1,6 +1,7 @@
 /** The command line: flags, missing answers, exit codes, --dry-run, --json, conflicts, atomic writes. */
-import { OPERATIONS } from '../../generators/index.js';
 import { describe, expect, it } from 'vitest';
+import { OPERATIONS } from '../../generators/index.js';
+import { TARGET_NAMES } from '../../src/targets/types.js';
 import { Volume } from 'memfs';
 import { project, run, scriptedPrompter, tree } from './helpers.js';
 import type { FsPromises } from '../../src/effects.js';
@@ -17,9 +18,10 @@ describe('information commands', () => {
 
   it('list shows every operation and target, a line each', async () => {
     const r = await run(['list']);
-    expect(r.stdout.trim().split('\n')).toHaveLength(OPERATIONS.length + 4);
-    for (const name of [...OPERATIONS.map((o) => o.name), 'alembic', 'prisma', 'rails', 'sql'])
-      expect(r.stdout).toContain(name);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(OPERATIONS.length + TARGET_NAMES.length);
+    for (const [i, op] of OPERATIONS.entries()) expect(lines[i]).toMatch(new RegExp(`^operation +${op.name} +${op.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    for (const name of TARGET_NAMES) expect(r.stdout).toMatch(new RegExp(`^target +${name} `, 'm'));
   });
 
   it('--help for the tool and for one operation', async () => {
@@ -48,6 +50,12 @@ describe('usage errors exit 2 with one line and write nothing', () => {
     ['statements smuggled into a default', ['add-column', '--table', 't', '--column', 'c', '--type', 'text', '--default', "'a'; DROP TABLE t", '--target', 'sql'], /contains ";"/],
     ['a type that is not a type', ['add-column', '--table', 't', '--column', 'c', '--type', 'text); DROP TABLE t; --', '--target', 'sql'], /invalid --type/],
     ['missing --out directory', [...RENAME, '--target', 'sql', '--out', 'nowhere'], /--out .*nowhere does not exist/],
+    ['a check PostgreSQL cannot parse', ['add-check-constraint', '--table', 't', '--check', 'amount >> > 0', '--target', 'sql'], /invalid --check "amount >> > 0": PostgreSQL cannot parse it/],
+    ['a subquery in a check', ['add-check-constraint', '--table', 't', '--check', 'amount > (SELECT 0)', '--target', 'sql'], /invalid --check .*subqueries are not allowed here/],
+    ['statements smuggled into a check', ['add-check-constraint', '--table', 't', '--check', 'true); DROP TABLE t; --', '--target', 'sql'], /invalid --check .*contains ";"/],
+    ['a constraint name over 63 bytes', ['add-check-constraint', '--table', 't', '--check', 'a > 0', '--name', 'c'.repeat(64), '--target', 'sql'], /invalid --name .*63/],
+    ['set-not-null without --column', ['set-not-null', '--table', 't', '--target', 'sql'], /missing --column/],
+    ['a backfill that is two expressions', ['set-not-null', '--table', 't', '--column', 'c', '--backfill', "'a', 'b'", '--target', 'sql'], /invalid --backfill .*give one expression/],
   ];
   it.each(cases)('%s', async (_name, argv, message) => {
     const r = await run(argv);

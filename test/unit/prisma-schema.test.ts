@@ -103,6 +103,30 @@ describe('schema.prisma edits', () => {
     expect(r.checklist).toContain(`add \`@@index([title], map: "posts_title_idx", where: raw("title <> ''"))\` to model Post`);
   });
 
+  it('set-not-null: the field becomes required with the tighten, through @map; nothing else changes', async () => {
+    const r = await edit(['set-not-null', '--table', 'User', '--column', 'legacy']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lineDiff(SCHEMA, r.schema)).toEqual({ added: ['  legacy    String  @map("legacy_code") @db.VarChar(20)'], removed: ['  legacy    String?  @map("legacy_code") @db.VarChar(20)'] });
+    const guard = Object.entries(r.files).find(([p]) => p.endsWith('add_users_legacy_code_not_null_check/migration.sql'))![1];
+    expect(guard).toContain('ALTER TABLE users ADD CONSTRAINT users_legacy_code_not_null CHECK (legacy_code IS NOT NULL) NOT VALID;');
+  });
+
+  it('set-not-null with a backfill: the edit waits for the tighten, which the checklist shows', async () => {
+    const r = await edit(['set-not-null', '--table', 'User', '--column', 'legacy', '--backfill', "'none'"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.schema).toBe(SCHEMA);
+    expect(r.step(3)?.hunks).toContain('+  legacy    String  @map("legacy_code") @db.VarChar(20)');
+    expect(lineDiff(SCHEMA, r.final() ?? '').added).toEqual(['  legacy    String  @map("legacy_code") @db.VarChar(20)']);
+  });
+
+  it('add-check-constraint: schema.prisma is left alone, and the checklist says why', async () => {
+    const r = await edit(['add-check-constraint', '--table', 'User', '--check', "email LIKE '%@%'"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.schema).toBe(SCHEMA);
+    expect(r.checklist).toContain("Prisma's schema cannot describe a check constraint: users_email_check lives in the migrations only.");
+    expect(r.stdout).toMatch(/schema.prisma left as it is: Prisma cannot describe check constraint users_email_check/);
+  });
+
   it('a partial index with the partialIndexes preview feature: where: raw(...)', async () => {
     const schema = SCHEMA.replace('output   = "../generated"', 'output   = "../generated"\n  previewFeatures = ["partialIndexes"]');
     const r = await edit(['add-index', '--table', 'posts', '--columns', 'title', '--unique', '--where', "title <> ''"], schema);
@@ -117,6 +141,8 @@ describe('requests the declared schema rules out are refused, nothing written', 
     ['drop the primary key', ['remove-column', '--table', 'users', '--column', 'id', '--type', 'bigint'], /primary key/],
     ['index a missing column', ['add-index', '--table', 'posts', '--columns', 'body'], /no column body: check --columns/],
     ['add a column that exists', ['add-column', '--table', 'User', '--column', 'email', '--type', 'text'], /users.email already exists/],
+    ['NOT NULL on a required field', ['set-not-null', '--table', 'User', '--column', 'fullName'], /users.name is already NOT NULL: there is nothing to do/],
+    ['NOT NULL on a missing column', ['set-not-null', '--table', 'users', '--column', 'nickname'], /users has no column nickname: check --column/],
   ])('%s', async (_name, argv, message) => {
     const r = await edit(argv);
     expect(r.code).toBe(1);
@@ -130,6 +156,16 @@ describe('requests the declared schema rules out are refused, nothing written', 
     const r = await run(['remove-column', '--table', 'users', '--column', 'id', '--type', 'bigint', '--yes', '--target', 'rails'], project({ '/project/Gemfile': '', '/project/db/migrate/.keep': '', '/project/db/schema.rb': schemaRb }));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/primary key.*\(per db\/schema.rb\)/);
+  });
+
+  it('db/schema.rb: null: false means NOT NULL already', async () => {
+    const schemaRb = 'ActiveRecord::Schema[7.1].define(version: 2024) do\n  create_table "users", force: :cascade do |t|\n    t.string "email", null: false\n    t.string "nickname"\n  end\nend\n';
+    const files = { '/project/Gemfile': '', '/project/db/migrate/.keep': '', '/project/db/schema.rb': schemaRb };
+    const refused = await run(['set-not-null', '--table', 'users', '--column', 'email', '--yes', '--target', 'rails'], project(files));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/users.email is already NOT NULL: there is nothing to do \(per db\/schema.rb\)/);
+    const ok = await run(['set-not-null', '--table', 'users', '--column', 'nickname', '--yes', '--target', 'rails'], project(files));
+    expect(ok.code, ok.stderr).toBe(0);
   });
 });
 

@@ -4,18 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { project, run, tree } from './helpers.js';
+import { FIXED, TARGETS } from '../support/variants.js';
 import { OPERATIONS } from '../../generators/index.js';
 import type { Operation } from '../../src/operation.js';
-
-const FIXED = ['--yes', '--timestamp', '20260115093000', '--rev-id', '0123456789ab'];
-
-const TARGETS: Record<string, string[]> = {
-  alembic: ['--target', 'alembic'],
-  prisma: ['--target', 'prisma'],
-  rails: ['--target', 'rails', '--rails-version', '6.1'],
-  sql: ['--target', 'sql'],
-  dbmate: ['--target', 'sql', '--sql-style', 'dbmate'],
-};
 
 /** A file set as one reviewable text: each file under its path. */
 function asText(files: Record<string, string>, given: Record<string, string> = {}): string {

@@ -2,12 +2,13 @@
  * Guards: a migration applied before its phase is due refuses before it takes any strong lock. The
  * texts they raise come from the catalogue (src/messages/guards.ts).
  */
-import { quoteLiteral } from '../../sql/ident.js';
+import { quoteIdent, quoteLiteral } from '../../sql/ident.js';
 import { GUARDS } from '../../messages/guards.js';
 import type { Statement } from '../types.js';
 import { doBlock } from './plpgsql.js';
 import { label, qualified, regclass, type TableRef } from './table.js';
 import { attnumSql, dependentsOfColumnSql } from './catalogue.js';
+import { duplicatesExistSql, duplicatesListSql } from './indexes.js';
 
 /**
  * Raises `message` when `exists` (a query) returns a row. Runs first in its migration, under the
@@ -36,6 +37,18 @@ export function backfillFinishedGuard(t: TableRef, pending: string, description:
     `SELECT 1 FROM ${qualified(t)} AS t WHERE ${pending} LIMIT 1`,
     GUARDS.backfillUnfinished(label(t), description, phase),
     'Guard: stop here, before any lock, if the backfill has not finished.',
+  );
+}
+
+/**
+ * Refuses while `column` is NULL in some row, for a plan without a backfill: the message says the
+ * rows are NULL and how to fill them.
+ */
+export function noNullsGuard(t: TableRef, column: string): Statement {
+  return guard(
+    `SELECT 1 FROM ${qualified(t)} AS t WHERE t.${quoteIdent(column)} IS NULL LIMIT 1`,
+    GUARDS.columnHasNulls(label(t), column),
+    'Guard: stop here, before any lock, if a row is still NULL: the NOT VALID check would refuse every update of it.',
   );
 }
 
@@ -145,4 +158,22 @@ export function referencingColumnsGuard(t: TableRef, column: string, narrower: s
     GUARDS.referencingNarrower(label(t), column, type, '\u0000'),
     `Guard: stop here, before any lock, while a column that references ${column} is narrower than ${type}.`,
   );
+}
+
+/**
+ * Refuses while rows share values of the columns a unique index is about to cover. It must stand in a
+ * migration of its own before the build: Prisma, golang-migrate and dbmate send a file as one query,
+ * and PostgreSQL refuses CREATE INDEX CONCURRENTLY after any other statement in the same query
+ * (checked: "cannot run inside a transaction block", even after a bare DO block). Scans the table
+ * under ACCESS SHARE, which blocks no reads or writes.
+ */
+export function noDuplicatesGuard(t: TableRef, columns: string[], index: string): Statement {
+  return {
+    ...guard(
+      duplicatesExistSql(t, columns),
+      GUARDS.duplicatesFound(label(t), columns, index, duplicatesListSql(t, columns)),
+      `Guard: a duplicate makes the unique build fail and leave an INVALID index behind; refuse first, before any index exists.`,
+    ),
+    long: true,
+  };
 }

@@ -15,3 +15,4 @@ export * from './backfills.js';
 export * from './catalogue.js';
 export * from './copies.js';
 export * from './type-changes.js';
+export * from './tables.js';

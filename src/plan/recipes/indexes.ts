@@ -38,12 +38,57 @@ export function indexGoneVerify(t: TableRef, name: string): Verify {
   };
 }
 
+/**
+ * The groups of rows a unique index on these columns would refuse. Rows with a NULL in any of the
+ * columns are left out: a unique index treats NULLs as distinct (PostgreSQL 15, checked: a unique
+ * build over a column with many NULLs, or over (a, b) with rows (NULL, x) twice, succeeds), while
+ * GROUP BY puts them in one group and would report duplicates that do not exist.
+ */
+function duplicateGroups(t: TableRef, columns: string[], where: string | undefined, select: string): string {
+  const cols = columns.map(quoteIdent);
+  const conditions = [...(where ? [`(${where})`] : []), ...cols.map((c) => `${c} IS NOT NULL`)];
+  return `SELECT ${select} FROM ${qualified(t)} WHERE ${conditions.join(' AND ')} GROUP BY ${cols.join(', ')} HAVING count(*) > 1`;
+}
+
 /** Groups of rows that a unique index on these columns would refuse. */
-export function duplicatesVerify(t: TableRef, columns: string[], where?: string): Verify {
+export function duplicatesVerify(t: TableRef, columns: string[], where?: string, before = false): Verify {
   return {
-    sql: `SELECT count(*) FROM (SELECT 1 FROM ${qualified(t)}${where ? ` WHERE ${where}` : ''} GROUP BY ${columns.map(quoteIdent).join(', ')} HAVING count(*) > 1) AS duplicates`,
-    expect: '0 duplicate groups (run before the build: the build fails on the first duplicate)',
+    sql: `SELECT count(*) FROM (${duplicateGroups(t, columns, where, '1')}) AS duplicates`,
+    expect: '0 duplicate groups (a unique build fails on the first duplicate: merge or delete them before it runs)',
     expectValue: 0,
+    ...(before ? { before: true } : {}),
+  };
+}
+
+/** The duplicate values themselves, with how many rows share each: what to fix before a unique build. */
+export function duplicatesListSql(t: TableRef, columns: string[], where?: string): string {
+  return `${duplicateGroups(t, columns, where, `${columns.map(quoteIdent).join(', ')}, count(*)`)} ORDER BY count(*) DESC LIMIT 100`;
+}
+
+/** A row when some group of rows shares values on these columns (the guard's condition). */
+export function duplicatesExistSql(t: TableRef, columns: string[], where?: string): string {
+  return duplicateGroups(t, columns, where, '1');
+}
+
+/**
+ * 0 when no constraint needs the index. DROP INDEX (concurrently or not) fails on an index that backs
+ * a primary key, unique or exclusion constraint, or that a foreign key on another table references
+ * (PostgreSQL 15, checked: 2BP01 "cannot drop index ... because constraint ... requires it"); each of
+ * them names the index in pg_constraint.conindid.
+ */
+export function constraintsOnIndexVerify(t: TableRef, name: string): Verify {
+  return {
+    sql: `SELECT count(*) FROM pg_constraint WHERE conindid = to_regclass(${quoteLiteral(inSchema(t, name))})`,
+    expect: '0 (no primary key, unique constraint or foreign key needs the index: DROP INDEX would fail on it)',
+    expectValue: 0,
+  };
+}
+
+/** How often the index was used since statistics were reset: for people, to see it stop growing. */
+export function indexScansVerify(t: TableRef, name: string): Verify {
+  return {
+    sql: `SELECT idx_scan FROM pg_stat_user_indexes WHERE schemaname = ${schemaExpr(t)} AND indexrelname = ${quoteLiteral(name)}`,
+    expect: 'a number that no longer grows between two readings a few minutes apart (nothing uses the index any more)',
   };
 }
 
