@@ -5,6 +5,7 @@
  */
 import { addCheckConstraint } from './add-check-constraint.js';
 import { addColumn } from './add-column.js';
+import { addForeignKey } from './add-foreign-key.js';
 import { addIndex } from './add-index.js';
 import { addUniqueConstraint } from './add-unique-constraint.js';
 import { changeColumnType } from './change-column-type.js';
@@ -25,6 +26,7 @@ export const OPERATIONS = [
   addUniqueConstraint,
   dropIndex,
   renameTable,
+  addForeignKey,
   changeColumnType,
 ] as const;
 

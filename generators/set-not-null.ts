@@ -12,7 +12,7 @@ import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import { backfill, backfillFinishedGuard, isNotNullSql, label, noNullsGuard, notNullMigrations } from '../src/plan/recipes/index.js';
 import type { Phase, Plan, Statement } from '../src/plan/types.js';
 import { quoteIdent, slug } from '../src/sql/ident.js';
-import { model as modelName } from '../src/targets/code-changes.js';
+import { modelClassName as modelName } from '../src/targets/code-changes.js';
 
 function backfillTitle(column: string): string {
   return `Backfill ${column} where it is NULL`;

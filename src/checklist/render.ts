@@ -17,6 +17,7 @@ export interface ChecklistDelivery {
 
 export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: ChecklistDelivery): string {
   const t = { schema: plan.schema, name: plan.table };
+  const locked = [t, ...(plan.otherTables ?? [])].map(regclass);
   const ds = deliveries(plan);
   const next = d.planFile ? `npx migscaffold next ${d.planFile}` : 'npx migscaffold next';
   const phases = plan.phases.map((p, i) => {
@@ -67,6 +68,10 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
       rollback: 'redeploy the previous release of the code.',
     };
   });
+  // Later phases whose first migration cannot tell from the database that it is due: the drops
+  // after a code deploy (nothing in the database shows that old code has stopped running).
+  const later = ds.filter((x) => x.index > 0 || x.gates.length > 0).flatMap((x) => x.phases);
+  const unguarded = later.filter((p) => p.kind === 'migrate' && !p.migrations[0]?.up.some((st) => st.guard));
   return render('checklist.md.hbs', {
     title: plan.title,
     targetTitle: target.title,
@@ -76,6 +81,8 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
     // Some migrations wait for a later delivery: a gate (backfill, deploy) comes before them.
     laterDeliveries: ds.some((x) => x.phases.length && (x.index > 0 || x.gates.length > 0)),
     planFile: d.planFile,
+    guardedLater: later.length > unguarded.length,
+    unguardedLater: unguarded.map((p) => `"${p.title}"`).join(', '),
     pipeline: r.pipeline,
     hazards: plan.hazards.map((h) => HAZARDS[h]),
     notes: r.notes,
@@ -84,7 +91,7 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
     blockers:
       'SELECT a.pid, a.state, now() - a.xact_start AS xact_age, l.mode, l.granted, left(a.query, 80) AS query\n' +
       'FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid\n' +
-      `WHERE l.relation = ${regclass(t)} AND a.pid <> pg_backend_pid()\n` +
+      `WHERE l.relation ${locked.length > 1 ? `IN (${locked.join(', ')})` : `= ${locked[0]}`} AND a.pid <> pg_backend_pid()\n` +
       'ORDER BY a.xact_start',
   });
 }

@@ -85,6 +85,7 @@ function helpText(op?: Operation): string {
 }
 
 function listText(): string {
+  const w = Math.max(14, ...OPERATIONS.map((o) => o.name.length));
   return (
     OPERATIONS.map((o) => `operation  ${o.name.padEnd(NAME_WIDTH)} ${o.summary}`).join('\n') +
     '\n' +

@@ -34,4 +34,8 @@ export const GUARDS = {
   duplicatesFound: (table: string, columns: string[], index: string, listSql: string) =>
     `migscaffold: rows of ${table} share values of (${columns.join(', ')}), so the unique index ${index} cannot be built: ` +
     `list them with ${listSql}; merge or delete them (and stop the code that writes them), then apply this migration again`,
+  foreignKeyIndexMissing: (table: string, columns: string[], index: string, phase: string) =>
+    `migscaffold: no valid btree index on ${table} leads with (${columns.join(', ')}): finish "${phase}" first. ` +
+    `If ${index} is INVALID (a failed build, which CREATE INDEX ... IF NOT EXISTS skips) or covers other columns, ` +
+    'roll that phase back (its down drops it), apply it again, then apply this migration again',
 } as const;

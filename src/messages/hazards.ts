@@ -163,6 +163,43 @@ export const HAZARDS = {
       'some row"), nothing changed: the constraint stays NOT VALID and keeps checking new writes; fix the rows the ' +
       'queries list, then apply the VALIDATE migration again.',
   },
+  'foreign-key-locks-both-tables': {
+    title: 'Adding the foreign key briefly blocks writes to both tables',
+    text:
+      'ADD CONSTRAINT ... FOREIGN KEY takes SHARE ROW EXCLUSIVE on the referencing and on the referenced ' +
+      'table: inserts, updates and deletes on both wait until it commits (reads go on). NOT VALID makes ' +
+      'that a catalog change without a scan, under lock_timeout; but it queues behind any open ' +
+      'transaction that wrote to either table, and gives up after lock_timeout rather than make every ' +
+      'later write wait. VALIDATE CONSTRAINT then takes only SHARE UPDATE EXCLUSIVE on the referencing ' +
+      'table and ROW SHARE on the referenced one: writes to both go on during its scan. The down ' +
+      '(DROP CONSTRAINT) takes ACCESS EXCLUSIVE on both tables, briefly.',
+  },
+  'foreign-key-orphans': {
+    title: 'VALIDATE fails on rows that reference nothing',
+    text:
+      'A row written before the constraint whose key matches no referenced row makes VALIDATE CONSTRAINT ' +
+      'fail (SQLSTATE 23503, naming one such key). Nothing is lost: the constraint stays NOT VALID and ' +
+      'still checks every new write. Count the rows with the orphan query of the NOT VALID phase (replace ' +
+      '`count(*)` by `c.*` to see them), then point them at an existing row, set their key to NULL, or ' +
+      'delete them, and apply the validate migration again (after a failed migration, as the lock_timeout ' +
+      'section below says for your tool).',
+  },
+  'foreign-key-index-if-not-exists': {
+    title: 'The index migration keeps an index of the same name, and its down drops it',
+    text:
+      'The index is built with CREATE INDEX CONCURRENTLY IF NOT EXISTS: an index of that name that is ' +
+      'already there is left as it is (the next migration refuses if it is INVALID or on other columns), ' +
+      'and rolling the phase back drops it even if it was there before. When the referencing table ' +
+      'already has an index that starts with these columns, generate with --no-index instead.',
+  },
+  'foreign-key-no-index': {
+    title: 'Without an index on the referencing columns, deletes on the referenced table scan',
+    text:
+      'Every DELETE of a referenced row (and every UPDATE of its key) looks for referencing rows; without ' +
+      'an index that starts with the referencing columns, that is a sequential scan of the referencing ' +
+      'table inside the deleting transaction. --no-index is right when such an index exists already, or ' +
+      'when referenced rows are never deleted.',
+  },
 } as const satisfies Record<string, { title: string; text: string }>;
 
 export type HazardKey = keyof typeof HAZARDS;

@@ -32,6 +32,8 @@ export interface Statement {
   long?: boolean;
   /** One line for the reader of the generated file: why this statement is here. */
   comment: string;
+  /** A guard (recipes/guards.ts): refuses, before any lock, when its migration is applied too early. */
+  guard?: true;
 }
 
 /** One atomic unit of schema change: one migration file (or folder, or revision) per target. */
@@ -140,6 +142,11 @@ export interface Plan {
   title: string;
   schema?: string;
   table: string; // unquoted, as given
+  /**
+   * Other tables its migrations lock (a foreign key's referenced table): the checklist's "who is
+   * blocking" query covers them too.
+   */
+  otherTables?: { schema?: string; name: string }[];
   phases: Phase[];
   hazards: HazardKey[];
   settings: { lockTimeout: string; batchSize: number; pauseMs: number };

@@ -229,6 +229,17 @@ export function copiedBlocks<C extends { fact: { name: string; body: Template } 
   });
 }
 
+/** Every field of a model as written, relation fields included (parseModels keeps only columns). */
+export function modelFields(lines: string[], m: PrismaModel): { name: string; type: string; list: boolean; optional: boolean; line: string }[] {
+  const out: { name: string; type: string; list: boolean; optional: boolean; line: string }[] = [];
+  for (let i = m.open + 1; i < m.close; i++) {
+    const code = lines[i].slice(0, commentStart(lines[i]));
+    const f = /^\s*(\w+)\s+(\w+)(\[\])?(\?)?/.exec(code);
+    if (f && !code.trim().startsWith('@@')) out.push({ name: f[1], type: f[2], list: Boolean(f[3]), optional: Boolean(f[4]), line: lines[i] });
+  }
+  return out;
+}
+
 export function lastLine(lines: string[], m: PrismaModel): string {
   for (let i = m.close - 1; i > m.open; i--) if (lines[i].trim() !== '') return lines[i];
   return lines[m.open];
@@ -294,4 +305,4 @@ export function resolvePrismaNames(op: Operation, a: Answers, text: string): Ans
 }
 
 // The schema reading helpers operations' `prisma` hooks use, from one place.
-export { enumForType, fieldDeclaration, fieldForColumn, fieldName, prismaDefault, prismaType } from './prisma-schema.js';
+export { enumForType, fieldDeclaration, fieldForColumn, fieldName, findModel, parseModels, prismaDefault, prismaType } from './prisma-schema.js';

@@ -15,6 +15,8 @@ export interface ExtraColumn {
   default?: string;
   /** A btree index on it, as a real table would have on a column it looks rows up by. */
   index?: boolean;
+  /** The seeded value, as SQL over `g` (the row number, also the key); made up from the type when absent. */
+  value?: string;
 }
 
 /**
@@ -60,6 +62,12 @@ function standardColumns(): SeedColumn[] {
   ];
 }
 
+/** The extra columns a seeded table gets beyond its key and the standard columns. */
+export function addedColumns(extras: ExtraColumn[], key: string): ExtraColumn[] {
+  const standard = new Set(standardColumns().map((c) => c.name));
+  return extras.filter((e, i) => e.name !== key && !standard.has(e.name) && extras.findIndex((x) => x.name === e.name) === i);
+}
+
 export async function tableExists(client: pg.Client, t: TableRef): Promise<boolean> {
   const r = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified(t)]);
   return r.rows[0].t !== null;
@@ -79,9 +87,8 @@ export async function seedTable(
   const T = qualified(t);
   const K = quoteIdent(opts.key);
   const cols = standardColumns().filter((c) => c.name !== opts.key);
-  for (const e of opts.extras) {
-    if (e.name === opts.key || cols.some((c) => c.name === e.name)) continue;
-    const v = valueSql(e.type, 'g');
+  for (const e of addedColumns(opts.extras, opts.key)) {
+    const v = e.value ?? valueSql(e.type, 'g');
     const notNull = e.notNull && (v !== null || e.default);
     cols.push({
       name: e.name,

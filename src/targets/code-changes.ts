@@ -3,9 +3,11 @@ import type { CodeChange } from '../plan/types.js';
 import type { TargetName } from './types.js';
 import { camelize } from '../render/strings.js';
 
-/** The model class a framework names after the table: `users` -> `User`. */
-export const model = (table: string) => camelize(table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, ''));
-const fence = (lang: string, code: string) => '```' + lang + '\n' + code + '\n```';
+/** The class name a framework gives the model of a table: `users` -> `User`. */
+export const modelClassName = (table: string): string => camelize(table.split('.').pop()!.replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, ''));
+const model = modelClassName;
+/** A fenced Markdown code block. */
+export const fence = (lang: string, code: string): string => '```' + lang + '\n' + code + '\n```';
 
 /** `schemaSteps`: the checklist gives the exact schema.prisma lines per phase (Prisma, model found). */
 export function codeChange(target: TargetName, c: CodeChange, schemaSteps = false): string {

@@ -5,6 +5,7 @@
 import type { OperationName } from '../../generators/index.js';
 import type { Case } from '../support/lifecycle.js';
 import { ADD_COLUMN_CASES } from './add-column.js';
+import { ADD_FOREIGN_KEY_CASES, FK_SET_DEFAULT } from './add-foreign-key.js';
 import { ADD_INDEX_CASES, PRISMA_INDEX_CASES } from './add-index.js';
 import { ADD_UNIQUE_CONSTRAINT_CASES } from './add-unique-constraint.js';
 import { DROP_INDEX_CASES, DROP_INDEX_DECLARED_PRISMA, DROP_INDEX_DECLARED_RAILS } from './drop-index.js';
@@ -26,6 +27,7 @@ export const CASES_BY_OPERATION: Record<OperationName, readonly Case[]> = {
   'add-check-constraint': ADD_CHECK_CASES,
   'add-unique-constraint': ADD_UNIQUE_CONSTRAINT_CASES,
   'drop-index': DROP_INDEX_CASES,
+  'add-foreign-key': ADD_FOREIGN_KEY_CASES,
 };
 
 /** Cases with a backfill run longest: they start first, so the concurrent runs end together. */
@@ -34,7 +36,7 @@ export const CASES: readonly Case[] = Object.values(CASES_BY_OPERATION)
   .sort((a, b) => Number('backfill' in b.phases) - Number('backfill' in a.phases));
 
 /** Prisma only: the schema shapes that exist only in schema.prisma. */
-export const PRISMA_CASES: readonly Case[] = [RENAME_MAPPED, ...PRISMA_INDEX_CASES, DROP_INDEX_DECLARED_PRISMA];
+export const PRISMA_CASES: readonly Case[] = [RENAME_MAPPED, ...PRISMA_INDEX_CASES, DROP_INDEX_DECLARED_PRISMA, FK_SET_DEFAULT];
 
 /** Rails only: what only a db/schema.rb can say. */
 export const RAILS_CASES: readonly Case[] = [DROP_INDEX_DECLARED_RAILS];

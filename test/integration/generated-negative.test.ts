@@ -157,3 +157,20 @@ describe.concurrent("negative controls: Prisma's schema engine catches a schema.
     );
   });
 });
+
+describe.concurrent('negative controls: add-foreign-key', () => {
+  it('sql: the constraint validated at once (NOT VALID removed) fails the schema check of the NOT VALID phase', async ({ expect }) => {
+    const mutate = edit(/_add_users_org_id_fkey_not_valid\.up\.sql$/, / NOT VALID;\n/, ';\n');
+    await expect(runLifecycle(expect, caseById('fk_orgs_cascade'), 'sql', { mutate: mutate(expect) })).rejects.toThrow(/schema after phase constrain/);
+  });
+  it("prisma: the checklist's relation with another onDelete (Prisma's engine would change the constraint)", async ({ expect }) => {
+    const mutate = async (gen: Generated) => {
+      const out = gen.checklist.replace(/(\+ {2}org Org\? @relation\(.*)onDelete: Cascade/, '$1onDelete: Restrict');
+      expect(out).not.toBe(gen.checklist);
+      gen.checklist = out;
+    };
+    await expect(runLifecycle(expect, caseById('fk_orgs_cascade'), 'prisma', { mutate })).rejects.toThrow(
+      /after phase constrain, schema.prisma disagrees with the live database; prisma migrate dev would write:\n[\s\S]*users_org_id_fkey[\s\S]*ON DELETE RESTRICT/,
+    );
+  });
+});

@@ -1,11 +1,13 @@
 /** The schema.prisma migscaffold edits still passes the real `prisma validate`. */
-import { cp, readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { realEffects } from '../../src/effects.js';
 import { makeTempDir } from '../support/pg.js';
 import { prismaValidate } from '../support/tools.js';
+import { schemaAfterChecklist } from '../support/checklist-schema.js';
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -30,6 +32,30 @@ describe('edited schema.prisma passes prisma validate', () => {
     expect(code).toBe(0);
     const edited = await readFile(join(dir, 'prisma/schema.prisma'), 'utf8');
     expect(edited).not.toBe(original);
+    const r = await prismaValidate(join(dir, 'prisma/schema.prisma'));
+    expect(r.stdout + r.stderr).toMatch(/is valid/);
+  });
+});
+
+describe('add-foreign-key: schema.prisma after every phase of the checklist passes prisma validate', () => {
+  const fixture = readFileSync(FIXTURE, 'utf8');
+  it.each([
+    ['a second relation between two models', fixture.replace('  title    String\n', '  title    String\n  editorId BigInt? @map("editor_id")\n'), ['--table', 'posts', '--columns', 'editor_id', '--references', 'users(id)']],
+    ['a self-relation', fixture.replace('  posts     Post[]\n', '  posts     Post[]\n  managerId BigInt? @map("manager_id")\n'), ['--table', 'users', '--columns', 'manager_id', '--references', 'users(id)', '--on-delete', 'set null']],
+  ])('%s', async (_name, start, args) => {
+    const dir = await makeTempDir(inject('pg'), 'prisma-fk');
+    dirs.push(dir);
+    await mkdir(join(dir, 'prisma'));
+    await writeFile(join(dir, 'prisma/schema.prisma'), start);
+    const code = await main(['add-foreign-key', ...args, '--target', 'prisma', '--yes', '--out', dir, '--timestamp', '20260115093000', '--all-phases'], {
+      ...realEffects(),
+      stdout: () => undefined,
+    });
+    expect(code).toBe(0);
+    const checklist = await readFile(join(dir, 'migscaffold', (await readdir(join(dir, 'migscaffold'))).find((f) => f.endsWith('.md'))!), 'utf8');
+    const final = schemaAfterChecklist(checklist, 4, start);
+    expect(final).toMatch(/@relation\(.*map: "\w+_fkey"\)/);
+    await writeFile(join(dir, 'prisma/schema.prisma'), final!);
     const r = await prismaValidate(join(dir, 'prisma/schema.prisma'));
     expect(r.stdout + r.stderr).toMatch(/is valid/);
   });

@@ -96,6 +96,21 @@ export interface TableSpec {
   key?: ExtraColumn;
   /** More statements of the starting schema, run after the table is created (indexes, constraints), beside users_email_idx. */
   ddl?: string[];
+  /** Other tables the case needs from the start (a foreign key's referenced table). */
+  tables?: ExtraTable[];
+}
+
+/**
+ * A table created before users, as part of the starting schema: in the starting pg_dump every
+ * rollback must come back to, in the Prisma project's baseline migration, and in its schema.prisma.
+ */
+export interface ExtraTable {
+  /** CREATE TABLE (and its indexes), run before users is created. */
+  ddl: string;
+  /** SQL filling it, run before users is seeded. */
+  seed?: string;
+  /** Its model in the Prisma project's starting schema.prisma. */
+  prismaModel: string;
 }
 
 const BASE_COLUMNS: ExtraColumn[] = [
@@ -114,8 +129,9 @@ function startingColumns(spec: TableSpec): ExtraColumn[] {
 
 /** The starting table's DDL (also the Prisma project's baseline migration). */
 export function startingDdl(spec: TableSpec = {}): string {
+  const others = (spec.tables ?? []).map((t) => `${t.ddl.replace(/;?\s*$/, '')};\n`).join('');
   const ddl = ['CREATE INDEX users_email_idx ON users (email)', ...(spec.ddl ?? [])];
-  return `CREATE TABLE users (\n  ${startingColumns(spec).map((c) => c.ddl).join(',\n  ')}\n);\n${ddl.map((d) => `${d};\n`).join('')}`;
+  return `${others}CREATE TABLE users (\n  ${startingColumns(spec).map((c) => c.ddl).join(',\n  ')}\n);\n${ddl.map((d) => `${d};\n`).join('')}`;
 }
 
 export async function createStartingTable(url: string, spec: TableSpec = {}): Promise<void> {
@@ -124,6 +140,7 @@ export async function createStartingTable(url: string, spec: TableSpec = {}): Pr
     url,
     [
       startingDdl(spec),
+      ...(spec.tables ?? []).flatMap((t) => (t.seed ? [t.seed] : [])),
       `INSERT INTO users (${seeded.map((c) => c.name).join(', ')}) SELECT ${seeded.map((c) => c.seed).join(', ')} FROM generate_series(1, ${ROWS}) AS g`,
       'ANALYZE users',
     ].join(';\n'),
@@ -489,7 +506,8 @@ export const DRIVERS: Record<DriverName, Driver> = {
       await mkdir(join(dir, 'prisma', 'migrations', PRISMA_BASELINE), { recursive: true });
       await writeFile(join(dir, 'prisma', 'migrations', 'migration_lock.toml'), 'provider = "postgresql"\n');
       await writeFile(join(dir, 'prisma', 'migrations', PRISMA_BASELINE, 'migration.sql'), start.opts.baseline ? start.opts.baseline(start.ddl) : start.ddl);
-      const schema = prismaSchema(start.snap, [], start.c.prismaFields, start.c.prismaPreviewFeatures);
+      const models = (start.c.table?.tables ?? []).map((t) => `\n${t.prismaModel.replace(/\n*$/, '\n')}`).join('');
+      const schema = prismaSchema(start.snap, [], start.c.prismaFields, start.c.prismaPreviewFeatures) + models;
       await writeFile(join(dir, 'prisma', 'schema.prisma'), start.opts.startSchema ? start.opts.startSchema(schema) : schema);
     },
     async apply(expect, url, gen, id) {
@@ -912,8 +930,8 @@ function prismaField(column: string, col: TableSnapshot['columns'][string], igno
   if (d) {
     if (/^nextval\(/.test(d)) parts.push('@default(autoincrement())');
     else if (d === 'now()') parts.push('@default(now())');
-    else if (/^-?\d+$/.test(d)) parts.push(`@default(${d})`);
     else if (/^'\{\}'::/.test(d)) parts.push('@default([])');
+    else if (/^-?\d+$/.test(d)) parts.push(`@default(${d})`);
     else if (/^'(.*)'::(text|character varying)$/.test(d)) parts.push(`@default(${JSON.stringify(/^'(.*)'::/.exec(d)![1]!.replace(/''/g, "'"))})`);
     else parts.push(`@default(dbgenerated(${JSON.stringify(d)}))`);
   }

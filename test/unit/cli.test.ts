@@ -8,6 +8,7 @@ import type { FsPromises } from '../../src/effects.js';
 
 const RENAME = ['rename-column', '--table', 'users', '--from', 'name', '--to', 'full_name'];
 const FIXED = ['--timestamp', '20260115093000', '--rev-id', '0123456789ab'];
+const FK = ['add-foreign-key', '--table', 'users', '--columns', 'org_id', '--references'];
 
 describe('information commands', () => {
   it('--version prints the package version', async () => {
@@ -56,6 +57,9 @@ describe('usage errors exit 2 with one line and write nothing', () => {
     ['a constraint name over 63 bytes', ['add-check-constraint', '--table', 't', '--check', 'a > 0', '--name', 'c'.repeat(64), '--target', 'sql'], /invalid --name .*63/],
     ['set-not-null without --column', ['set-not-null', '--table', 't', '--target', 'sql'], /missing --column/],
     ['a backfill that is two expressions', ['set-not-null', '--table', 't', '--column', 'c', '--backfill', "'a', 'b'", '--target', 'sql'], /invalid --backfill .*give one expression/],
+    ['a reference without its columns', [...FK, 'orgs', '--target', 'sql'], /invalid --references "orgs": write it as table\(column\)/],
+    ['a reference with another number of columns', [...FK, 'orgs(id,region)', '--target', 'sql'], /it names 2 columns and --columns names 1/],
+    ['an ON DELETE action PostgreSQL does not have', [...FK, 'orgs(id)', '--on-delete', 'archive', '--target', 'sql'], /invalid --on-delete "archive": use one of no action, restrict, cascade, set null, set default/],
   ];
   it.each(cases)('%s', async (_name, argv, message) => {
     const r = await run(argv);

@@ -36,6 +36,24 @@ describe('the first run writes only the first delivery', () => {
   });
 });
 
+describe('the checklist says which later migrations guard themselves', () => {
+  const checklist = (r: Awaited<ReturnType<typeof run>>) => Object.entries(tree(r.vol)).find(([p]) => p.endsWith('.md'))![1] as string;
+
+  it('rename-column: every later phase has a guard', async () => {
+    const text = checklist(await run([...RENAME, '--target', 'sql', ...FIXED]));
+    expect(text).toContain('Each later migration also checks its own precondition');
+    expect(text).not.toContain('cannot check that for itself');
+  });
+
+  it('remove-column: the drop after the code deploy cannot tell that old code is gone, and says so', async () => {
+    const r = await run(['remove-column', '--table', 'users', '--column', 'bio', '--type', 'text', '--target', 'sql', ...FIXED]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = checklist(r);
+    expect(text).not.toContain('Each later migration also checks');
+    expect(text).toMatch(/so "[^"]+" cannot check that for itself:\n`migscaffold next` writes it only with `--deployed`/);
+  });
+});
+
 describe('migscaffold next', () => {
   it('without a database and without --yes: names what it cannot check, exit 2, writes nothing', async () => {
     const first = await run([...RENAME, '--target', 'sql', ...FIXED]);

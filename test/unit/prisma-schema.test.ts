@@ -134,6 +134,47 @@ describe('schema.prisma edits', () => {
   });
 });
 
+describe('add-foreign-key: the index with the index phase, the relation with the NOT VALID phase', () => {
+  const EDITOR = SCHEMA.replace('  title    String\n', '  title    String\n  editorId BigInt? @map("editor_id")\n');
+  const MANAGER = SCHEMA.replace('  posts     Post[]\n', '  posts     Post[]\n  managerId BigInt? @map("manager_id")\n');
+
+  it('a second relation between two models: @@index first, then a named relation and its back-relation', async () => {
+    const r = await edit(['add-foreign-key', '--table', 'posts', '--columns', 'editorId', '--references', 'users(id)'], EDITOR);
+    expect(r.code).toBe(0);
+    expect(lineDiff(EDITOR, r.schema)).toEqual({ added: ['  @@index([editorId], map: "posts_editor_id_idx")'], removed: [] });
+    expect(r.step(2)?.hunks).toBe(
+      '@@ model Post @@\n' +
+        '   editorId BigInt? @map("editor_id")\n' +
+        '+  editor User? @relation("posts_editor_id_fkey", fields: [editorId], references: [id], onDelete: NoAction, onUpdate: NoAction, map: "posts_editor_id_fkey")\n' +
+        '@@ model User @@\n' +
+        '   posts     Post[]\n' +
+        '+  postsByEditor Post[] @relation("posts_editor_id_fkey")',
+    );
+    expect(r.step(3)).toBeNull();
+    // The field name resolved to its column for the SQL.
+    expect(Object.entries(r.files).find(([p]) => p.endsWith('not_valid/migration.sql'))![1]).toContain('FOREIGN KEY (editor_id) REFERENCES users (id) NOT VALID');
+  });
+
+  it('a self-relation with --no-index: both sides in the first (written) edit, named; SET-NULL read as SET NULL', async () => {
+    const r = await edit(['add-foreign-key', '--table', 'users', '--columns', 'manager_id', '--references', 'users(id)', '--no-index', '--on-delete', 'SET-NULL'], MANAGER);
+    expect(r.code).toBe(0);
+    expect(lineDiff(MANAGER, r.schema)).toEqual({
+      added: [
+        '  manager User? @relation("users_manager_id_fkey", fields: [managerId], references: [id], onDelete: SetNull, onUpdate: NoAction, map: "users_manager_id_fkey")',
+        '  usersByManager User[] @relation("users_manager_id_fkey")',
+      ],
+      removed: [],
+    });
+  });
+
+  it('a relation Prisma cannot place (no model for the referenced table): schema left alone, with what to add', async () => {
+    const r = await edit(['add-foreign-key', '--table', 'posts', '--columns', 'author_id', '--references', 'accounts(id)', '--no-index'], SCHEMA);
+    expect(r.code).toBe(0);
+    expect(r.schema).toBe(SCHEMA);
+    expect(r.stdout).toMatch(/no model for accounts .*@relation\(fields: \[\.\.\.\], references: \[\.\.\.\], onDelete: NoAction, onUpdate: NoAction, map: "posts_author_id_fkey"\)/);
+  });
+});
+
 describe('requests the declared schema rules out are refused, nothing written', () => {
   it.each([
     ['rename onto an existing column', ['rename-column', '--table', 'users', '--from', 'name', '--to', 'email'], /users.email already exists/],
@@ -143,6 +184,8 @@ describe('requests the declared schema rules out are refused, nothing written', 
     ['add a column that exists', ['add-column', '--table', 'User', '--column', 'email', '--type', 'text'], /users.email already exists/],
     ['NOT NULL on a required field', ['set-not-null', '--table', 'User', '--column', 'fullName'], /users.name is already NOT NULL: there is nothing to do/],
     ['NOT NULL on a missing column', ['set-not-null', '--table', 'users', '--column', 'nickname'], /users has no column nickname: check --column/],
+    ['a foreign key on a missing column', ['add-foreign-key', '--table', 'posts', '--columns', 'editor_id', '--references', 'users(id)'], /posts has no column editor_id: check --columns/],
+    ['a self-reference to a missing column', ['add-foreign-key', '--table', 'users', '--columns', 'legacy_code', '--references', 'users(uuid)'], /users.uuid does not exist, and --references names it/],
   ])('%s', async (_name, argv, message) => {
     const r = await edit(argv);
     expect(r.code).toBe(1);

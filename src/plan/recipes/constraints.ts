@@ -57,12 +57,16 @@ export function validateNotNullCheck(t: TableRef, column: string): Statement {
 }
 
 /** VALIDATE CONSTRAINT: the one scan, under a lock that lets reads and writes go on. */
-export function validateConstraint(t: TableRef, name: string): Statement {
+export function validateConstraint(
+  t: TableRef,
+  name: string,
+  comment = 'Scans the table under SHARE UPDATE EXCLUSIVE: reads and writes go on meanwhile.',
+): Statement {
   return {
     sql: `ALTER TABLE ${qualified(t)} VALIDATE CONSTRAINT ${quoteIdent(name)};`,
     lock: 'SHARE UPDATE EXCLUSIVE',
     long: true,
-    comment: 'Scans the table under SHARE UPDATE EXCLUSIVE: reads and writes go on meanwhile.',
+    comment,
   };
 }
 
@@ -370,5 +374,84 @@ export function uniqueConstraintVerify(t: TableRef, name: string): Verify {
     sql: `SELECT count(*) FROM pg_constraint WHERE conrelid = ${regclass(t)} AND conname = ${quoteLiteral(name)} AND contype = 'u'`,
     expect: '1 (the unique constraint exists)',
     expectValue: 1,
+  };
+}
+
+// -------------------------------------------------------------------------------------------------
+// Foreign keys
+//
+// Established on PostgreSQL 15.18 with pg_locks, read from another session while the migration's
+// transaction was still open (test/integration/add-foreign-key-failures.test.ts repeats it, with what a
+// second session can and cannot do meanwhile):
+//   ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID   SHARE ROW EXCLUSIVE on the referencing AND the
+//                                                  referenced table (it creates triggers on both), no scan;
+//   VALIDATE CONSTRAINT                            SHARE UPDATE EXCLUSIVE on the referencing table, ROW SHARE
+//                                                  on the referenced one: inserts, updates and deletes on both
+//                                                  go on during the scan;
+//   ADD CONSTRAINT ... FOREIGN KEY (validated)     SHARE ROW EXCLUSIVE on both, held through the scan;
+//   DROP CONSTRAINT (a foreign key)                ACCESS EXCLUSIVE on both tables (it drops their triggers).
+// A self-reference takes the same modes on its one table.
+
+export const ON_DELETE_ACTIONS = ['no action', 'restrict', 'cascade', 'set null', 'set default'] as const;
+export type OnDelete = (typeof ON_DELETE_ACTIONS)[number];
+
+export interface ForeignKeySpec {
+  name: string;
+  columns: string[];
+  references: TableRef;
+  refColumns: string[];
+  /** NO ACTION (PostgreSQL's default) when absent. */
+  onDelete?: OnDelete;
+}
+
+export function foreignKeyName(t: TableRef, columns: string[]): string {
+  return objectName(t.name, ...columns, 'fkey');
+}
+
+const cols = (c: string[]) => c.map(quoteIdent).join(', ');
+
+function foreignKeyDefinition(fk: ForeignKeySpec): string {
+  const onDelete = fk.onDelete && fk.onDelete !== 'no action' ? ` ON DELETE ${fk.onDelete.toUpperCase()}` : '';
+  return `FOREIGN KEY (${cols(fk.columns)}) REFERENCES ${qualified(fk.references)} (${cols(fk.refColumns)})${onDelete}`;
+}
+
+/** 1 when the constraint exists on the table, 0 when it does not. */
+export function constraintCountSql(t: TableRef, name: string): string {
+  return `SELECT count(*) FROM pg_constraint WHERE conrelid = ${regclass(t)} AND conname = ${quoteLiteral(name)}`;
+}
+
+/**
+ * Rows whose key matches no referenced row: what VALIDATE refuses. MATCH SIMPLE (the default) skips
+ * a row as soon as one of its referencing columns is NULL.
+ */
+export function orphansSql(t: TableRef, fk: ForeignKeySpec): string {
+  const match = fk.columns.map((c, k) => `p.${quoteIdent(fk.refColumns[k])} = c.${quoteIdent(c)}`).join(' AND ');
+  const notNull = fk.columns.map((c) => `c.${quoteIdent(c)} IS NOT NULL`).join(' AND ');
+  return `SELECT count(*) FROM ${qualified(t)} AS c WHERE ${notNull} AND NOT EXISTS (SELECT 1 FROM ${qualified(fk.references)} AS p WHERE ${match})`;
+}
+
+export function addForeignKeyNotValid(t: TableRef, fk: ForeignKeySpec, comment?: string): Statement {
+  const other = qualified(fk.references) === qualified(t) ? '' : ` and on ${qualified(fk.references)}`;
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(fk.name)} ${foreignKeyDefinition(fk)} NOT VALID;`,
+    lock: 'SHARE ROW EXCLUSIVE',
+    comment:
+      comment ??
+      `SHARE ROW EXCLUSIVE on ${qualified(t)}${other} (writes wait), only for a catalog change: NOT VALID skips the scan, and new writes are checked from now on.`,
+  };
+}
+
+/** VALIDATE of a foreign key: the referenced table is only read (ROW SHARE). */
+export function validateForeignKey(t: TableRef, fk: ForeignKeySpec): Statement {
+  const other = qualified(fk.references) === qualified(t) ? '' : `, ROW SHARE on ${qualified(fk.references)}`;
+  return validateConstraint(t, fk.name, `Scans for rows that reference nothing under SHARE UPDATE EXCLUSIVE${other}: reads and writes go on.`);
+}
+
+export function dropForeignKey(t: TableRef, fk: ForeignKeySpec, comment?: string): Statement {
+  const on = qualified(fk.references) === qualified(t) ? qualified(t) : `${qualified(t)} and ${qualified(fk.references)}`;
+  return {
+    sql: `ALTER TABLE ${qualified(t)} DROP CONSTRAINT IF EXISTS ${quoteIdent(fk.name)};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment: comment ?? `Brief ACCESS EXCLUSIVE on ${on} (it drops the constraint's triggers); no scan.`,
   };
 }

@@ -9,6 +9,7 @@ import { doBlock } from './plpgsql.js';
 import { label, qualified, regclass, type TableRef } from './table.js';
 import { attnumSql, dependentsOfColumnSql } from './catalogue.js';
 import { duplicatesExistSql, duplicatesListSql } from './indexes.js';
+import { leadingIndexSql } from './indexes.js';
 
 /**
  * Raises `message` when `exists` (a query) returns a row. Runs first in its migration, under the
@@ -28,6 +29,7 @@ export function guard(exists: string, message: string, comment: string): Stateme
     ),
     lock: 'ACCESS SHARE',
     comment,
+    guard: true,
   };
 }
 
@@ -176,4 +178,16 @@ export function noDuplicatesGuard(t: TableRef, columns: string[], index: string)
     ),
     long: true,
   };
+}
+
+/**
+ * Refuses when no valid btree index leads with `columns`: the build was skipped (IF NOT EXISTS met an
+ * INVALID leftover, or an index of that name on other columns) or its phase is not applied.
+ */
+export function leadingIndexGuard(t: TableRef, columns: string[], index: string, phase: string): Statement {
+  return guard(
+    `SELECT 1 WHERE NOT EXISTS (${leadingIndexSql(t, columns)})`,
+    GUARDS.foreignKeyIndexMissing(label(t), columns, index, phase),
+    `Guard: without an index on (${columns.join(', ')}), every delete of a referenced row would scan ${label(t)}.`,
+  );
 }

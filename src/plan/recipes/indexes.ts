@@ -5,7 +5,7 @@
  */
 import { quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
 import type { Migration, Statement, Verify } from '../types.js';
-import { inSchema, qualified, schemaExpr, type TableRef } from './table.js';
+import { inSchema, qualified, regclass, schemaExpr, type TableRef } from './table.js';
 import { fill, type Template } from '../../sql/template.js';
 
 export interface IndexSpec {
@@ -15,6 +15,12 @@ export interface IndexSpec {
   /** Access method; btree when absent. */
   using?: string;
   where?: string;
+  /**
+   * `IF NOT EXISTS`: an index of that name already there is kept, whatever it is. PostgreSQL skips an
+   * INVALID leftover of a failed build too (a NOTICE, no error), so a plan that builds this way must
+   * check validity later (see `leadingIndexSql`) before relying on the index.
+   */
+  ifNotExists?: boolean;
 }
 
 function indexRow(t: TableRef, name: string): string {
@@ -92,11 +98,39 @@ export function indexScansVerify(t: TableRef, name: string): Verify {
   };
 }
 
+/**
+ * One row when a valid, non-partial btree index on the table has exactly these columns, in any order,
+ * as its leading key columns: the index PostgreSQL uses for the lookups a foreign key makes on its
+ * referencing table (`WHERE a = $1 AND b = $2` for every DELETE or key UPDATE of a referenced row).
+ * indkey is an int2vector, subscripted from 0; past its end it yields NULL, and so does the attnum of
+ * a column that does not exist, which makes `@>` false.
+ */
+export function leadingIndexSql(t: TableRef, columns: string[]): string {
+  const lead = columns.map((_, k) => `i.indkey[${k}]`).join(', ');
+  const wanted = columns
+    .map((c) => `(SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(c)} AND NOT attisdropped)`)
+    .join(', ');
+  return (
+    'SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam ' +
+    `WHERE i.indrelid = ${regclass(t)} AND i.indisvalid AND i.indpred IS NULL AND am.amname = 'btree' ` +
+    `AND i.indnkeyatts >= ${columns.length} AND ARRAY[${lead}]::int2[] @> ARRAY[${wanted}]::int2[]`
+  );
+}
+
+/** `true` when some valid btree index leads with these columns (see leadingIndexSql). */
+export function leadingIndexVerify(t: TableRef, columns: string[]): Verify {
+  return {
+    sql: `SELECT EXISTS (${leadingIndexSql(t, columns)})`,
+    expect: `true (a valid btree index leads with (${columns.join(', ')}))`,
+    expectValue: true,
+  };
+}
+
 export function createIndexConcurrently(t: TableRef, ix: IndexSpec): Statement {
   const using = ix.using ?? 'btree';
   return {
     sql:
-      `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${quoteIdent(ix.name)} ON ${qualified(t)}` +
+      `CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${ix.ifNotExists ? 'IF NOT EXISTS ' : ''}${quoteIdent(ix.name)} ON ${qualified(t)}` +
       `${using !== 'btree' ? ` USING ${using}` : ''} (${ix.columns.map(quoteIdent).join(', ')})` +
       `${ix.where ? ` WHERE ${ix.where}` : ''};`,
     lock: 'SHARE UPDATE EXCLUSIVE',
