@@ -127,7 +127,7 @@ export function dropOriginalIndexMigrations(t: TableRef, c: Copies, column: stri
   return c.indexes.map((x) => ({
     name: slug(`drop index ${x.fact.name}`),
     transaction: 'none' as const,
-    up: [dropIndexConcurrently(t, x.fact.name, `${x.fact.name} indexes ${column}, which no code uses any more; its copy ${x.final} takes over.`)],
+    up: [dropIndexConcurrently(t, x.fact.name, `${x.fact.name} indexes ${column}, which no code uses any more; its copy ${x.build} takes over${x.build === x.final ? '' : ` (and its name, at the contract)`}.`)],
     down: [createIndexFromTemplate(x.fact.name, x.fact.unique, x.fact.body, column, `Rebuild ${x.fact.name} on ${column}; reads and writes continue.`)],
   }));
 }
