@@ -1,9 +1,9 @@
 /**
  * change-column-type on a primary key that another table references: the foreign key is dropped and
  * re-created against the new key inside the swap (found in the catalogue when the swap runs), then
- * validated; the swap's down points it back. Lifecycle on the targets whose project can describe a
- * second table as-is (Prisma's schema.prisma would need the referencing model too). Then the refusals
- * at generation, and rehearse telling the naive one-ALTER type change from the generated plan.
+ * validated; the swap's down points it back. Lifecycle on every target but Prisma, whose schema.prisma
+ * would need the referencing model and its relation fields too. Then the refusals at generation, and
+ * rehearse telling the naive one-ALTER type change from the generated plan.
  */
 import { describe, inject, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
@@ -19,7 +19,7 @@ import type { Answers } from '../../src/operation.js';
 import type { Plan } from '../../src/plan/types.js';
 
 describe.concurrent('change-column-type: a referenced primary key', () => {
-  for (const d of ['sql', 'rails'] as const) it(`${d}: ${PRIMARY_KEY_REFERENCED.id}`, ({ expect }) => runLifecycle(expect, PRIMARY_KEY_REFERENCED, d));
+  for (const d of ['sql', 'dbmate', 'alembic', 'rails'] as const) it(`${d}: ${PRIMARY_KEY_REFERENCED.id}`, ({ expect }) => runLifecycle(expect, PRIMARY_KEY_REFERENCED, d));
 });
 
 describe('refusals at generation, from what --database-url shows', () => {
