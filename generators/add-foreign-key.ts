@@ -11,8 +11,7 @@
  * That makes IF NOT EXISTS safe: the INVALID leftover or the same-named index on other columns it
  * would skip silently is caught there, with what to do. Why not skip the build from host code in
  * Alembic and Rails: a CONCURRENTLY statement cannot sit in a DO block, the Migration shape has no
- * "skip when" and those two targets are another issue's files; and the declared schema does not
- * reach plan(). An index of another name that already leads with the columns is the user's call:
+ * "skip when", and the declared schema does not reach plan(). An index of another name that already leads with the columns is the user's call:
  * --no-index (the checklist says so).
  */
 import { columnsField, identifierProblem, listOf, parseTable, tableField } from '../src/fields.js';

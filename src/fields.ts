@@ -124,9 +124,9 @@ export function expressionField(name: string, message: string): Field {
   };
 }
 
-/** A list answer (columns) as strings, whether it arrived as a list or as `a,b`. */
+/** A list answer (columns) as strings, whether it arrived as a list or as `a, b`; blanks dropped. */
 export function listOf(v: AnswerValue): string[] {
-  return (Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : []).map(String);
+  return (Array.isArray(v) ? v : typeof v === 'string' ? v.split(',') : []).map((x) => String(x).trim()).filter((x) => x !== '');
 }
 
 /** Existing columns, in index order (indexes, unique constraints). */

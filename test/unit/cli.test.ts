@@ -251,3 +251,13 @@ describe('SQL fragments are checked by PostgreSQL\'s parser before anything is w
     expect(r.code).toBe(0);
   });
 });
+
+describe('list answers', () => {
+  it('spaces after the commas of --columns and of a reference are not part of the names', async () => {
+    const r = await run(['add-foreign-key', '--table', 'invoices', '--columns', 'org_id, region', '--references', 'orgs(id, region)', '--target', 'sql', '--all-phases', ...FIXED]);
+    expect(r.code, r.stderr).toBe(0);
+    const sql = Object.values(tree(r.vol)).join('\n');
+    expect(sql).toContain('FOREIGN KEY (org_id, region) REFERENCES orgs (id, region)');
+    expect(sql).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS invoices_org_id_region_idx ON invoices (org_id, region)');
+  });
+});
