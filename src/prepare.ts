@@ -67,17 +67,18 @@ export async function prepareAndGenerate(r: GenerationRequest): Promise<Generati
     op.complete(answers, declared && { source: declared.source, table: declaredTable(declared, op, answers) });
     await completeAnswers(op, answers);
   }
-  const table = parseTable(tableAnswer(op, answers));
-  if (r.database) await learnFromDatabase(op, answers, r.database);
-  else if (project.dump) {
-    const facts = await factsFromDump(project.dump.text, project.dump.path, table, existingColumns(op, answers));
+  // Only an operation on existing columns has facts to learn (their types, what depends on them).
+  const columns = existingColumns(op, answers);
+  if (columns.length && r.database) await learnFromDatabase(op, answers, r.database);
+  else if (columns.length && project.dump) {
+    const facts = await factsFromDump(project.dump.text, project.dump.path, parseTable(tableAnswer(op, answers)), columns);
     if (facts) answers.facts = facts;
   }
   // A declared schema tells the columns' types (not what depends on them).
   const known = declared && declaredTable(declared, op, answers);
   if (!answers.facts && declared && known) {
-    const columns = Object.fromEntries(existingColumns(op, answers).flatMap((c) => (known.types.has(c) ? [[c, { type: known.types.get(c)! }]] : [])));
-    if (Object.keys(columns).length) answers.facts = { source: declared.source, columns };
+    const types = Object.fromEntries(columns.flatMap((c) => (known.types.has(c) ? [[c, { type: known.types.get(c)! }]] : [])));
+    if (Object.keys(types).length) answers.facts = { source: declared.source, columns: types };
   }
   // Rules that depend on what was learned (an index the operation cannot copy) apply now.
   if (answers.facts) op.check?.(answers);

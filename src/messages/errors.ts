@@ -113,6 +113,11 @@ export const errors = {
     new UsageError(
       `cannot check ${what.join('; ')} without a database: pass --database-url <url> or set DATABASE_URL, or pass --yes to go on unchecked`,
     ),
+  dumpUnreadable: (path: string, why: string) =>
+    new RefusedError(
+      `${path} is not a PostgreSQL schema dump migscaffold can read (${why}): fix it (pg_dump --schema-only writes one), ` +
+        'or pass --database-url <url> to read the columns from the database instead',
+    ),
   databaseUnreachable: (url: string, why: string) =>
     new RefusedError(`cannot query the database at ${url} (${why}): check --database-url or DATABASE_URL`),
   copyConstraintIndex: (what: string, constraint: string, kind: string) =>

@@ -6,6 +6,7 @@
 import { constraintTemplate, indexTemplate, listElements, tokenize } from '../sql/template.js';
 import type { ColumnFacts, ConstraintFact, IndexFact, ReferenceFact, TableFacts } from './facts.js';
 import type { TableRef } from '../plan/recipes/table.js';
+import { errors } from '../messages/errors.js';
 
 type Node = Record<string, any>;
 
@@ -43,7 +44,12 @@ export async function factsFromDump(text: string, source: string, t: TableRef, c
   // psql meta-commands (pg_dump 15.14+ writes \restrict and \unrestrict) are not SQL: blanked out,
   // with the same length so the parser's positions still point into the text.
   text = text.replace(/^\\.*$/gm, (line) => ' '.repeat(line.length));
-  const ast = (await parse(text)) as { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
+  let ast: { stmts?: { stmt: Node; stmt_location?: number; stmt_len?: number }[] };
+  try {
+    ast = await parse(text);
+  } catch (e) {
+    throw errors.dumpUnreadable(source, (e as Error).message);
+  }
   const bytes = Buffer.from(text, 'utf8');
   const types = new Map<string, { type: string; notNull: boolean }>();
   const indexes: { name: string; def: string; constraint: IndexFact['constraint'] }[] = [];

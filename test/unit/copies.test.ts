@@ -72,6 +72,23 @@ describe('a schema dump (db/structure.sql) as a source of facts', () => {
     expect(f.columns.id.dependents!.referencedBy.map((r) => `${r.table}.${r.constraint}`)).toEqual(['orders.orders_user_fkey']);
     expect(await factsFromDump(DUMP, 'db/structure.sql', { name: 'accounts' }, ['id'])).toBeUndefined();
   });
+
+  // A db/schema.sql PostgreSQL's parser rejects (here MySQL's), as a project may keep.
+  const NOT_POSTGRES = { '/project/db/schema.sql': 'CREATE TABLE `users` (id int) ENGINE=InnoDB;\n' };
+
+  it('a dump the parser rejects: an operation that reads it refuses in one line, naming the file, and writes nothing', async () => {
+    const r = await run(['rename-column', '--table', 'users', '--from', 'name', '--to', 'full_name', '--target', 'sql', '--yes'], project(NOT_POSTGRES));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^migscaffold: db\/schema\.sql is not a PostgreSQL schema dump migscaffold can read \(syntax error at or near "`"\): .*--database-url/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(Object.keys(tree(r.vol)).filter((p) => p !== 'db/schema.sql')).toEqual([]);
+  });
+
+  it('an operation on no existing column does not read it', async () => {
+    const r = await run(['add-column', '--table', 'users', '--column', 'phone', '--type', 'text', '--target', 'sql', '--yes'], project(NOT_POSTGRES));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
 });
 
 describe('the type changes PostgreSQL makes in place (src/plan/recipes/type-changes.ts)', () => {
