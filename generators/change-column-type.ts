@@ -161,6 +161,7 @@ export const changeColumnType = defineOperation({
     },
     keyField,
   ],
+  learnsColumns: true,
   check(a) {
     const what = `${a.table}.${a.column}`;
     const from = currentType(a);

@@ -79,6 +79,7 @@ export const renameColumn = defineOperation({
     columnField('to', 'New column name', 'new-column', 'from'),
     keyField,
   ],
+  learnsColumns: true,
   check(a) {
     const deps = factsOf(a, String(a.from))?.dependents;
     if (deps) refuseUncopiable(`${a.table}.${a.from}`, deps);

@@ -62,7 +62,13 @@ export interface Operation<N extends string = string> {
   /** The first one is the one `--help` and the README show. */
   examples: readonly Example[];
   fields: Field[];
-  /** Cross-field rules a single field's validator cannot see; throws UsageError. */
+  /**
+   * The plan is written from what its existing columns have (type, indexes, constraints), learned at
+   * generation from `--database-url`, a schema dump or a declared schema into `answers.facts`; an
+   * operation without it never reads them.
+   */
+  learnsColumns?: true;
+  /** Cross-field rules a single field's validator cannot see (with what was learned, if anything); throws UsageError. */
   check?: (answers: Answers) => void;
   /**
    * Answers the flags may leave out because a declared schema (db/schema.rb, schema.prisma) holds

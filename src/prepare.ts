@@ -15,7 +15,7 @@ import { generate, type DeliveryRequest, type Generation } from './generate.js';
 import { camelize } from './render/strings.js';
 import { errors } from './messages/errors.js';
 import type { Database } from './effects.js';
-import { existingColumns, introspectColumns } from './project/facts.js';
+import { columnsToLearn, introspectColumns } from './project/facts.js';
 import { factsFromDump } from './project/dump.js';
 import { parseTable, tableAnswer } from './fields.js';
 import { redact } from './cli/failure.js';
@@ -43,7 +43,7 @@ async function learnFromDatabase(op: Operation, answers: Answers, db: NonNullabl
     throw errors.databaseUnreachable(redact(db.url), (e as Error).message);
   }
   try {
-    answers.facts = await introspectColumns(conn, parseTable(tableAnswer(op, answers)), existingColumns(op, answers), '--database-url');
+    answers.facts = await introspectColumns(conn, parseTable(tableAnswer(op, answers)), columnsToLearn(op, answers), '--database-url');
   } finally {
     await conn.close();
   }
@@ -67,8 +67,8 @@ export async function prepareAndGenerate(r: GenerationRequest): Promise<Generati
     op.complete(answers, declared && { source: declared.source, table: declaredTable(declared, op, answers) });
     await completeAnswers(op, answers);
   }
-  // Only an operation on existing columns has facts to learn (their types, what depends on them).
-  const columns = existingColumns(op, answers);
+  // Only an operation that plans from its existing columns learns what they have.
+  const columns = columnsToLearn(op, answers);
   if (columns.length && r.database) await learnFromDatabase(op, answers, r.database);
   else if (columns.length && project.dump) {
     const facts = await factsFromDump(project.dump.text, project.dump.path, parseTable(tableAnswer(op, answers)), columns);

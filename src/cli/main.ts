@@ -55,7 +55,10 @@ const GLOBAL_HELP: [string, string][] = [
   ['--sql-style golang-migrate|dbmate', 'file layout for --target sql (default golang-migrate)'],
   ['--rails-version <x.y>', 'ActiveRecord::Migration[x.y] (default 7.1)'],
   ['--all-phases', 'write every phase now, to apply by version by hand (default: only what may ship in the next deploy)'],
-  ['--database-url <url>', "read the columns' types, indexes and constraints from this database (read-only)"],
+  [
+    '--database-url <url>',
+    `read the columns' types, indexes and constraints from this database (read-only; ${OPERATIONS.filter((o) => (o as Operation).learnsColumns).map((o) => o.name).join(', ')})`,
+  ],
 ];
 
 /** The operation names' column in help and list: as wide as the longest name. */

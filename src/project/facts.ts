@@ -117,6 +117,11 @@ export function existingColumns(op: Operation, answers: Answers): string[] {
   });
 }
 
+/** The columns whose facts generation learns for this operation: none unless it plans from them. */
+export function columnsToLearn(op: Operation, answers: Answers): string[] {
+  return op.learnsColumns ? existingColumns(op, answers) : [];
+}
+
 /** The facts the answers carry for this column, if any. */
 export function factsOf(answers: Record<string, unknown>, column: string): ColumnFacts | undefined {
   const f = answers.facts as TableFacts | undefined;

@@ -13,7 +13,7 @@ import { runPhases, type PhaseRun } from './runner.js';
 import { seedTable } from './seed.js';
 import { newBucket, Traffic, type Bucket } from './traffic.js';
 import { buildWorkload, introspect, keySource, tableOf } from './workload.js';
-import { existingColumns, introspectColumns } from '../project/facts.js';
+import { columnsToLearn, introspectColumns } from '../project/facts.js';
 
 export interface RehearseOptions {
   url: string;
@@ -52,11 +52,13 @@ export interface RehearseResult {
 
 /** The answers with what generation's `--database-url` would have read (on a connection of its own). */
 async function withFacts(url: string, op: Operation, answers: Answers): Promise<Answers> {
+  const columns = columnsToLearn(op, answers);
+  if (!columns.length) return answers;
   const c = await connect(url, { name: APP_NAME.setup, statementTimeoutMs: 60_000 });
   try {
     const out = { ...answers };
     const db = { query: async (sql: string) => (await c.query(sql)).rows, close: async () => {} };
-    out.facts = await introspectColumns(db, tableOf(op, answers), existingColumns(op, answers), '--database-url');
+    out.facts = await introspectColumns(db, tableOf(op, answers), columns, '--database-url');
     op.check?.(out);
     return out;
   } finally {

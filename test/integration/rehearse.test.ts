@@ -9,7 +9,7 @@ import { realEffects, type Effects } from '../../src/effects.js';
 import { OPERATIONS, findOperation } from '../../generators/index.js';
 import type { Answers, Operation } from '../../src/operation.js';
 import type { Phase } from '../../src/plan/types.js';
-import { existingColumns, introspectColumns } from '../../src/project/facts.js';
+import { columnsToLearn, introspectColumns } from '../../src/project/facts.js';
 import { seedTable } from '../../src/rehearse/seed.js';
 import { tableOf } from '../../src/rehearse/workload.js';
 import { rehearseMain } from '../../src/rehearse/cli.js';
@@ -49,10 +49,11 @@ async function planOf(args: string[]) {
   }
   for (const f of op.fields) if (answers[f.name] === undefined && f.default !== undefined) answers[f.name] = f.default;
   const a = answers as Answers;
+  if (!op.learnsColumns) return op.plan(a, { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 });
   const url = await createDatabase(inject('pg'), uniqueDbName('rehearse_plan'));
   a.facts = await withClient(url, async (c) => {
     await seedTable(c, tableOf(op, a), { rows: 10, key: String(a.key ?? 'id'), extras: op.rehearsal.seed(a), log: () => {} });
-    return introspectColumns({ query: async (sql) => (await c.query(sql)).rows, close: async () => {} }, tableOf(op, a), existingColumns(op, a), 'test');
+    return introspectColumns({ query: async (sql) => (await c.query(sql)).rows, close: async () => {} }, tableOf(op, a), columnsToLearn(op, a), 'test');
   });
   return op.plan(a, { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 });
 }
