@@ -84,8 +84,11 @@ describe('a schema dump (db/structure.sql) as a source of facts', () => {
     expect(Object.keys(tree(r.vol)).filter((p) => p !== 'db/schema.sql')).toEqual([]);
   });
 
-  it('an operation on no existing column does not read it', async () => {
-    const r = await run(['add-column', '--table', 'users', '--column', 'phone', '--type', 'text', '--target', 'sql', '--yes'], project(NOT_POSTGRES));
+  it.each([
+    ['add-column', '--column', 'phone', '--type', 'text'],
+    ['add-index', '--columns', 'email'],
+  ])('%s, which does not plan from what a column has, does not read it', async (op, ...args) => {
+    const r = await run([op, '--table', 'users', ...args, '--target', 'sql', '--yes'], project(NOT_POSTGRES));
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
