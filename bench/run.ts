@@ -9,7 +9,8 @@
  *      same table: rows/s ratio and the longest batch.
  *   4. The generator's own cost next to `alembic revision`.
  * Writes bench/RESULTS.md and bench/results.json. Env: BENCH_ROWS (default 1000000), BENCH_CLIENTS (4),
- * BENCH_ONLY=name,name (scenarios), BENCH_SKIP=scripts,cost.
+ * BENCH_ONLY=name,name (scenarios), BENCH_SKIP=scripts,cost; BENCH_LARGE=1 adds the large-table section
+ * (bench/large.ts, also `npm run bench:large` alone).
  */
 import { writeFile, mkdir, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
@@ -29,6 +30,7 @@ import { SCENARIOS, type Scenario } from './naive.js';
 import { REPO, SCRIPT_TARGETS, generate, runScript, type ScriptRun } from './backfill-scripts.js';
 import { generatorCost, type Cost } from './generator-cost.js';
 import { machine } from './machine.js';
+import { runLarge } from './large.js';
 import { runProc } from './proc.js';
 import { renderResults, type BenchResults, type ScenarioResult, type SideResult } from './results.js';
 

@@ -3,7 +3,7 @@
  * metadata-only since PG 11), otherwise add nullable, backfill in batches, then NOT NULL through a
  * NOT VALID check.
  */
-import { columnField, expressionField, keyField, parseTable, tableField, typeProblem } from '../src/fields.js';
+import { keyColumns, columnField, expressionField, keyField, parseTable, tableField, typeProblem } from '../src/fields.js';
 import { enumForType, fieldDeclaration, insertAfter, prismaDefault, prismaType, replace } from '../src/project/prisma-edit.js';
 import { defineOperation } from '../src/operation.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
@@ -60,7 +60,7 @@ export const addColumn = defineOperation({
     const def = a.default ? String(a.default) : undefined;
     const notNull = Boolean(a['not-null']);
     const fill = a.backfill ? String(a.backfill) : undefined;
-    const key = String(a.key ?? 'id');
+    const key = a.key ? keyColumns(String(a.key)) : undefined;
     const C = quoteIdent(column);
     const volatile = def !== undefined && isVolatileDefault(def);
     const hazards: HazardKey[] = ['add-column-down-drops-data'];

@@ -45,7 +45,9 @@ import {
   type ForeignKeySpec,
   type OnDelete,
   type TableRef,
+  notPartitionedGuard,
 } from '../src/plan/recipes/index.js';
+import { PARTITIONED_REFUSALS } from '../src/messages/guards.js';
 import type { CodeChange, Phase, Plan } from '../src/plan/types.js';
 import type { HazardKey } from '../src/messages/hazards.js';
 import { fence, modelClassName } from '../src/targets/code-changes.js';
@@ -279,7 +281,11 @@ export const addForeignKey = defineOperation({
           {
             name: slug(`add ${fk.name} not valid`),
             transaction: 'transaction',
-            up: [...(withIndex ? [leadingIndexGuard(t, fk.columns, index, indexTitle)] : []), addForeignKeyNotValid(t, fk)],
+            up: [
+              notPartitionedGuard(t, PARTITIONED_REFUSALS.foreignKeyFrom(tl)),
+              ...(withIndex ? [leadingIndexGuard(t, fk.columns, index, indexTitle)] : []),
+              addForeignKeyNotValid(t, fk),
+            ],
             down: [dropForeignKey(t, fk)],
           },
         ],

@@ -6,9 +6,20 @@ import { columnsField, indexMethodField, listOf, optionalNameField, parseTable, 
 import { fieldForColumn, insertAfter, lastLine, partialIndexesEnabled } from '../src/project/prisma-edit.js';
 import { defineOperation, type Answers } from '../src/operation.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
-import { buildIndexMigration, duplicatesVerify, indexValidVerify, label } from '../src/plan/recipes/index.js';
+import {
+  buildIndexMigration,
+  childSuffix,
+  duplicatesVerify,
+  indexValidVerify,
+  label,
+  partitionedIndexBuild,
+  partitionedIndexMigrations,
+} from '../src/plan/recipes/index.js';
+import { identifierProblem } from '../src/fields.js';
+import { byteLength, MAX_IDENT_BYTES } from '../src/sql/ident.js';
 import type { Plan, Verify } from '../src/plan/types.js';
 import { objectName, slug } from '../src/sql/ident.js';
+import { errors } from '../src/messages/errors.js';
 
 /** The index's name: --name, or PostgreSQL's own convention <table>_<columns>_idx (or _key). */
 export function indexName(a: Answers): string {
@@ -31,7 +42,31 @@ export const addIndex = defineOperation({
     predicateField('Partial-index predicate (empty for none)'),
     indexMethodField('Index method', true),
     optionalNameField('Index name (empty: <table>_<columns>_idx)'),
+    {
+      name: 'partitions',
+      kind: 'list',
+      message:
+        'Partitions of a partitioned table, comma-separated (empty: found when the migration runs, which Alembic and Rails do; Prisma and plain SQL need the list)',
+      required: false,
+      validate: (v) => {
+        const names = listOf(v).filter((c) => c !== '');
+        for (const n of names) {
+          const p = identifierProblem(n);
+          if (p) return `partition ${JSON.stringify(n)}: ${p}`;
+        }
+        const dup = names.find((n, k) => names.indexOf(n) !== k);
+        return dup ? `partition ${JSON.stringify(dup)} is listed twice` : null;
+      },
+    },
   ],
+  check(a) {
+    const partitions = listOf(a.partitions).filter(Boolean);
+    if (partitions.length === 0) return;
+    const t = parseTable(String(a.table));
+    const suffix = childSuffix(t, indexName(a));
+    const long = partitions.find((p) => byteLength(`${p}_${suffix}`) > MAX_IDENT_BYTES);
+    if (long) throw errors.partitionIndexNameTooLong(long, `${long}_${suffix}`, MAX_IDENT_BYTES);
+  },
   plan(a, s): Plan {
     const t = parseTable(String(a.table));
     const cols = listOf(a.columns);
@@ -42,6 +77,13 @@ export const addIndex = defineOperation({
     const tl = label(t);
     const ix = { name, columns: cols, unique, using, where };
     const verify: Verify[] = [...(unique ? [duplicatesVerify(t, cols, where, true)] : []), indexValidVerify(t, name)];
+    const partitions = listOf(a.partitions).filter(Boolean);
+    // Partitions listed at generation: a migration for each (the only way for targets that send a file
+    // as one query); otherwise one migration that Alembic and Rails turn into the partitioned build when
+    // the table is partitioned at migration time.
+    const migrations = partitions.length
+      ? partitionedIndexMigrations(t, ix, partitions)
+      : [{ ...buildIndexMigration(t, ix), partitioned: partitionedIndexBuild(t, ix, s.lockTimeout) }];
     return {
       operation: 'add-index',
       name: slug(`add index ${name}`),
@@ -49,14 +91,21 @@ export const addIndex = defineOperation({
       schema: t.schema,
       table: t.name,
       settings: s,
-      hazards: ['concurrent-index-no-lock-timeout', 'invalid-index-leftover', ...(unique ? (['unique-index-may-fail'] as const) : [])],
+      hazards: [
+        'concurrent-index-no-lock-timeout',
+        'invalid-index-leftover',
+        ...(unique ? (['unique-index-may-fail'] as const) : []),
+        partitions.length ? 'partitions-listed' : 'partitioned-table-index',
+      ],
       phases: [
         {
           kind: 'migrate',
           key: 'build',
-          title: `Build ${name} concurrently`,
-          why: 'A plain CREATE INDEX blocks every write for the whole build; CONCURRENTLY blocks none.',
-          migrations: [buildIndexMigration(t, ix)],
+          title: partitions.length ? `Build ${name} on each partition of ${tl} concurrently` : `Build ${name} concurrently`,
+          why: partitions.length
+            ? 'PostgreSQL refuses CREATE INDEX CONCURRENTLY on a partitioned table: the parent index ON ONLY (invalid), each partition built CONCURRENTLY on its own, then attached; the parent turns valid with the last one.'
+            : 'A plain CREATE INDEX blocks every write for the whole build; CONCURRENTLY blocks none.',
+          migrations,
           verify,
         },
         {

@@ -16,7 +16,9 @@ import {
   label,
   noDuplicatesGuard,
   uniqueConstraintVerify,
+  notPartitionedGuard,
 } from '../src/plan/recipes/index.js';
+import { PARTITIONED_REFUSALS } from '../src/messages/guards.js';
 import type { CodeChange, Migration, Plan } from '../src/plan/types.js';
 import { objectName, slug } from '../src/sql/ident.js';
 import { REFUSALS } from '../src/messages/errors.js';
@@ -64,7 +66,7 @@ export const addUniqueConstraint = defineOperation({
     const check: Migration = {
       name: slug(`check no duplicates for ${name}`),
       transaction: 'transaction',
-      up: [noDuplicatesGuard(t, cols, name)],
+      up: [notPartitionedGuard(t, PARTITIONED_REFUSALS.uniqueConstraint(tl)), noDuplicatesGuard(t, cols, name)],
       down: [],
       downNote: 'the check changed nothing.',
     };

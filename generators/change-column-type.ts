@@ -8,7 +8,7 @@
  * The application names the column the same way throughout: until the swap it holds the old type,
  * after it the new one.
  */
-import { columnField, expressionField, keyField, parseTable, tableField, typeProblem } from '../src/fields.js';
+import { columnField, expressionField, keyColumns, keyField, parseTable, tableField, typeProblem } from '../src/fields.js';
 import {
   addAttr,
   blockLinesUsing,
@@ -498,7 +498,7 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
   const bf = backfill({
     name: slug(`backfill ${t.name} ${S}`),
     table: t,
-    key: String(a.key ?? 'id'),
+    key: a.key ? keyColumns(String(a.key)) : undefined,
     set: { column: S, expr: fwdRow },
     pending,
     description: `${S} = ${using ?? `${column}::${type}`}`,

@@ -3,7 +3,7 @@
  * (new column) run side by side. The new column copies the old one's exact type, NOT NULL and
  * default from the live database at migration time, so nothing has to be retyped by hand.
  */
-import { columnField, keyField, parseTable, tableField } from '../src/fields.js';
+import { keyColumns, columnField, keyField, parseTable, tableField } from '../src/fields.js';
 import { addAttr, blockIndexName, blockLinesUsing, copiedBlocks, fieldDeclaration, fieldForColumn, fieldName, insertAfter, isAttr, joinLine, mapTo, optional, replace, splitLine, withAttr, withDefault, without } from '../src/project/prisma-edit.js';
 import type { ColumnInfo } from '../src/rehearse/workload.js';
 import { errors } from '../src/messages/errors.js';
@@ -88,7 +88,7 @@ export const renameColumn = defineOperation({
     const t = parseTable(String(a.table));
     const from = String(a.from);
     const to = String(a.to);
-    const key = String(a.key ?? 'id');
+    const key = a.key ? keyColumns(String(a.key)) : undefined;
     const F = quoteIdent(from);
     const N = quoteIdent(to);
     const base = `${t.name}_${from}_to_${to}`;

@@ -5,7 +5,7 @@
  * transaction, SET NOT NULL (no scan, PostgreSQL 12+), drop the check. The first of those refuses,
  * before any lock, while a row is still NULL: a NOT VALID check refuses every update of such a row.
  */
-import { columnField, expressionField, keyField, parseTable, tableField } from '../src/fields.js';
+import { keyColumns, columnField, expressionField, keyField, parseTable, tableField } from '../src/fields.js';
 import { fieldForColumn, replace, setOptional } from '../src/project/prisma-edit.js';
 import { defineOperation, type Answers, type PlanSettings } from '../src/operation.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
@@ -22,7 +22,7 @@ function planOf(a: Answers, s: PlanSettings): Plan {
   const t = parseTable(String(a.table));
   const column = String(a.column);
   const fill = a.backfill ? String(a.backfill) : undefined;
-  const key = String(a.key ?? 'id');
+  const key = a.key ? keyColumns(String(a.key)) : undefined;
   const C = quoteIdent(column);
   const tl = label(t);
   const pending = `t.${C} IS NULL`;

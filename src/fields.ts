@@ -72,14 +72,23 @@ export function columnField(
   };
 }
 
+// No default: the backfill script reads the primary key from the catalogue when it runs, so a
+// composite or non-`id` key needs no flag. --key names another unique NOT NULL key to walk.
 export const keyField: Field = {
   name: 'key',
   kind: 'string',
-  message: 'Primary-key column the backfill walks in order',
+  message: 'Primary-key column(s) to walk (empty: read from the table when the backfill runs)',
   required: false,
-  default: 'id',
-  validate: validateIdent,
+  validate: (v) => {
+    if (v === undefined || v === '') return null;
+    return typeof v === 'string' ? (keyColumns(v).map(identifierProblem).find((p) => p !== null) ?? null) : 'expected column names';
+  },
 };
+
+/** `--key org_id,user_id` as its columns. */
+export function keyColumns(value: string): string[] {
+  return value.split(',').map((s) => s.trim());
+}
 
 /** Refuses statement separators and comment openers in a fragment that must stay one expression. */
 export function fragmentProblem(value: string): string | null {

@@ -58,7 +58,7 @@ export function renderChecklist(plan: Plan, target: Target, r: Rendered, d: Chec
       const b = r.backfills.find((x) => x.phaseKey === p.key)!;
       return {
         ...base,
-        backfill: { ...b, description: p.backfill.description, batchSize: p.backfill.batchSize },
+        backfill: { ...b, description: p.backfill.description, batchSize: p.backfill.batchSize, batchMs: p.backfill.batchMs },
         rollback: `${p.undo}${b.reverse ? ` To copy values back after a later phase was rolled back: \`${b.reverse}\`.` : ''}`,
       };
     }

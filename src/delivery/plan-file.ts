@@ -8,6 +8,7 @@ import type { Answers } from '../operation.js';
 import type { Plan } from '../plan/types.js';
 import type { MigrationRef, TargetName, TargetOptions } from '../targets/types.js';
 import { errors } from '../messages/errors.js';
+import { upgradeLegacyBackfill } from './legacy-backfill.js';
 import type { PrismaSchemaPlan, SchemaPlanResult } from '../project/prisma-edit.js';
 
 export const PLAN_FORMAT = 'migscaffold-plan/1';
@@ -101,6 +102,7 @@ export function parsePlanFile(path: string, text: string): PlanFile {
   const keys = f.plan.phases.map((p) => p.key);
   if (f.progress.length !== keys.length || f.progress.some((p, i) => p.key !== keys[i]))
     throw errors.badPlanFile(path, 'its progress does not list the phases of its plan');
+  upgradeLegacyBackfill(f.plan, f.answers ?? {});
   return f as PlanFile;
 }
 

@@ -39,6 +39,8 @@ export const errors = {
   configUnknownKey: (source: string, key: string, known: string[]) =>
     new UsageError(`${source}: unknown setting "${key}" (known: ${known.join(', ')})`),
   rehearseNeedsPg: () => new UsageError('rehearse needs the `pg` package (PostgreSQL client for Node): npm install pg'),
+  rehearseCompositeKey: (key: string) =>
+    invalid('key', key, 'rehearse seeds and drives its table by a one-column key: give one column, or leave --key out for id'),
   rehearseMissingColumn: (column: string, table: string, flag: string) =>
     new UsageError(`column ${column} does not exist in ${table}: check --${flag}, or let rehearse seed a fresh table`),
   badSqlStyle: (v: string) => invalid('sql-style', v, 'use golang-migrate, dbmate or flyway'),
@@ -145,6 +147,10 @@ export const errors = {
   introspectNoColumn: (table: string, column: string, source: string) =>
     new UsageError(`${table} has no column ${column} in the database at ${source}: check the column flags`),
   declinedUnchecked: () => new RefusedError('stopped: nothing was checked and nothing was written'),
+  partitionIndexNameTooLong: (partition: string, name: string, max: number) =>
+    new UsageError(
+      `--partitions ${partition}: its index would be named ${name}, longer than PostgreSQL's ${max} bytes: choose a shorter --name`,
+    ),
 } as const;
 
 /**

@@ -39,3 +39,41 @@ export const GUARDS = {
     `If ${index} is INVALID (a failed build, which CREATE INDEX ... IF NOT EXISTS skips) or covers other columns, ` +
     'roll that phase back (its down drops it), apply it again, then apply this migration again',
 } as const;
+
+/**
+ * What a migration on a partitioned table says when it refuses. `{names}` is filled in by the
+ * migration at run time from the catalogue (partitions, the partition key), so these are templates.
+ */
+export const PARTITION_GUARDS = {
+  notPartitioned: (table: string) =>
+    `migscaffold: ${table} is not a partitioned table, but this migration was generated with --partitions: ` +
+    'generate it again without --partitions (a plain table takes one CREATE INDEX CONCURRENTLY)',
+  partitionsChanged: (table: string) =>
+    `migscaffold: the partitions of ${table} are not the ones listed at generation ({names}): ` +
+    'a partition listed in no migration would stay without the index. Generate the plan again with --partitions naming every partition now attached, then apply it',
+  nestedPartitions: (table: string) =>
+    `migscaffold: partitions of ${table} that are themselves partitioned or foreign tables ({names}): ` +
+    'migscaffold builds per-partition indexes on one level of plain partitions only; build this index by hand, level by level',
+  uniqueWithoutPartitionKey: (table: string, columns: string[]) =>
+    `migscaffold: a unique index on a partitioned table must contain every partition key column, and (${columns.join(', ')}) ` +
+    `does not cover the partition key of ${table} ({names}): add the key columns to --columns, or use a non-unique index`,
+  indexNotValid: (table: string, index: string) =>
+    `migscaffold: ${index} on ${table} is not valid yet: these partitions have no valid index attached ({names}). ` +
+    'A partition created before the parent index and not listed at generation, or a failed build: generate again with --partitions listing them (or roll this phase back and apply it again)',
+} as const;
+
+/**
+ * Refusals of an operation that PostgreSQL 15 cannot run safely on a partitioned table; raised by a
+ * guard at the start of the migration, before any lock (PostgreSQL 15 facts: docs/partitions.md).
+ */
+export const PARTITIONED_REFUSALS = {
+  foreignKeyFrom: (table: string) =>
+    `migscaffold: ${table} is a partitioned table, and PostgreSQL 15 refuses ADD FOREIGN KEY ... NOT VALID on one ` +
+    '(the only other form validates every partition under SHARE ROW EXCLUSIVE, blocking writes for the whole scan): add the foreign key to each partition instead (NOT VALID, then VALIDATE, which PostgreSQL allows on a plain partition)',
+  uniqueConstraint: (table: string) =>
+    `migscaffold: ${table} is a partitioned table, and PostgreSQL 15 refuses ADD CONSTRAINT ... UNIQUE USING INDEX on one ` +
+    '(ADD CONSTRAINT UNIQUE builds every partition\'s index under SHARE, blocking writes for the whole build): use add-index --unique (it covers the partition key) instead of a constraint',
+  dropIndex: (table: string, index: string) =>
+    `migscaffold: ${index} on ${table} is a partitioned index, and PostgreSQL 15 refuses DROP INDEX CONCURRENTLY on one: ` +
+    'drop it with a plain DROP INDEX under a short lock_timeout (it takes ACCESS EXCLUSIVE on the table and every partition, for a catalogue change only)',
+} as const;

@@ -97,6 +97,25 @@ export const HAZARDS = {
       'past its first pass it is still updated on every write (a unique one even refuses duplicates). Run the down ' +
       '(DROP INDEX CONCURRENTLY IF EXISTS) before trying again.',
   },
+  'partitioned-table-index': {
+    title: 'On a partitioned table the index is built partition by partition',
+    text:
+      'PostgreSQL refuses CREATE INDEX CONCURRENTLY on a partitioned table. Alembic and Rails migrations check the catalogue ' +
+      'when they run: on a partitioned table they create the parent index ON ONLY (invalid, under lock_timeout), build each ' +
+      "partition's index CONCURRENTLY on its own and attach it (under lock_timeout); the parent turns valid with the last one. " +
+      'Prisma and plain SQL send a file as one query and cannot loop outside a transaction: there PostgreSQL refuses the build ' +
+      '("cannot create index on partitioned table ... concurrently") before taking any lock; generate again with ' +
+      '--partitions naming every partition.',
+  },
+  'partitions-listed': {
+    title: 'The partitions were listed when the plan was generated',
+    text:
+      'The first migration refuses unless the partitions attached then are exactly the listed ones, so none is left ' +
+      'without the index; a partition created after it gets its own copy of the index from PostgreSQL. The last migration ' +
+      'attaches every partition\'s index and refuses unless the parent index is then valid. An attached index cannot be ' +
+      'detached: rolling back this phase means the down of its first migration, which drops the parent index and every ' +
+      "partition's index (ACCESS EXCLUSIVE on each partition, for a catalogue change, under lock_timeout).",
+  },
   'unique-index-may-fail': {
     title: 'A unique index fails on existing duplicates',
     text: 'Check for duplicates first with the verification query; the build aborts on the first one it finds.',

@@ -4,6 +4,7 @@
  */
 import type { HazardKey } from '../messages/hazards.js';
 import type { TargetName } from '../targets/types.js';
+import type { PartitionedIndexBuild } from './recipes/partitions.js';
 
 /** Table-level lock modes, strongest first (PostgreSQL docs, "Table-Level Locks"). */
 export type Lock =
@@ -59,6 +60,33 @@ export interface Migration {
    * code (Alembic, Rails) check it automatically; the checklist tells everyone else what to do.
    */
   cleanup?: { when: string; statement: Statement };
+  /**
+   * An index build that must also work when the table turns out to be partitioned when the migration
+   * runs: targets that run host code (Alembic, Rails) and rehearse check `detect` first and run this
+   * procedure instead of `up` / `down`; targets that send a file as one query cannot, and write `up`
+   * (which PostgreSQL refuses on a partitioned table before taking any lock: see --partitions).
+   */
+  partitioned?: PartitionedIndexBuild;
+}
+
+/**
+ * The queries of one direction of a backfill. Templates: the key's columns are markers that the
+ * backfill's `fillSql` replaces at run time from the catalogue. Binds: `:last_key`, `:end_key`,
+ * `:batch_end` (encoded keys, text) and `:batch_size`.
+ */
+export interface BackfillQueries {
+  /** Human description of the change per row: `full_name = name`. */
+  description: string;
+  /** The first batch's last key (`batch_end`) and its row count (`scanned`), up to `:end_key`. */
+  firstBoundarySql: string;
+  /** The same for the keys after `:last_key`. */
+  nextBoundarySql: string;
+  /** Updates the rows up to `:batch_end` that still need it. */
+  firstUpdateSql: string;
+  /** Updates the rows in (`:last_key`, `:batch_end`] that still need it. */
+  nextUpdateSql: string;
+  /** Rows still to do; 0 when finished. Also the phase's verification query. */
+  remainingSql: string;
 }
 
 export interface Backfill {
@@ -66,15 +94,30 @@ export interface Backfill {
   name: string;
   table: string; // quoted, possibly schema-qualified
   tableLabel: string; // as the user typed it, for messages
-  key: string; // quoted primary-key column
+  /** Key columns asked for with `--key`; undefined: the primary key, read from the catalogue. */
+  key?: string[];
   /** Human description of the change per row: `full_name = name`. */
   description: string;
-  /** First batch: the lowest keys. Params: `:batch_size`. Returns `last_key`, `updated`. */
-  firstBatchSql: string;
-  /** Later batches: keys after `:last_key`. Params: `:last_key`, `:batch_size`. */
-  nextBatchSql: string;
-  /** Rows still to do; 0 when finished. Also the phase's verification query. */
-  remainingSql: string;
+  /**
+   * Turns a template (bind `:template`) into runnable SQL with the table's key; no row when the
+   * table has no usable key. Bind `:colon`: what a `:` inside a quoted name becomes.
+   */
+  fillSql: string;
+  /** A template that fills to the key's column names, for messages. */
+  keyNamesTemplate: string;
+  /** Template: the highest key when the run starts (`end_key`); no row on an empty table. */
+  endKeySql: string;
+  /** Template: boundaries (`boundary`) cutting (`:last_key`, `:end_key`] into `:workers` ranges. */
+  splitSql: string;
+  forward: BackfillQueries;
+  /** Optional reverse direction (rename rollback). */
+  reverse?: BackfillQueries;
+  /** Sets lock_timeout and statement_timeout for the current transaction only (`:lock_timeout`, `:statement_timeout`). */
+  settingsSql: string;
+  /** `behind` (a standby replays more than `:max_lag` behind), `lag`, `visible` (the role may read it). */
+  lagSql: string;
+  /** Checks a duration flag (`:value`) and returns it normalised; fails on a value that is not one. */
+  durationSql: string;
   /** Planner's row estimate, for progress and ETA without a count(*) scan. */
   estimateSql: string;
   /**
@@ -83,11 +126,16 @@ export interface Backfill {
    * the next migration needs its lock (it yields only after deadlock_timeout, 1 s by default).
    */
   finishSql: string;
-  /** Optional reverse direction (rename rollback), same shape as the forward queries. */
-  reverse?: { description: string; firstBatchSql: string; nextBatchSql: string; remainingSql: string };
+  /** Forward rows still to do (the phase's verification query). */
+  remainingSql: string;
+  /** Most rows in one batch. */
   batchSize: number;
+  /** Target time of one batch: sizes grow and shrink towards it, up to batchSize. */
+  batchMs: number;
+  firstBatchRows: number;
   pauseMs: number;
   lockTimeout: string;
+  statementTimeout: string;
   maxRetries: number;
 }
 

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { Effects } from '../effects.js';
 import { OPERATIONS, OPERATION_NAMES, findOperation } from '../../generators/index.js';
 import type { Answers, Operation } from '../operation.js';
+import { keyColumns } from '../fields.js';
 import { completeAnswers, flagAnswers, settingsFrom, wholeNumber as int } from '../cli/answers.js';
 import { tableAnswer } from '../fields.js';
 import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
@@ -95,6 +96,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
     if (missing.length) throw errors.missingAnswers(missing.map((f) => f.name));
     await completeAnswers(op, answers);
     op.complete?.(answers, null);
+    if (typeof answers.key === 'string' && keyColumns(answers.key).length > 1) throw errors.rehearseCompositeKey(answers.key);
     const rows = int('rows', values.rows, 1_000_000, 0);
     const clients = int('clients', values.clients, 4, 1);
     if (clients > 64) throw errors.tooManyClients(clients);

@@ -13,7 +13,7 @@ import type pg from 'pg';
 import { BLOCKING_LOCKS, type Backfill, type Migration, type Phase, type Plan } from '../plan/types.js';
 import { quoteLiteral } from '../sql/ident.js';
 import { timeoutSettings } from '../plan/recipes/index.js';
-import { positional } from '../render/strings.js';
+import { prepareBatches } from './backfill-batches.js';
 import { errorText, sqlState } from './connect.js';
 import { heldLocksSql, lockModeName, newLockSample, pgLockMode, scanProbeSql, type LockMonitor, type PhaseLockSample } from './locks.js';
 import { newBucket, type Bucket, type Traffic } from './traffic.js';
@@ -168,9 +168,8 @@ async function backfillLoop(
   o: { batchSize?: number; deadline: number; log: (line: string) => void; maxAttempts?: number },
 ): Promise<BackfillStats> {
   const batchSize = o.batchSize ?? b.batchSize;
-  const first = positional(b.firstBatchSql, ['batch_size']);
-  const next = positional(b.nextBatchSql, ['last_key', 'batch_size']);
   await client.query(`SELECT set_config('lock_timeout', $1, false)`, [b.lockTimeout]);
+  const batch = await prepareBatches(client, b);
   const estimate = Number((await client.query<{ estimate: string }>(b.estimateSql)).rows[0]?.estimate ?? 0);
   let lastKey: string | null = null;
   let rows = 0;
@@ -181,14 +180,13 @@ async function backfillLoop(
   let lastLog = Date.now();
   for (;;) {
     checkDeadline(o.deadline);
-    let row: { last_key: unknown; updated: string | number } | undefined;
+    let row: { lastKey: string; updated: number } | null;
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
-        // One statement in autocommit: one transaction per batch, one round trip.
-        const r: pg.QueryResult = lastKey === null ? await client.query(first, [batchSize]) : await client.query(next, [lastKey, batchSize]);
+        // One transaction per batch, as the generated scripts run it.
+        row = await batch.next(lastKey, batchSize);
         batchMs.push(performance.now() - t0);
-        row = r.rows[0];
         break;
       } catch (err) {
         if (!RETRYABLE.has(sqlState(err) ?? '') || attempt + 1 >= (o.maxAttempts ?? 6)) throw err;
@@ -196,8 +194,8 @@ async function backfillLoop(
         await sleep(backoff(attempt));
       }
     }
-    if (!row || row.last_key === null || row.last_key === undefined) break;
-    lastKey = String(row.last_key);
+    if (!row) break;
+    lastKey = row.lastKey;
     rows += Number(row.updated);
     batches++;
     if (b.pauseMs > 0) await sleep(b.pauseMs);

@@ -19,9 +19,19 @@ export function pythonTripleQuotedBody(s: string): string {
  * quotes unless single quotes need fewer backslashes, so `black --check` leaves it alone.
  */
 export function pythonString(s: string): string {
+  const quote = pythonQuote(s);
+  return `${quote}${pythonStringBody(s, quote)}${quote}`;
+}
+
+/** The quote black prefers for a string holding `s`: double, unless single needs fewer backslashes. */
+export function pythonQuote(s: string): '"' | "'" {
   const count = (c: string) => s.split(c).length - 1;
-  const quote = count('"') > count("'") ? "'" : '"';
-  const body = [...s]
+  return count('"') > count("'") ? "'" : '"';
+}
+
+/** `s` escaped for the inside of a Python string literal quoted with `quote`. */
+export function pythonStringBody(s: string, quote: '"' | "'"): string {
+  return [...s]
     .map((c) => {
       if (c === '\\' || c === quote) return `\\${c}`;
       if (c === '\n') return '\\n';
@@ -30,7 +40,6 @@ export function pythonString(s: string): string {
       return c;
     })
     .join('');
-  return `${quote}${body}${quote}`;
 }
 
 /** black's default `line-length`. */
@@ -47,6 +56,17 @@ export function pythonArgument(lead: string, literal: string, close: string, lin
   if (!literal.includes('\n') && [...`${lead}${literal}${close}`].length <= lineLength) return literal;
   const pad = /^ */.exec(lead)![0];
   return `\n${pad}    ${literal}\n${pad}`;
+}
+
+/**
+ * The right-hand side of an assignment that is one string literal (`lead` is the line up to it, `X = `),
+ * as black lays it out: a one-line literal that overflows the line but fits alone on the next one is
+ * wrapped in parentheses; anything else stays where it is (black does not split a string).
+ */
+export function pythonAssigned(lead: string, literal: string, lineLength: number): string {
+  if (literal.includes('\n') || [...`${lead}${literal}`].length <= lineLength) return literal;
+  const pad = /^ */.exec(lead)![0];
+  return [...`${pad}    ${literal}`].length <= lineLength ? `(\n${pad}    ${literal}\n${pad})` : literal;
 }
 
 /** A whole call line (`op.execute("""...""")`) laid out by pythonArgument. */
@@ -99,4 +119,14 @@ export function camelize(snake: string): string {
     .map((w) => w[0].toUpperCase() + w.slice(1))
     .join('');
   return /^[A-Z]/.test(c) ? c : `M${c}`;
+}
+
+/**
+ * Which of `known` a statement binds, in order of first use: its `$n` numbering for `positional`
+ * (PostgreSQL refuses a parameter the statement never uses, so each statement numbers its own).
+ */
+export function bindsOf(sql: string, known: string[]): string[] {
+  const names: string[] = [];
+  for (const m of sql.matchAll(/(?<![:\w\\]):(\w+)\b/g)) if (known.includes(m[1]) && !names.includes(m[1])) names.push(m[1]);
+  return names;
 }

@@ -1,6 +1,6 @@
 /** Alembic: one revision per migration, chained by down_revision; SQL through op.execute. */
 import type { Migration, Plan, Statement } from '../plan/types.js';
-import { timeoutSettings } from '../plan/recipes/index.js';
+import { oneQuery, timeoutSettings, type PartitionedIndexBuild } from '../plan/recipes/index.js';
 import { render } from '../render/templates.js';
 import { BLACK_LINE_LENGTH, pythonCall, pythonText, pythonTripleQuotedBody } from '../render/strings.js';
 import { backfillsOf, directionSql, headerLines, migrationsInOrder, revisionId } from './shared.js';
@@ -27,7 +27,8 @@ function body(m: Migration, direction: 'up' | 'down', lockTimeout: string, width
     return [...settings.map((s) => execute(s, PAD, width)), ...statementLines(statements, PAD, width)].join('\n');
   // Outside the migration transaction: autocommit_block commits what ran before and runs each
   // statement on its own, which CONCURRENTLY requires.
-  const inner = `${PAD}${PAD}`;
+  // On a table that may be partitioned, the plain build sits in the `else:` of the partitioned one.
+  const inner = m.partitioned ? `${PAD}${PAD}${PAD}` : `${PAD}${PAD}`;
   const { set, reset } = timeoutSettings(statements, lockTimeout, 'session');
   // With no setting to undo, a try/finally would only wrap an empty `finally`.
   const guarded = reset.length > 0;
@@ -42,9 +43,50 @@ function body(m: Migration, direction: 'up' | 'down', lockTimeout: string, width
       execute(m.cleanup.statement.sql, `${deeper}${PAD}`, width),
     );
   steps.push(...statementLines(statements, deeper, width));
-  const lines = [`${PAD}with op.get_context().autocommit_block():`, ...set.map((s) => execute(s, inner, width))];
-  if (!guarded) return [...lines, ...steps].join('\n');
-  return [...lines, `${inner}try:`, ...steps, `${inner}finally:`, ...reset.map((s) => execute(s, deeper, width))].join('\n');
+  const lines = [...set.map((s) => execute(s, inner, width))];
+  const plain = !guarded
+    ? [...lines, ...steps]
+    : [...lines, `${inner}try:`, ...steps, `${inner}finally:`, ...reset.map((s) => execute(s, deeper, width))];
+  const head = `${PAD}with op.get_context().autocommit_block():`;
+  if (!m.partitioned) return [head, ...plain].join('\n');
+  return [head, ...partitionedBranch(m.partitioned, direction, lockTimeout, width), ...plain].join('\n');
+}
+
+/**
+ * The table is partitioned when the migration runs: the parent index ON ONLY, then each partition's
+ * index CONCURRENTLY and attached, from the catalogue; the `else:` that follows holds the plain build.
+ */
+function partitionedBranch(p: PartitionedIndexBuild, direction: 'up' | 'down', lockTimeout: string, width: number): string[] {
+  const inner = `${PAD}${PAD}`;
+  const deep = `${inner}${PAD}`;
+  const lines = [
+    pythonCall(`${inner}is_partitioned = sa.text(`, pythonText(p.detect), ')', width),
+    `${inner}if op.get_bind().execute(is_partitioned).first() is not None:`,
+  ];
+  if (direction === 'down')
+    return [...lines, `${deep}# ${p.down[0].comment}`, execute(oneQuery(p.down, lockTimeout), deep, width), `${inner}else:`];
+  const loop = `${deep}${PAD}`;
+  return [
+    ...lines,
+    `${deep}# ${p.prepare[p.prepare.length - 1].comment}`,
+    execute(oneQuery(p.prepare, lockTimeout), deep, width),
+    execute('SET statement_timeout = 0;', deep, width),
+    `${deep}try:`,
+    `${loop}# Each partition still without the index: its own build, CONCURRENTLY, then attached.`,
+    pythonCall(`${loop}find_partitions = sa.text(`, pythonText(p.partitions), ')', width),
+    // Statements PostgreSQL wrote: sent as they are, no bind or % processing.
+    `${loop}raw = op.get_bind().execution_options(no_parameters=True)`,
+    `${loop}for row in op.get_bind().execute(find_partitions).fetchall():`,
+    `${loop}${PAD}if row.drop_leftover is not None:`,
+    `${loop}${PAD}${PAD}raw.exec_driver_sql(row.drop_leftover)`,
+    `${loop}${PAD}raw.exec_driver_sql(row.build)`,
+    `${loop}${PAD}raw.exec_driver_sql(row.attach)`,
+    `${deep}finally:`,
+    execute('RESET statement_timeout;', `${deep}${PAD}`, width),
+    `${deep}# ${p.finish.comment}`,
+    execute(p.finish.sql, deep, width),
+    `${inner}else:`,
+  ];
 }
 
 export const alembic: Target = {

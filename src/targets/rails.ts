@@ -1,6 +1,6 @@
 /** Rails / ActiveRecord: db/migrate/<version>_<name>.rb, SQL through execute, up and down. */
 import type { Migration, Plan, Statement } from '../plan/types.js';
-import { timeoutSettings } from '../plan/recipes/index.js';
+import { oneQuery, timeoutSettings, type PartitionedIndexBuild } from '../plan/recipes/index.js';
 import { render } from '../render/templates.js';
 import { camelize, rubyHeredoc, rubyString } from '../render/strings.js';
 import { backfillsOf, directionSql, headerLines, migrationsInOrder, version } from './shared.js';
@@ -32,7 +32,9 @@ function body(m: Migration, direction: 'up' | 'down', lockTimeout: string): stri
   const { set, reset } = timeoutSettings(statements, lockTimeout, 'session');
   // Nothing to reset: an ensure would be empty (rubocop Lint/EmptyEnsure), so no begin either.
   const guarded = reset.length > 0;
-  const at = guarded ? 8 : 6;
+  // On a table that may be partitioned, the plain build sits in the `else` of the partitioned one.
+  const base = m.partitioned ? 8 : 6;
+  const at = guarded ? base + 2 : base;
   const inner: string[] = [];
   if (direction === 'up' && m.cleanup)
     inner.push(
@@ -42,16 +44,41 @@ function body(m: Migration, direction: 'up' | 'down', lockTimeout: string): stri
       `${' '.repeat(at)}end`,
     );
   inner.push(...statementLines(statements, at));
-  const setting = set.map((s) => execute(s, 6));
-  if (!guarded) return [...setting, ...inner].join('\n');
+  const pad = ' '.repeat(base);
+  const setting = set.map((s) => execute(s, base));
+  const plain = !guarded
+    ? [...setting, ...inner]
+    : [...setting, `${pad}begin`, ...inner, `${pad}ensure`, ...reset.map((s) => `${execute(s, base + 2)} unless transaction_open?`), `${pad}end`];
+  if (!m.partitioned) return plain.join('\n');
+  return [...partitionedBranch(m.partitioned, direction, lockTimeout), ...plain, '      end'].join('\n');
+}
+
+/**
+ * The table is partitioned when the migration runs: the parent index ON ONLY, then each partition's
+ * index CONCURRENTLY and attached, from the catalogue; the `else` that follows holds the plain build.
+ */
+function partitionedBranch(p: PartitionedIndexBuild, direction: 'up' | 'down', lockTimeout: string): string[] {
+  const head = `      if select_value(${rubyString(p.detect)})`;
+  if (direction === 'down') return [head, `        # ${p.down[0].comment}`, execute(oneQuery(p.down, lockTimeout), 8), '      else'];
   return [
-    ...setting,
-    '      begin',
-    ...inner,
-    '      ensure',
-    ...reset.map((s) => `${execute(s, 8)} unless transaction_open?`),
-    '      end',
-  ].join('\n');
+    head,
+    `        # ${p.prepare[p.prepare.length - 1].comment}`,
+    execute(oneQuery(p.prepare, lockTimeout), 8),
+    '        begin',
+    execute('SET statement_timeout = 0;', 10),
+    '          # Each partition still without the index: its own build, CONCURRENTLY, then attached.',
+    `          select_all(${rubyString(p.partitions)}).each do |row|`,
+    '            execute row["drop_leftover"] if row["drop_leftover"]',
+    '            execute row["build"]',
+    '            execute row["attach"]',
+    '          end',
+    '        ensure',
+    `${execute('RESET statement_timeout;', 10)} unless transaction_open?`,
+    '        end',
+    `        # ${p.finish.comment}`,
+    execute(p.finish.sql, 8),
+    '      else',
+  ];
 }
 
 export const rails: Target = {

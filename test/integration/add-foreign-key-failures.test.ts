@@ -259,7 +259,7 @@ describe('add-foreign-key: the table locks of each statement, on PostgreSQL 15 (
       if (ph?.kind !== 'migrate') throw new Error(`no migrate phase ${key}`);
       return ph.migrations[0];
     };
-    const [guard, add] = migration('constrain').up;
+    const [, guard, add] = migration('constrain').up;
     const [validate] = migration('validate').up;
     const [drop] = migration('constrain').down;
     expect([add.lock, validate.lock, drop.lock]).toEqual(['SHARE ROW EXCLUSIVE', 'SHARE UPDATE EXCLUSIVE', 'ACCESS EXCLUSIVE']);
@@ -299,13 +299,14 @@ describe('add-foreign-key under rehearse: the lock monitor tells the one-step fo
     const constrain = ours.phases.find((p) => p.key === 'constrain')!;
     if (constrain.kind !== 'migrate') throw new Error('constrain is a migrate phase');
     // The one-step form: the same statement without NOT VALID, and nothing left to validate.
-    const add = constrain.migrations[0].up[1];
+    const up = constrain.migrations[0].up;
+    const add = up[up.length - 1];
     const naive = {
       ...ours,
       name: 'one_step',
       phases: [
         ours.phases[0],
-        { ...constrain, migrations: [{ ...constrain.migrations[0], up: [constrain.migrations[0].up[0], { ...add, sql: add.sql.replace(' NOT VALID;', ';') }] }] },
+        { ...constrain, migrations: [{ ...constrain.migrations[0], up: [...up.slice(0, -1), { ...add, sql: add.sql.replace(' NOT VALID;', ';') }] }] },
         ours.phases[3],
       ],
     };

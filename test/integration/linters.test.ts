@@ -275,7 +275,7 @@ describe('negative controls: each check fails on the mistake it is there to catc
       t.replace(/^( +)op\.execute\(("""[^\n]*""")\)$/m, (_, pad: string, s: string) => `${pad}op.execute(\n${pad}    ${s}\n${pad})`),
     );
     const hug = await spoiled(await backfill('alembic', 'rename-column rename'), join(root, 'bad-black/backfills/hug.py'), (t) =>
-      t.replace('"first": sa.text(\n        """', '"first": sa.text("""').replace('"""\n    ),', '"""),'),
+      t.replace('"remaining": sa.text(\n        """', '"remaining": sa.text("""').replace('"""\n    ),', '"""),'),
     );
     const r = await black([join(root, 'bad-black')], join(root, 'black-defaults.toml'));
     expect(r.code).toBe(1);

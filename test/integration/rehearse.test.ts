@@ -162,6 +162,9 @@ describe('migscaffold rehearse (20,000 rows, 4 app clients)', () => {
     const missing = await rehearse(['rename-column', '--table', 'users']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/missing --from, --to/);
+    const composite = await rehearse(['add-column', '--table', 'users', '--column', 'c', '--type', 'text', '--backfill', "'x'", '--key', 'org_id,user_id', '--database-url', 'postgresql://u@localhost/x']);
+    expect(composite.code).toBe(2);
+    expect(composite.stderr).toMatch(/^migscaffold rehearse: invalid --key "org_id,user_id": rehearse seeds and drives its table by a one-column key/);
     const help = await rehearse(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/covers all targets at once/);

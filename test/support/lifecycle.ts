@@ -98,6 +98,21 @@ export interface TableSpec {
   ddl?: string[];
   /** Other tables the case needs from the start (a foreign key's referenced table). */
   tables?: ExtraTable[];
+  /**
+   * Range-partition users by id into this many partitions users_p0.. (the last one open-ended, the
+   * first one starting at 1, so a test can add users_old FROM (MINVALUE) TO (1) later).
+   */
+  partitions?: number;
+}
+
+/** The partitions' DDL: users_p0 FROM (1), ..., the last TO (MAXVALUE); ROWS spread evenly. */
+export function partitionDdl(n: number): string[] {
+  const size = Math.ceil(ROWS / n);
+  return Array.from({ length: n }, (_, k) => {
+    const from = k * size + 1;
+    const to = k === n - 1 ? 'MAXVALUE' : String((k + 1) * size + 1);
+    return `CREATE TABLE users_p${k} PARTITION OF users FOR VALUES FROM (${from}) TO (${to});`;
+  });
 }
 
 /**
@@ -131,7 +146,9 @@ function startingColumns(spec: TableSpec): ExtraColumn[] {
 export function startingDdl(spec: TableSpec = {}): string {
   const others = (spec.tables ?? []).map((t) => `${t.ddl.replace(/;?\s*$/, '')};\n`).join('');
   const ddl = ['CREATE INDEX users_email_idx ON users (email)', ...(spec.ddl ?? [])];
-  return `${others}CREATE TABLE users (\n  ${startingColumns(spec).map((c) => c.ddl).join(',\n  ')}\n);\n${ddl.map((d) => `${d};\n`).join('')}`;
+  const partitioned = spec.partitions ? ' PARTITION BY RANGE (id)' : '';
+  const parts = spec.partitions ? partitionDdl(spec.partitions).map((d) => `${d}\n`).join('') : '';
+  return `${others}CREATE TABLE users (\n  ${startingColumns(spec).map((c) => c.ddl).join(',\n  ')}\n)${partitioned};\n${parts}${ddl.map((d) => `${d};\n`).join('')}`;
 }
 
 export async function createStartingTable(url: string, spec: TableSpec = {}): Promise<void> {
@@ -947,7 +964,7 @@ export function prismaSchema(s: TableSnapshot, ignore: string[] = [], names: Rec
   const blocks: string[] = [];
   for (const [name, ix] of Object.entries(s.indexes)) {
     if (name === 'users_pkey') continue;
-    const m = /^CREATE (UNIQUE )?INDEX (\S+) ON public\.users USING (\w+) \(([^)]*)\)(?: WHERE \((.*)\))?$/.exec(ix.def);
+    const m = /^CREATE (UNIQUE )?INDEX (\S+) ON (?:ONLY )?public\.users USING (\w+) \(([^)]*)\)(?: WHERE \((.*)\))?$/.exec(ix.def);
     if (!m) throw new Error(`cannot express in Prisma: ${ix.def}`);
     const cols = m[4].split(', ').map((c) => names[c] ?? c).join(', ');
     const args = [`[${cols}]`, `map: ${JSON.stringify(name)}`];

@@ -51,6 +51,8 @@ describe("black's line length", () => {
     expect(widest).toBeLessThanOrEqual(width);
     // Wider than the default: the project's setting, not 88, decided the layout.
     if (width > 88) expect(widest).toBeGreaterThan(88);
-    else expect(widest).toBeGreaterThan(width - 15);
+    // Narrower: the widest call kept on one line is close to it (the plain build sits one level
+    // deeper, in the `else:` of the partitioned build, so its CREATE INDEX call splits at 79).
+    else expect(widest).toBeGreaterThan(width - 25);
   });
 });

@@ -16,3 +16,4 @@ export * from './catalogue.js';
 export * from './copies.js';
 export * from './type-changes.js';
 export * from './tables.js';
+export * from './partitions.js';

@@ -55,10 +55,13 @@ export function copyGrants(table: TableRef, view: TableRef): Statement {
   };
 }
 
-/** The kind of relation a name is now: 'r' table, 'v' view, or no row. */
+/**
+ * The kind of relation a name is now: 'r' table ('p', a partitioned table, reads as 'r' too: a rename
+ * and its stand-in view work the same on one), 'v' view, or no row.
+ */
 export function relkindSql(t: TableRef): string {
   return (
-    `SELECT c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace ` +
+    `SELECT translate(c.relkind::text, 'p', 'r') FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace ` +
     `WHERE c.relname = ${quoteLiteral(t.name)} AND n.nspname = ${schemaExpr(t)}`
   );
 }
