@@ -38,6 +38,7 @@ import {
   columnExistsSql,
   columnTypeSql,
   conversions,
+  copiesOnPartitionedGuard,
   copiesVerify,
   copyDefault,
   copyMigrations,
@@ -61,6 +62,7 @@ import {
   originalNames,
   parseSqlType,
   planCopies,
+  refuseCopiesOnPartitioned,
   refuseUncopiable,
   renameColumn,
   renameCopies,
@@ -80,7 +82,7 @@ import type { Migration, Phase, Plan, Verify } from '../src/plan/types.js';
 import type { HazardKey } from '../src/messages/hazards.js';
 import { errors } from '../src/messages/errors.js';
 import { GUARDS } from '../src/messages/guards.js';
-import { factsOf, type ColumnFacts } from '../src/project/facts.js';
+import { factsOf, tablePartitioned, type ColumnFacts } from '../src/project/facts.js';
 import { objectName, slug } from '../src/sql/ident.js';
 
 /** The shadow column that takes the new type until the swap gives it the column's name. */
@@ -180,6 +182,8 @@ export const changeColumnType = defineOperation({
       );
       if (refs.length) throw errors.referencingNarrower(what, String(a.type), refs);
     }
+    const column = String(a.column);
+    if (!pathOf(a, from, factsOf(a, column)).inPlace) refuseCopiesOnPartitioned(what, copiesFor(factsOf(a, column), column), column, tablePartitioned(a));
   },
   plan(a, s): Plan {
     const t = parseTable(String(a.table));
@@ -425,6 +429,7 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
   const { forwardNew: fwdNew, reverseNew: revNew, forwardRow: fwdRow, back, pending } = conversions(column, S, type, fromType, using, reverse);
   const copies = copiesFor(facts, column);
   const knownGuard = dependentsKnownGuard(t, column, originalNames(copies), { references: 'handled' });
+  const partitionedGuard = copiesOnPartitionedGuard(t, copies, column, column);
   // The foreign keys that reference the column are re-pointed at the swap (found in the catalogue
   // then); they can only reference a column with a unique index.
   const referenced = copies.indexes.some((x) => x.fact.unique);
@@ -439,6 +444,7 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
     name: slug(`add ${S} to ${t.name}`),
     transaction: 'transaction',
     up: [
+      ...(partitionedGuard ? [partitionedGuard] : []),
       knownGuard,
       ...refGuard,
       addShadowColumn(

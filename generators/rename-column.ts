@@ -13,6 +13,7 @@ import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import {
   qualified,
   addColumnLike,
+  copiesOnPartitionedGuard,
   copiesVerify,
   copyMigrations,
   dependentsKnownGuard,
@@ -21,6 +22,7 @@ import {
   NO_COPIES,
   originalNames,
   planCopies,
+  refuseCopiesOnPartitioned,
   refuseUncopiable,
   renameCopies,
   renamedName,
@@ -50,7 +52,7 @@ import {
 } from '../src/plan/recipes/index.js';
 import type { Migration, Phase, Plan } from '../src/plan/types.js';
 import type { HazardKey } from '../src/messages/hazards.js';
-import { factsOf, type ColumnFacts } from '../src/project/facts.js';
+import { factsOf, tablePartitioned, type ColumnFacts } from '../src/project/facts.js';
 import { quoteIdent, slug } from '../src/sql/ident.js';
 
 export const renameColumn = defineOperation({
@@ -83,6 +85,7 @@ export const renameColumn = defineOperation({
   check(a) {
     const deps = factsOf(a, String(a.from))?.dependents;
     if (deps) refuseUncopiable(`${a.table}.${a.from}`, deps);
+    refuseCopiesOnPartitioned(`${a.table}.${a.from}`, copiesOf(factsOf(a, String(a.from)), String(a.from), String(a.to)), String(a.to), tablePartitioned(a));
   },
   plan(a, s): Plan {
     const t = parseTable(String(a.table));
@@ -99,11 +102,13 @@ export const renameColumn = defineOperation({
     const facts = factsOf(a, from);
     const copies = copiesOf(facts, from, to);
     const knownGuard = dependentsKnownGuard(t, from, originalNames(copies));
+    const partitionedGuard = copiesOnPartitionedGuard(t, copies, from, to);
 
     const expand: Migration = {
       name: slug(`add ${to} to ${t.name} for rename of ${from}`),
       transaction: 'transaction',
       up: [
+        ...(partitionedGuard ? [partitionedGuard] : []),
         knownGuard,
         addColumnLike(
           t,

@@ -73,6 +73,11 @@ export const PARTITIONED_REFUSALS = {
   uniqueConstraint: (table: string) =>
     `migscaffold: ${table} is a partitioned table, and PostgreSQL 15 refuses ADD CONSTRAINT ... UNIQUE USING INDEX on one ` +
     '(ADD CONSTRAINT UNIQUE builds every partition\'s index under SHARE, blocking writes for the whole build): use add-index --unique (it covers the partition key) instead of a constraint',
+  copies: (table: string, column: string, copies: string[], final: string) =>
+    `migscaffold: ${table} is a partitioned table, and PostgreSQL 15 refuses CREATE INDEX CONCURRENTLY (and ADD FOREIGN KEY ... NOT VALID) on one, ` +
+    `so this plan cannot copy what depends on ${column} (${copies.join(', ')}): nothing was changed. ` +
+    `Drop those first (DROP INDEX under a short lock_timeout; each partition's foreign key by name), apply this plan, ` +
+    `then build them again on ${final} with migscaffold add-index --partitions ... (each partition CONCURRENTLY) and add-foreign-key on each partition`,
   dropIndex: (table: string, index: string) =>
     `migscaffold: ${index} on ${table} is a partitioned index, and PostgreSQL 15 refuses DROP INDEX CONCURRENTLY on one: ` +
     'drop it with a plain DROP INDEX under a short lock_timeout (it takes ACCESS EXCLUSIVE on the table and every partition, for a catalogue change only)',

@@ -62,17 +62,19 @@ export interface TableFacts {
   /** Where they were learned: `--database-url`, `db/schema.rb`, `--from-type`. */
   source: string;
   columns: Record<string, ColumnFacts>;
+  /** True when the database says the table is partitioned (relkind 'p'); absent when not, or not known. */
+  partitioned?: true;
 }
 
 const CONTYPE = { p: 'primary', u: 'unique', x: 'exclude' } as const;
 
 /** The facts of these columns from the live database. */
 export async function introspectColumns(db: Database, t: TableRef, columns: string[], source: string): Promise<TableFacts> {
-  const [{ oid }] = await db.query(tableOidSql(t));
+  const [{ oid, partitioned }] = await db.query(tableOidSql(t));
   if (oid === null || oid === undefined) throw errors.introspectNoTable(label(t), source);
   // Definitions are printed under an empty search_path, so every name in them is qualified.
   await db.query("SELECT pg_catalog.set_config('search_path', '', false)");
-  const out: TableFacts = { source, columns: {} };
+  const out: TableFacts = { source, columns: {}, ...(partitioned === true ? { partitioned: true as const } : {}) };
   for (const column of columns) {
     const rows = await db.query(columnFactsSql(Number(oid), column));
     if (!rows.length) throw errors.introspectNoColumn(label(t), column, source);
@@ -126,6 +128,11 @@ export function columnsToLearn(op: Operation, answers: Answers): string[] {
 export function factsOf(answers: Record<string, unknown>, column: string): ColumnFacts | undefined {
   const f = answers.facts as TableFacts | undefined;
   return f?.columns?.[column];
+}
+
+/** True when generation learned that the table is partitioned. */
+export function tablePartitioned(answers: Record<string, unknown>): boolean {
+  return (answers.facts as TableFacts | undefined)?.partitioned === true;
 }
 
 export function factsSource(answers: Record<string, unknown>): string | undefined {

@@ -314,9 +314,14 @@ async function answersFor(op: OperationName, flags: Record<string, string | true
   return answers;
 }
 
-export async function generate(expect: Expect, c: Case, driver: Driver, dir: string, url?: string): Promise<Generated> {
+function generateArgv(c: Case, driver: Driver, dir: string, url?: string): string[] {
   const argv = [c.op, ...cliFlags(c.flags), ...driver.cliArgs, '--out', dir, '--yes', '--json', '--timestamp', TIMESTAMP, '--rev-id', REV_ID, '--all-phases'];
   if (c.introspect) argv.push('--database-url', url!);
+  return argv;
+}
+
+export async function generate(expect: Expect, c: Case, driver: Driver, dir: string, url?: string): Promise<Generated> {
+  const argv = generateArgv(c, driver, dir, url);
   // Before the run, which may edit schema.prisma: the declared schema as the CLI reads it.
   const answers = await answersFor(c.op, c.flags, driver.name, dir);
   let stdout = '';
@@ -767,6 +772,64 @@ export async function prepareCase(expect: Expect, c: Case, driverName: DriverNam
     await dispose();
     throw e;
   }
+}
+
+/** Every file under `dir` (relative path -> content), to tell whether a run wrote anything. */
+async function filesUnder(dir: string, sub = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(join(dir, sub), { withFileTypes: true })) {
+    const rel = sub ? join(sub, e.name) : e.name;
+    if (e.isDirectory()) Object.assign(out, await filesUnder(dir, rel));
+    else if (e.isFile()) out[rel] = await readFile(join(dir, rel), 'utf8');
+  }
+  return out;
+}
+
+/**
+ * Runs the CLI for a case that generation must refuse: the project and the database as for the
+ * lifecycle, then the same command line. Its exit code, its stderr, and whether the project changed.
+ */
+export async function refusedGeneration(c: Case, driverName: DriverName): Promise<{ code: number; stdout: string; stderr: string; filesBefore: Record<string, string>; filesAfter: Record<string, string> }> {
+  const info = inject('pg');
+  const driver = DRIVERS[driverName];
+  const dbName = uniqueDbName(`${driverName}_${c.id}`);
+  const url = await createDatabase(info, dbName);
+  const dir = await makeTempDir(info, `${driverName}-${c.id}`);
+  try {
+    await createStartingTable(url, c.table);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const startSnap = await snapshot(client).finally(() => client.end());
+    await driver.prepare(dir, { ddl: startingDdl(c.table), snap: startSnap, c, opts: {} });
+    const filesBefore = await filesUnder(dir);
+    let stdout = '';
+    let stderr = '';
+    const code = await main(generateArgv(c, driver, dir, url), {
+      ...realEffects(),
+      cwd: REPO_ROOT,
+      interactive: false,
+      env: {},
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+    });
+    return { code, stdout, stderr, filesBefore, filesAfter: await filesUnder(dir) };
+  } finally {
+    await dropDatabase(info, dbName).catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The per-test timeout of a lifecycle. The integration project's default (vitest.config.ts) is 120 s;
+ * the operations whose lifecycle runs an expand, a backfill, index copies and a contract through the
+ * real tool, then rolls all of it back and applies it again, came close to it on Rails and Prisma under
+ * load on a shared 2-core machine (rename-column): these get three times that margin.
+ */
+const HEAVY_LIFECYCLE_OPS: ReadonlySet<OperationName> = new Set<OperationName>(['rename-column', 'change-column-type']);
+export const HEAVY_LIFECYCLE_TIMEOUT_MS = 360_000;
+
+export function lifecycleTimeout(c: Case): number | undefined {
+  return HEAVY_LIFECYCLE_OPS.has(c.op) ? HEAVY_LIFECYCLE_TIMEOUT_MS : undefined;
 }
 
 export async function runLifecycle(expect: Expect, c: Case, driverName: DriverName, opts: LifecycleOptions = {}): Promise<void> {

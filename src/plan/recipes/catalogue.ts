@@ -14,7 +14,8 @@ import { qualified, regclass, type TableRef } from './table.js';
 
 /** The table's oid, resolved by the search_path of the connection (as a migration would). */
 export function tableOidSql(t: TableRef): string {
-  return `SELECT to_regclass(${quoteLiteral(qualified(t))})::oid AS oid`;
+  const oid = `to_regclass(${quoteLiteral(qualified(t))})`;
+  return `SELECT ${oid}::oid AS oid, (SELECT c.relkind = 'p' FROM pg_class c WHERE c.oid = ${oid}) AS partitioned`;
 }
 
 /**

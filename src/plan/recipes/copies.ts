@@ -14,8 +14,10 @@ import type { ConstraintFact, IndexFact } from '../../project/facts.js';
 import type { Migration, Statement, Verify } from '../types.js';
 import { addConstraintNotValid, addConstraintUsingIndex, addConstraintValidated, constraintsInPlaceVerify, dropConstraint, renameConstraint, validateConstraint } from './constraints.js';
 import { buildIndexFromTemplateMigration, createIndexFromTemplate, createIndexFromTemplateNow, dropIndexConcurrently, indexesValidVerify, renameIndex } from './indexes.js';
-import type { TableRef } from './table.js';
 import { errors } from '../../messages/errors.js';
+import { PARTITIONED_REFUSALS } from '../../messages/guards.js';
+import { notPartitionedGuard } from './partitions.js';
+import { label, type TableRef } from './table.js';
 
 export interface Copy<F> {
   fact: F;
@@ -198,4 +200,37 @@ export function refuseUncopiable(
     if (!ix.valid) throw errors.copyInvalidIndex(what, ix.name);
   }
   if (!o.references && deps.referencedBy.length) throw errors.copyReferenced(what, deps.referencedBy.map((r) => `${r.table}.${r.constraint}`));
+}
+
+/**
+ * The copies PostgreSQL 15 cannot make on a partitioned table: every index (CREATE INDEX CONCURRENTLY
+ * is refused on the parent, 0A000, and the contract's DROP INDEX CONCURRENTLY of the original too) and
+ * every FOREIGN KEY (ADD FOREIGN KEY ... NOT VALID is refused). A CHECK is fine: NOT VALID, then
+ * VALIDATE, recurse to every partition.
+ */
+export function copiesRefusedOnPartitioned(c: Copies): string[] {
+  return [...c.indexes.map((x) => `index ${x.fact.name}`), ...c.constraints.filter((x) => x.fact.kind === 'foreign-key').map((x) => `foreign key ${x.fact.name}`)];
+}
+
+/**
+ * First in the expand, when the plan copies what a partitioned table cannot take: refuses, under the
+ * ACCESS SHARE of a catalogue read, if the table is partitioned when the migration runs (generation
+ * could not tell: a schema dump, or the table partitioned since). Null when there is no such copy.
+ * `final` is the column the copies end up on.
+ */
+export function copiesOnPartitionedGuard(t: TableRef, c: Copies, column: string, final: string): Statement | null {
+  const refused = copiesRefusedOnPartitioned(c);
+  return refused.length
+    ? notPartitionedGuard(
+        t,
+        PARTITIONED_REFUSALS.copies(label(t), column, refused, final),
+        'Guard: PostgreSQL 15 cannot build these copies on a partitioned table; refuse before any lock, before anything is added.',
+      )
+    : null;
+}
+
+/** At generation, when the database said the table is partitioned: the same refusal, before anything is written. */
+export function refuseCopiesOnPartitioned(what: string, c: Copies, final: string, partitioned: boolean | undefined): void {
+  const refused = copiesRefusedOnPartitioned(c);
+  if (partitioned && refused.length) throw errors.copyOnPartitioned(what, refused, final);
 }
