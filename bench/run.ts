@@ -90,9 +90,14 @@ function side(report: Report): SideResult {
   };
 }
 
-async function runSide(url: string, plan: Plan, operation: Operation, answers: Answers): Promise<Report> {
+async function runSide(url: string, plan: Plan | ((a: Answers) => Plan), operation: Operation, answers: Answers, setup: string[] = []): Promise<Report> {
+  await admin(url, async (c) => {
+    for (const sql of setup) await c.query(sql);
+    if (setup.length) await c.query('VACUUM ANALYZE users');
+  });
   const res = await rehearse({ url, plan, operation, answers, rows: 0, clients: CLIENTS, baselineMs: 2000, dwellMs: 1000, timeLimitMs: 20 * 60_000, thinkMs: 5, log: (l) => log(`  ${l}`) });
-  return buildReport(res, { operation: plan.operation, plan: plan.name, title: plan.title, table: 'users', clients: CLIENTS, maxStallMs: 100, phaseCount: plan.phases.length });
+  const p = res.plan;
+  return buildReport(res, { operation: p.operation, plan: p.name, title: p.title, table: 'users', clients: CLIENTS, maxStallMs: 100, phaseCount: p.phases.length });
 }
 
 /**
@@ -121,16 +126,16 @@ async function scenario(s: Scenario, adminUrl: string, port: number): Promise<Sc
   const op = s.operation;
   const answers: Answers = { ...s.answers };
   for (const f of op.fields) if (answers[f.name] === undefined && f.default !== undefined) answers[f.name] = f.default;
-  const ours = op.plan(answers, SETTINGS);
   const template = await templateFor(op.rehearsal.seed(answers), adminUrl, port);
-  log(`${s.name}: ours (${ours.phases.length} phases)`);
+  // Our plan is built on the copy, from what it shows (as generation's --database-url would read it).
+  log(`${s.name}: ours`);
   const loadOurs = loadavg()[0];
   const a = await freshDb(adminUrl, port, template);
-  const oursReport = await runSide(a.url, ours, op, answers).finally(() => a.drop());
+  const oursReport = await runSide(a.url, (x) => op.plan(x, SETTINGS), op, answers, s.setup).finally(() => a.drop());
   log(`${s.name}: naive`);
   const loadNaive = loadavg()[0];
   const b = await freshDb(adminUrl, port, template);
-  const naiveReport = await runSide(b.url, s.naive, op, answers).finally(() => b.drop());
+  const naiveReport = await runSide(b.url, s.naive, op, answers, s.setup).finally(() => b.drop());
   return { name: s.name, operation: op.name, label: s.label, args: s.args, naiveSummary: s.naiveSummary, ours: { ...side(oursReport), loadAvg: loadOurs }, naive: { ...side(naiveReport), loadAvg: loadNaive } };
 }
 

@@ -8,6 +8,7 @@ import { addColumn } from './add-column.js';
 import { addForeignKey } from './add-foreign-key.js';
 import { addIndex } from './add-index.js';
 import { addUniqueConstraint } from './add-unique-constraint.js';
+import { changeColumnType } from './change-column-type.js';
 import { dropIndex } from './drop-index.js';
 import { removeColumn } from './remove-column.js';
 import { renameColumn } from './rename-column.js';
@@ -26,6 +27,7 @@ export const OPERATIONS = [
   dropIndex,
   renameTable,
   addForeignKey,
+  changeColumnType,
 ] as const;
 
 export type OperationName = (typeof OPERATIONS)[number]['name'];

@@ -4,54 +4,89 @@
  * default from the live database at migration time, so nothing has to be retyped by hand.
  */
 import { keyColumns, columnField, keyField, parseTable, tableField } from '../src/fields.js';
-import { addAttr, blockLinesUsing, fieldDeclaration, fieldForColumn, fieldName, insertAfter, isAttr, joinLine, mapTo, optional, replace, splitLine, withAttr, withDefault, without } from '../src/project/prisma-edit.js';
+import { addAttr, blockIndexName, blockLinesUsing, copiedBlocks, fieldDeclaration, fieldForColumn, fieldName, insertAfter, isAttr, joinLine, mapTo, optional, replace, splitLine, withAttr, withDefault, without } from '../src/project/prisma-edit.js';
 import type { ColumnInfo } from '../src/rehearse/workload.js';
 import { errors } from '../src/messages/errors.js';
 import { defineOperation } from '../src/operation.js';
+import { usersDump } from '../src/examples.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import {
   qualified,
   addColumnLike,
+  copiesOnPartitionedGuard,
+  copiesVerify,
+  copyMigrations,
+  dependentsKnownGuard,
+  dropOriginalIndexMigrations,
+  hasCopies,
+  NO_COPIES,
+  originalNames,
+  planCopies,
+  refuseCopiesOnPartitioned,
+  refuseUncopiable,
+  renameCopies,
+  renamedName,
+  restoreOriginalConstraints,
+  unrenameCopies,
+  type Copies,
   addNotNullCheck,
   backfill,
   backfillFinishedGuard,
+  carryNotNullMigrations,
   columnExistsSql,
   columnsEqualGuard,
   copyAllValues,
   copyDefault,
   createSyncTrigger,
-  doIf,
   dropColumn,
   dropDefault,
   dropSyncTrigger,
-  ifNotNullCheckExists,
-  indexesOnColumnSql,
-  isNotNullSql,
   label,
   rowsDifferingSql,
   sameNotNullSql,
-  setNotNullFromCheck,
   setNotNullLike,
   syncTriggerName,
   triggerExistsSql,
   triggerPresentGuard,
-  unsetNotNullToCheck,
-  validateNotNullCheck,
   type TableRef,
 } from '../src/plan/recipes/index.js';
-import type { Migration, Plan } from '../src/plan/types.js';
+import type { Migration, Phase, Plan } from '../src/plan/types.js';
+import type { HazardKey } from '../src/messages/hazards.js';
+import { factsOf, tablePartitioned, type ColumnFacts } from '../src/project/facts.js';
 import { quoteIdent, slug } from '../src/sql/ident.js';
 
 export const renameColumn = defineOperation({
   name: 'rename-column',
   summary: 'Rename a column with no downtime: new column, sync trigger, backfill, switch code, drop old',
-  examples: [{ name: 'rename', args: ['--table', 'users', '--from', 'name', '--to', 'full_name'] }],
+  examples: [
+    { name: 'rename', args: ['--table', 'users', '--from', 'name', '--to', 'full_name'] },
+    {
+      name: 'with-indexes',
+      args: ['--table', 'users', '--from', 'name', '--to', 'full_name'],
+      project: {
+        'db/structure.sql': usersDump(
+          ["name text DEFAULT 'anon'::text NOT NULL", 'CONSTRAINT users_name_length CHECK ((char_length(name) <= 200))'],
+          [
+            'CREATE INDEX users_name_idx ON public.users USING btree (name);',
+            'CREATE INDEX users_handle_trgm ON public.users USING gin (name public.gin_trgm_ops);',
+            "CREATE INDEX users_lookup ON public.users USING btree (lower(name)) WHERE (name <> 'anon'::text);",
+          ],
+        ),
+      },
+    },
+  ],
   fields: [
     tableField,
     columnField('from', 'Current column name', 'existing-column'),
     columnField('to', 'New column name', 'new-column', 'from'),
     keyField,
   ],
+  learnsColumns: true,
+  check(a) {
+    const deps = factsOf(a, String(a.from))?.dependents;
+    if (deps) refuseUncopiable(`${a.table}.${a.from}`, deps);
+    refuseCopiesOnPartitioned(`${a.table}.${a.from}`, copiesOf(factsOf(a, String(a.from)), String(a.from), String(a.to)), String(a.to), tablePartitioned(a));
+  },
   plan(a, s): Plan {
     const t = parseTable(String(a.table));
     const from = String(a.from);
@@ -64,11 +99,17 @@ export const renameColumn = defineOperation({
     const expandTitle = `Expand: add ${to} and keep it in sync with ${from}`;
     const backfillTitle = `Backfill: copy ${from} into ${to} for existing rows`;
     const tl = label(t);
+    const facts = factsOf(a, from);
+    const copies = copiesOf(facts, from, to);
+    const knownGuard = dependentsKnownGuard(t, from, originalNames(copies));
+    const partitionedGuard = copiesOnPartitionedGuard(t, copies, from, to);
 
     const expand: Migration = {
       name: slug(`add ${to} to ${t.name} for rename of ${from}`),
       transaction: 'transaction',
       up: [
+        ...(partitionedGuard ? [partitionedGuard] : []),
+        knownGuard,
         addColumnLike(
           t,
           from,
@@ -80,43 +121,14 @@ export const renameColumn = defineOperation({
       ],
       down: [...dropSyncTrigger(t, from, to), dropColumn(t, to, true, `Drop ${to} (and its check).`)],
     };
-    const validate: Migration = {
-      name: slug(`validate ${t.name} ${to} not null`),
-      transaction: 'transaction',
-      up: [
-        backfillFinishedGuard(t, pendingFwd, `${to} = ${from}`, backfillTitle),
-        ifNotNullCheckExists(t, to, [validateNotNullCheck(t, to)], {
-          lock: 'SHARE UPDATE EXCLUSIVE',
-          long: true,
-          comment: `If ${from} is NOT NULL: prove ${to} has no NULLs, scanning under SHARE UPDATE EXCLUSIVE (reads and writes go on).`,
-        }),
-      ],
-      down: [],
-      downNote: 'validation changes no data and no definition.',
-    };
-    const setNotNull: Migration = {
-      name: slug(`set ${t.name} ${to} not null`),
-      transaction: 'transaction',
-      up: [
-        ifNotNullCheckExists(t, to, setNotNullFromCheck(t, to), {
-          lock: 'ACCESS EXCLUSIVE',
-          comment: `If ${from} is NOT NULL: make ${to} NOT NULL without a scan (the validated check proves it), then drop the check.`,
-        }),
-      ],
-      down: [
-        {
-          sql: doIf(`(${isNotNullSql(t, to)})`, unsetNotNullToCheck(t, to).map((x) => x.sql).join('\n')),
-          lock: 'ACCESS EXCLUSIVE',
-          comment: `Make ${to} nullable again, guarded by the NOT VALID check.`,
-        },
-      ],
-    };
+    const [validate, setNotNull] = carryNotNullMigrations(t, to, from, backfillFinishedGuard(t, pendingFwd, `${to} = ${from}`, backfillTitle));
     const contract: Migration = {
       name: slug(`drop ${from} from ${t.name} after rename to ${to}`),
       transaction: 'transaction',
       up: [
         triggerPresentGuard(t, syncTriggerName(t, from, to), expandTitle),
         columnsEqualGuard(t, pendingFwd, from, to, backfillTitle),
+        knownGuard,
         ...dropSyncTrigger(t, from, to),
         copyDefault(
           t,
@@ -125,12 +137,15 @@ export const renameColumn = defineOperation({
           `Give ${to} the default ${from} had (only now: while both columns exist, a default on ${to} would overwrite what old code writes).`,
         ),
         dropColumn(t, from, false, `Drop ${from}: every value lives in ${to}.`),
+        ...renameCopies(t, copies),
       ],
       down: [
+        ...unrenameCopies(t, copies, to),
         addColumnLike(t, to, from, null, `Re-add ${from} with the type of ${to}.`),
         copyDefault(t, to, from, `Give ${from} back the default ${to} has.`),
         copyAllValues(t, to, from, `Copy every value back into ${from} (one statement: see the warning above).`),
         setNotNullLike(t, from, to, `Restore NOT NULL on ${from} if ${to} has it.`),
+        ...restoreOriginalConstraints(t, copies, from),
         dropDefault(t, to, `While both columns exist, only ${from} carries the default.`),
         ...createSyncTrigger(t, from, to),
       ],
@@ -150,6 +165,24 @@ export const renameColumn = defineOperation({
       reverse: { set: { column: from, expr: `t.${N}` }, pending: `t.${F} IS DISTINCT FROM t.${N}`, description: `${from} = ${to}` },
     });
 
+    const copyPhase: Phase[] = hasCopies(copies)
+      ? [
+          {
+            kind: 'migrate',
+            key: 'copy',
+            title: `Copy the indexes and constraints of ${from} onto ${to}`,
+            why: `DROP COLUMN ${from} drops them in the contract: the copies (same method, columns, predicate, uniqueness) must be in place first. Built after the backfill, each index is built once, over complete values.`,
+            migrations: copyMigrations(t, copies, to, backfillFinishedGuard(t, pendingFwd, `${to} = ${from}`, backfillTitle)),
+            verify: copiesVerify(t, copies),
+          },
+        ]
+      : [];
+    const hazards: HazardKey[] = [
+      facts?.dependents ? 'copies-from-generation' : 'dependents-not-looked-up',
+      'rename-insert-null-with-default',
+      'rename-contract-rollback-copies-table',
+    ];
+
     return {
       operation: 'rename-column',
       name: slug(`rename ${base}`),
@@ -157,7 +190,7 @@ export const renameColumn = defineOperation({
       schema: t.schema,
       table: t.name,
       settings: s,
-      hazards: ['rename-indexes-not-copied', 'rename-insert-null-with-default', 'rename-contract-rollback-copies-table'],
+      hazards,
       phases: [
         {
           kind: 'migrate',
@@ -179,19 +212,14 @@ export const renameColumn = defineOperation({
           verify: [{ sql: bf.remainingSql, expect: '0 rows left to copy', expectValue: 0 }],
           undo: "nothing to undo for the forward copy (the previous phase's rollback removes the column).",
         },
+        ...copyPhase,
         {
           kind: 'migrate',
           key: 'tighten',
           title: `Tighten: carry NOT NULL over to ${to} (when ${from} has it)`,
           why: 'VALIDATE scans without blocking writes; SET NOT NULL then needs no scan.',
           migrations: [validate, setNotNull],
-          verify: [
-            { sql: sameNotNullSql(t, to, from), expect: `true (${to} and ${from} agree on NOT NULL)`, expectValue: true },
-            {
-              sql: indexesOnColumnSql(t, from),
-              expect: `NULL, or the indexes on ${from} you have re-created on ${to} (they are dropped with ${from})`,
-            },
-          ],
+          verify: [{ sql: sameNotNullSql(t, to, from), expect: `true (${to} and ${from} agree on NOT NULL)`, expectValue: true }],
         },
         {
           kind: 'deploy',
@@ -206,7 +234,7 @@ export const renameColumn = defineOperation({
           key: 'contract',
           title: `Contract: drop the trigger and ${from}`,
           why: `Only once no running code reads or writes ${from}.`,
-          migrations: [contract],
+          migrations: [...dropOriginalIndexMigrations(t, copies, from), contract],
           verify: [{ sql: columnExistsSql(t, from), expect: `0 (${from} is gone)`, expectValue: 0 }],
         },
       ],
@@ -233,12 +261,19 @@ export const renameColumn = defineOperation({
     if (!F.optional) step('tighten', replace(M, [twin(true)], [tight]));
     let summary: string;
     const blocks = blockLinesUsing(lines, model, F.name);
+    // The copies of the indexes schema.prisma declares, as block attributes on the new column's field.
+    const copies = copiesOf(factsOf(a, from), from, to);
+    const copied = copiedBlocks(blocks, copies.indexes, ctx.table, model, F.name, to).map((x) => ({ at: x.line, c: x.copy }));
+    const uncovered = blocks.filter((b) => !copies.indexes.some((c) => c.fact.name === blockIndexName(b, ctx.table, model)));
+    if (copied.length) step('copy', insertAfter(M, blocks[blocks.length - 1], copied.map((x) => x.at(twinDecl.name, x.c.build))));
+    const finalNames = (field: string) =>
+      copied.filter((x) => x.c.build !== x.c.final).map((x) => replace(M, [x.at(field, x.c.build)], [x.at(field, x.c.final)]));
     if (F.name === F.column) {
       // The field is the column: the new column gets its own field, the old one is ignored, then removed.
       const ignored = addAttr(lineOf(F), '@ignore');
       const final = joinLine(withDefault(optional(twinDecl, F.optional), def));
       step('switch', replace(M, [lineOf(F)], [ignored]));
-      step('contract', replace(M, [ignored, tight], [final]), ...blocks.map((b) => replace(M, [b], [])));
+      step('contract', replace(M, [ignored, tight], [final]), ...blocks.map((b) => replace(M, [b], [])), ...finalNames(twinDecl.name));
       summary = `added ${twin(true).trim()} beside ${F.name} in model ${M}`;
     } else {
       // The field already has its own name (@map): it keeps it and switches its @map to the new
@@ -248,17 +283,23 @@ export const renameColumn = defineOperation({
       const ignoredOld = joinLine(withAttr(mapTo({ ...without(f0, 'map'), name: oldName, comment: '' }, from), '@ignore'));
       const final = joinLine(withDefault(splitLine(switched), def));
       const renamed = blocks.map((b) => b.replace(new RegExp(`\\b${F.name}\\b`, 'g'), oldName));
-      step('switch', replace(M, [lineOf(F), tight], [switched, ignoredOld]), ...blocks.map((b, i) => replace(M, [b], [renamed[i]])));
-      step('contract', replace(M, [switched, ignoredOld], [final]), ...renamed.map((b) => replace(M, [b], [])));
+      // The copies follow the field: from the new column's own field to ${F.name}.
+      const follow = copied.map((x) => replace(M, [x.at(twinDecl.name, x.c.build)], [x.at(F.name, x.c.build)]));
+      step('switch', replace(M, [lineOf(F), tight], [switched, ignoredOld]), ...blocks.map((b, i) => replace(M, [b], [renamed[i]])), ...follow);
+      step('contract', replace(M, [switched, ignoredOld], [final]), ...renamed.map((b) => replace(M, [b], [])), ...finalNames(F.name));
       summary = `added ${twin(true).trim()} beside ${F.name} in model ${M}; ${F.name} moves to ${to} in the switch phase`;
     }
-    if (blocks.length || f0.attrs.some(isAttr('unique')))
-      notes.push(`indexes on ${from} are dropped with it: re-create the ones you need on ${to} (migscaffold add-index) before the contract phase`);
+    if (uncovered.length || f0.attrs.some(isAttr('unique')))
+      notes.push(
+        `the indexes of ${from} declared as ${[...uncovered.map((b) => b.trim()), ...(f0.attrs.some(isAttr('unique')) ? ['@unique'] : [])].join(', ')} are not described on ${to} in this schema: ` +
+          `declare them on ${to} by hand in the copy phase (the migrations copy what --database-url showed)`,
+      );
     return { summary };
   },
   rehearsal: {
     cases: [{ name: 'rename', args: ['--table', 'users', '--from', 'name', '--to', 'full_name'] }],
-    seed: (a) => [{ name: String(a.from), type: 'text', notNull: true }],
+    // Indexed, as a column people rename usually is: the rehearsal builds its copy under load.
+    seed: (a) => [{ name: String(a.from), type: 'text', notNull: true, index: true }],
     workload(answers, k) {
     const base = k.info.columns;
     const from = String(answers.from);
@@ -296,5 +337,16 @@ export const renameColumn = defineOperation({
     },
   ],
 });
+
+/**
+ * What the rename copies from `from` to `to`. A copy whose original names the column after it
+ * (`users_name_idx`) is built under its final name (`users_full_name_idx`); any other is built under
+ * a temporary name and takes the original's name at the contract.
+ */
+function copiesOf(facts: ColumnFacts | undefined, from: string, to: string): Copies {
+  const deps = facts?.dependents;
+  if (!deps) return NO_COPIES;
+  return planCopies(deps.indexes, deps.constraints, (o) => renamedName(o, from, to) ?? o, 'copy');
+}
 
 export type { TableRef };

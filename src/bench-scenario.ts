@@ -11,6 +11,8 @@ export interface BenchScenario {
   /** CLI flags of our way (after the operation name). */
   args: string[];
   answers: Answers;
+  /** SQL run on each side's fresh copy of the table before it starts (an index the column has, say); not timed. */
+  setup?: string[];
   naiveSummary: string;
   /** The naive way's phases: its statements, then the code deploy. */
   naive: Phase[];

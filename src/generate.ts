@@ -25,6 +25,8 @@ import { VERSION } from './version.js';
 
 export interface Generation {
   plan: Plan;
+  /** The answers the plan was built from (with what generation learned: `facts`). */
+  answers: Answers;
   mode: Mode;
   rendered: Rendered;
   files: GeneratedFile[];
@@ -73,7 +75,7 @@ export async function generate(
       }
     : null;
   const d = await renderDelivery(plan, target, { ...options, phases }, state, checklistPath, request.mode);
-  return { ...d, plan, mode: request.mode, checklistPath, notes: [] };
+  return { ...d, plan, answers, mode: request.mode, checklistPath, notes: [] };
 }
 
 /**

@@ -10,8 +10,10 @@ import type { PrismaEdit, PrismaEditContext } from './project/prisma-edit.js';
 import type { ExtraColumn } from './rehearse/seed.js';
 import type { Workload, WorkloadKit } from './rehearse/workload.js';
 import type { BenchScenario } from './bench-scenario.js';
+import type { TableFacts } from './project/facts.js';
 
-export type AnswerValue = string | boolean | number | string[] | undefined;
+/** `TableFacts` only under the key `facts`: what generation learned about the columns (not a flag). */
+export type AnswerValue = string | boolean | number | string[] | TableFacts | undefined;
 export type Answers = Record<string, AnswerValue>;
 
 export interface Field {
@@ -50,6 +52,8 @@ export interface Example {
   /** Short, file-name-safe: names the snapshot case. */
   name: string;
   args: string[];
+  /** Files the project holds (path from its root -> text), such as a schema dump generation reads. */
+  project?: Record<string, string>;
 }
 
 export interface Operation<N extends string = string> {
@@ -58,7 +62,13 @@ export interface Operation<N extends string = string> {
   /** The first one is the one `--help` and the README show. */
   examples: readonly Example[];
   fields: Field[];
-  /** Cross-field rules a single field's validator cannot see; throws UsageError. */
+  /**
+   * The plan is written from what its existing columns have (type, indexes, constraints), learned at
+   * generation from `--database-url`, a schema dump or a declared schema into `answers.facts`; an
+   * operation without it never reads them.
+   */
+  learnsColumns?: true;
+  /** Cross-field rules a single field's validator cannot see (with what was learned, if anything); throws UsageError. */
   check?: (answers: Answers) => void;
   /**
    * Answers the flags may leave out because a declared schema (db/schema.rb, schema.prisma) holds

@@ -14,6 +14,11 @@ import { checkAgainstSchema, declaredTable, fromPrisma, fromSchemaRb } from './p
 import { generate, type DeliveryRequest, type Generation } from './generate.js';
 import { camelize } from './render/strings.js';
 import { errors } from './messages/errors.js';
+import type { Database } from './effects.js';
+import { columnsToLearn, introspectColumns } from './project/facts.js';
+import { factsFromDump } from './project/dump.js';
+import { parseTable, tableAnswer } from './fields.js';
+import { redact } from './cli/failure.js';
 
 export interface GenerationRequest {
   op: Operation;
@@ -25,7 +30,23 @@ export interface GenerationRequest {
   /** Options before the project is consulted (the project's own conventions then win). */
   options: TargetOptions;
   downRevisionFlag?: string;
+  /** `--database-url`: the columns the operation names are read from this database (read-only). */
+  database?: { url: string; open: (url: string) => Promise<Database> };
   delivery: DeliveryRequest;
+}
+
+async function learnFromDatabase(op: Operation, answers: Answers, db: NonNullable<GenerationRequest['database']>): Promise<void> {
+  let conn: Database;
+  try {
+    conn = await db.open(db.url);
+  } catch (e) {
+    throw errors.databaseUnreachable(redact(db.url), (e as Error).message);
+  }
+  try {
+    answers.facts = await introspectColumns(conn, parseTable(tableAnswer(op, answers)), columnsToLearn(op, answers), '--database-url');
+  } finally {
+    await conn.close();
+  }
 }
 
 export async function prepareAndGenerate(r: GenerationRequest): Promise<Generation> {
@@ -46,6 +67,21 @@ export async function prepareAndGenerate(r: GenerationRequest): Promise<Generati
     op.complete(answers, declared && { source: declared.source, table: declaredTable(declared, op, answers) });
     await completeAnswers(op, answers);
   }
+  // Only an operation that plans from its existing columns learns what they have.
+  const columns = columnsToLearn(op, answers);
+  if (columns.length && r.database) await learnFromDatabase(op, answers, r.database);
+  else if (columns.length && project.dump) {
+    const facts = await factsFromDump(project.dump.text, project.dump.path, parseTable(tableAnswer(op, answers)), columns);
+    if (facts) answers.facts = facts;
+  }
+  // A declared schema tells the columns' types (not what depends on them).
+  const known = declared && declaredTable(declared, op, answers);
+  if (!answers.facts && declared && known) {
+    const types = Object.fromEntries(columns.flatMap((c) => (known.types.has(c) ? [[c, { type: known.types.get(c)! }]] : [])));
+    if (Object.keys(types).length) answers.facts = { source: declared.source, columns: types };
+  }
+  // Rules that depend on what was learned (an index the operation cannot copy) apply now.
+  if (answers.facts) op.check?.(answers);
 
   const options = fitToProject(target.name, project, r.options, r.downRevisionFlag);
   if (prismaText)

@@ -34,6 +34,7 @@ const GLOBAL_OPTIONS = {
   'sql-style': { type: 'string' },
   'rails-version': { type: 'string' },
   'all-phases': { type: 'boolean' },
+  'database-url': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -54,6 +55,10 @@ const GLOBAL_HELP: [string, string][] = [
   ['--sql-style golang-migrate|dbmate', 'file layout for --target sql (default golang-migrate)'],
   ['--rails-version <x.y>', 'ActiveRecord::Migration[x.y] (default 7.1)'],
   ['--all-phases', 'write every phase now, to apply by version by hand (default: only what may ship in the next deploy)'],
+  [
+    '--database-url <url>',
+    `read the columns' types, indexes and constraints from this database (read-only; ${OPERATIONS.filter((o) => (o as Operation).learnsColumns).map((o) => o.name).join(', ')})`,
+  ],
 ];
 
 /** The operation names' column in help and list: as wide as the longest name. */
@@ -189,6 +194,7 @@ export async function main(argv: string[], fx: Effects = realEffects()): Promise
         paths: { ...(cfg.paths ?? {}) },
       },
       downRevisionFlag: values['down-revision'] as string | undefined,
+      database: values['database-url'] ? { url: values['database-url'] as string, open: fx.database } : undefined,
       delivery: {
         mode: values['all-phases'] ? 'all-phases' : 'phased',
         command: ['migscaffold', ...argv.filter((a) => a !== '--dry-run' && a !== '--json')].map(shellWord).join(' '),

@@ -47,6 +47,7 @@ export function reportJson(gen: Generation, changes: FileChange[], target: Targe
         target,
         detected,
         title: gen.plan.title,
+        answers: gen.answers,
         checklist: gen.checklistPath,
         mode: gen.mode,
         planFile: gen.planFilePath,

@@ -115,8 +115,44 @@ export const errors = {
     new UsageError(
       `cannot check ${what.join('; ')} without a database: pass --database-url <url> or set DATABASE_URL, or pass --yes to go on unchecked`,
     ),
+  dumpUnreadable: (path: string, why: string) =>
+    new RefusedError(
+      `${path} is not a PostgreSQL schema dump migscaffold can read (${why}): fix it (pg_dump --schema-only writes one), ` +
+        'or pass --database-url <url> to read the columns from the database instead',
+    ),
   databaseUnreachable: (url: string, why: string) =>
     new RefusedError(`cannot query the database at ${url} (${why}): check --database-url or DATABASE_URL`),
+  copyConstraintIndex: (what: string, constraint: string, kind: string) =>
+    new RefusedError(
+      `${what} is part of the ${kind} constraint ${constraint}, which this operation does not copy: ` +
+        'drop or replace that constraint first (or ask for the copy: only plain indexes, CHECK and FOREIGN KEY constraints are copied today)',
+    ),
+  copyInvalidIndex: (what: string, index: string) =>
+    new RefusedError(`${what} has the INVALID index ${index} (a failed concurrent build): DROP INDEX CONCURRENTLY it, or build it again, then generate again`),
+  copyOnPartitioned: (what: string, copies: string[], final: string) =>
+    new RefusedError(
+      `${what} is in a partitioned table, and PostgreSQL 15 refuses CREATE INDEX CONCURRENTLY (and ADD FOREIGN KEY ... NOT VALID) on one, ` +
+        `so this plan cannot copy what depends on it (${copies.join(', ')}): nothing was written. ` +
+        `Drop those first (DROP INDEX under a short lock_timeout; each partition's foreign key by name), generate and apply this plan, ` +
+        `then build them again on ${final} with migscaffold add-index --partitions ... (each partition CONCURRENTLY) and add-foreign-key on each partition`,
+    ),
+  copyReferenced: (what: string, refs: string[]) =>
+    new RefusedError(`${what} is referenced by foreign keys of other tables (${refs.join(', ')}): this operation cannot move them; drop or re-point them first`),
+  changeTypeNeedsType: (what: string) =>
+    new UsageError(
+      `change-column-type needs the current type of ${what} (to know whether PostgreSQL changes it in place, and for the swap's down, ` +
+        'which re-creates the old column): give --from-type <type> or --database-url <url>',
+    ),
+  referencingNarrower: (what: string, type: string, refs: { table: string; column: string; type: string }[]) =>
+    new RefusedError(
+      `${refs.map((r) => `${r.table}.${r.column} (${r.type})`).join(', ')} reference${refs.length > 1 ? '' : 's'} ${what} and cannot hold every ${type} value: ` +
+        `change ${refs.length > 1 ? 'them' : 'it'} first (${refs.map((r) => `migscaffold change-column-type --table ${r.table} --column ${r.column} --type ${type}`).join('; ')}), then generate this plan again`,
+    ),
+  changeTypeSameType: (what: string, type: string) => new UsageError(`${what} is already of type ${type}: nothing to change (check --type)`),
+  introspectNoTable: (table: string, source: string) =>
+    new UsageError(`table ${table} does not exist in the database at ${source}: check --table, or the search_path of that connection`),
+  introspectNoColumn: (table: string, column: string, source: string) =>
+    new UsageError(`${table} has no column ${column} in the database at ${source}: check the column flags`),
   declinedUnchecked: () => new RefusedError('stopped: nothing was checked and nothing was written'),
   partitionIndexNameTooLong: (partition: string, name: string, max: number) =>
     new UsageError(

@@ -13,6 +13,20 @@ export const GUARDS = {
   columnsDiffer: (table: string, from: string, to: string, phase: string) =>
     `migscaffold: ${table}.${to} does not yet equal ${table}.${from} on every row: ` +
     `finish "${phase}" first (run the backfill script to the end), then apply this migration again`,
+  unknownDependents: (table: string, column: string, names: string) =>
+    `migscaffold: ${table}.${column} has indexes or constraints this plan was not written for (${names}): ` +
+    'they would not be copied and would be lost with the column. Generate the plan again with --database-url ' +
+    'pointing at this database, so it copies them, and apply that plan instead',
+  inPlaceWouldScan: (table: string, column: string, names: string) =>
+    `migscaffold: changing the type of ${table}.${column} in place would rebuild or check again ${names} ` +
+    'while holding an ACCESS EXCLUSIVE lock (a scan of the table): nothing was changed. Generate the plan again ' +
+    'with --database-url pointing at this database: it then takes the expand/contract path',
+  identityColumn: (table: string, column: string) =>
+    `migscaffold: ${table}.${column} is an identity column, whose sequence a copy cannot take over: ` +
+    'change its type with ALTER TABLE ... ALTER COLUMN ... TYPE at a quiet time instead',
+  referencingNarrower: (table: string, column: string, type: string, found: string) =>
+    `migscaffold: ${found} reference ${table}.${column} and cannot hold every ${type} value: change them to ${type} first ` +
+    '(migscaffold change-column-type on each), then apply this migration again',
   columnHasNulls: (table: string, column: string) =>
     `migscaffold: some rows of ${table} have ${column} NULL, so it cannot be made NOT NULL yet: ` +
     `give each of them a value first (UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL, in batches on a big table, ` +
@@ -59,6 +73,11 @@ export const PARTITIONED_REFUSALS = {
   uniqueConstraint: (table: string) =>
     `migscaffold: ${table} is a partitioned table, and PostgreSQL 15 refuses ADD CONSTRAINT ... UNIQUE USING INDEX on one ` +
     '(ADD CONSTRAINT UNIQUE builds every partition\'s index under SHARE, blocking writes for the whole build): use add-index --unique (it covers the partition key) instead of a constraint',
+  copies: (table: string, column: string, copies: string[], final: string) =>
+    `migscaffold: ${table} is a partitioned table, and PostgreSQL 15 refuses CREATE INDEX CONCURRENTLY (and ADD FOREIGN KEY ... NOT VALID) on one, ` +
+    `so this plan cannot copy what depends on ${column} (${copies.join(', ')}): nothing was changed. ` +
+    `Drop those first (DROP INDEX under a short lock_timeout; each partition's foreign key by name), apply this plan, ` +
+    `then build them again on ${final} with migscaffold add-index --partitions ... (each partition CONCURRENTLY) and add-foreign-key on each partition`,
   dropIndex: (table: string, index: string) =>
     `migscaffold: ${index} on ${table} is a partitioned index, and PostgreSQL 15 refuses DROP INDEX CONCURRENTLY on one: ` +
     'drop it with a plain DROP INDEX under a short lock_timeout (it takes ACCESS EXCLUSIVE on the table and every partition, for a catalogue change only)',

@@ -13,6 +13,8 @@ export interface KnownTable {
   /** Columns declared NOT NULL (primary keys included). */
   notNull: Set<string>;
   primaryKey: string[];
+  /** The PostgreSQL type of the columns whose declaration says it unambiguously. */
+  types: Map<string, string>;
   /** Indexes the file declares, the primary key's and unique constraints' own indexes included. */
   indexes: KnownIndex[];
 }
@@ -41,6 +43,10 @@ export function fromPrisma(text: string, source: string): KnownSchema {
     const byName = new Map(m.fields.map((f) => [f.name, f.column]));
     const primaryKey = m.compositeId.length ? m.compositeId.map((n) => byName.get(n) ?? n) : m.fields.filter((f) => f.isId).map((f) => f.column);
     tables.set(m.table, {
+      types: new Map(m.fields.flatMap((f) => {
+        const t = prismaSqlType(f.type, f.attrs, f.list);
+        return t ? [[f.column, t] as [string, string]] : [];
+      })),
       columns: new Set(m.fields.map((f) => f.column)),
       // A list field has no `?` whatever the column allows: it says nothing about NULL.
       notNull: new Set([...m.fields.filter((f) => !f.optional && !f.list).map((f) => f.column), ...primaryKey]),
@@ -158,11 +164,21 @@ export function fromSchemaRb(text: string, source: string): KnownSchema {
     // t.index "lower(...)" (an expression index) names no column.
     const columns = new Set([...block[3].matchAll(/^\s*t\.(?!index\b)\w+\s+"([^"]+)"/gm)].map((m) => m[1]));
     const notNull = new Set([...block[3].matchAll(/^\s*t\.(?!index\b)\w+\s+"([^"]+)"[^\n]*\bnull: false\b/gm)].map((m) => m[1]));
-    if (pk) columns.add(pk);
-    if (pk) notNull.add(pk);
+    const types = new Map<string, string>();
+    for (const m of block[3].matchAll(/^\s*t\.(?!index\b)(\w+)\s+"([^"]+)"(.*)$/gm)) {
+      const t = railsSqlType(m[1], m[3]);
+      if (t) types.set(m[2], t);
+    }
+    if (pk) {
+      columns.add(pk);
+      notNull.add(pk);
+      const idType = /\bid: :(\w+)/.exec(options)?.[1] ?? (/\bid: false/.test(options) ? null : 'bigint');
+      const t = idType && railsSqlType(idType === 'serial' ? 'integer' : idType === 'bigserial' ? 'bigint' : idType, '');
+      if (t && !types.has(pk)) types.set(pk, t);
+    }
     const indexes: KnownIndex[] = pk ? [{ name: `${block[1]}_pkey`, columns: [pk], unique: true, constraint: 'primary key' }] : [];
     for (const m of block[3].matchAll(/^\s*t\.(index|unique_constraint)\s+(.*)$/gm)) indexes.push(railsIndex(m[1], m[2]));
-    tables.set(block[1], { columns, notNull, primaryKey: pk ? [pk] : [], indexes });
+    tables.set(block[1], { columns, notNull, primaryKey: pk ? [pk] : [], types, indexes });
   }
   // Older dumps (and hand-written files) declare indexes after the tables.
   for (const m of text.matchAll(/^\s*add_(index|unique_constraint)\s+"([^"]+)",\s*(.*)$/gm)) {
@@ -195,6 +211,86 @@ function railsIndex(kind: string, args: string): KnownIndex {
 /** The table the answers name, when the file declares it. */
 export function declaredTable(known: KnownSchema, op: Pick<Operation, 'fields'>, a: Answers): KnownTable | undefined {
   return known.tables.get(parseTable(tableAnswer(op, a)).name);
+}
+
+/**
+ * The PostgreSQL type a db/schema.rb column line declares, where it says it without doubt: the
+ * ActiveRecord PostgreSQL adapter's mapping (string -> character varying, integer limit 8 -> bigint,
+ * decimal precision/scale -> numeric(p,s), ...). Null for what depends on the adapter's version
+ * (datetime's default precision) or on types we do not know.
+ */
+export function railsSqlType(kind: string, options: string): string | null {
+  const opt = (name: string) => new RegExp(`\\b${name}: (\\d+)`).exec(options)?.[1];
+  const limit = opt('limit');
+  const precision = opt('precision');
+  const scale = opt('scale');
+  switch (kind) {
+    case 'string':
+      return limit ? `varchar(${limit})` : 'varchar';
+    case 'text':
+      return 'text';
+    case 'integer':
+      return limit === '8' ? 'bigint' : limit === '2' ? 'smallint' : 'integer';
+    case 'bigint':
+      return 'bigint';
+    case 'decimal':
+      return precision ? `numeric(${precision}${scale ? `,${scale}` : ',0'})` : 'numeric';
+    case 'boolean':
+      return 'boolean';
+    case 'datetime':
+    case 'timestamp':
+      return precision ? `timestamp(${precision})` : null;
+    case 'timestamptz':
+      return precision ? `timestamptz(${precision})` : 'timestamptz';
+    case 'uuid':
+      return 'uuid';
+    case 'jsonb':
+      return 'jsonb';
+    default:
+      return null;
+  }
+}
+
+/** The PostgreSQL type a schema.prisma field declares (Prisma's defaults for PostgreSQL when no @db). */
+export function prismaSqlType(type: string, attrs: string, list: boolean): string | null {
+  const db = /@db\.(\w+)(?:\(([^)]*)\))?/.exec(attrs);
+  const args = db?.[2]?.replace(/\s+/g, '');
+  const base = ((): string | null => {
+    if (db) {
+      const native: Record<string, string> = {
+        VarChar: args ? `varchar(${args})` : 'varchar',
+        Char: `char(${args ?? 1})`,
+        Text: 'text',
+        Uuid: 'uuid',
+        SmallInt: 'smallint',
+        Integer: 'integer',
+        BigInt: 'bigint',
+        Decimal: args ? `numeric(${args})` : 'numeric',
+        Timestamptz: `timestamptz(${args ?? 6})`,
+        Timestamp: `timestamp(${args ?? 6})`,
+        Date: 'date',
+        Real: 'real',
+        DoublePrecision: 'double precision',
+        Inet: 'inet',
+        Json: 'json',
+        JsonB: 'jsonb',
+      };
+      return native[db[1]] ?? null;
+    }
+    const plain: Record<string, string> = {
+      String: 'text',
+      Int: 'integer',
+      BigInt: 'bigint',
+      Boolean: 'boolean',
+      Float: 'double precision',
+      Decimal: 'numeric(65,30)',
+      DateTime: 'timestamp(3)',
+      Json: 'jsonb',
+      Bytes: 'bytea',
+    };
+    return plain[type] ?? null;
+  })();
+  return base && list ? `${base}[]` : base;
 }
 
 /**

@@ -5,6 +5,7 @@
  * the later ones word for word (tighten to NOT NULL, @ignore, drop the ignored field, switch @map).
  */
 import type { Answers, Operation } from '../operation.js';
+import { fill, indexPredicate, type Template } from '../sql/template.js';
 import { parseTable, tableAnswer } from '../fields.js';
 import {
   applyHunks,
@@ -181,6 +182,51 @@ export function blockLinesUsing(lines: string[], m: PrismaModel, field: string):
   return lines
     .slice(m.open + 1, m.close)
     .filter((l) => /^\s*@@(index|unique|id)\b/.test(l) && new RegExp(`\\[[^\\]]*\\b${field}\\b[^\\]]*\\]`).test(l));
+}
+
+/** The database name of the index a block attribute (@@index, @@unique) declares: its map, or Prisma's default name. */
+export function blockIndexName(line: string, table: string, m: PrismaModel): string {
+  const map = /\bmap:\s*("(?:[^"\\]|\\.)*")/.exec(line);
+  if (map) return JSON.parse(map[1]) as string;
+  const unique = /^\s*@@unique\b/.test(line);
+  const fields = (/\[([^\]]*)\]/.exec(line)?.[1] ?? '').split(',').map((f) => f.trim().replace(/\(.*$/, ''));
+  const cols = fields.map((f) => m.fields.find((x) => x.name === f)?.column ?? f);
+  return `${table}_${cols.join('_')}_${unique ? 'key' : 'idx'}`;
+}
+
+/**
+ * A block attribute for the copy of an index: `field` listed as `to`, named `name`, and its predicate
+ * (when it has one) as PostgreSQL prints the copy's, which is what Prisma compares.
+ */
+export function copyBlock(line: string, field: string, to: string, name: string, where: string | null): string {
+  let out = line.replace(/\[[^\]]*\]/, (list) => list.replace(new RegExp(`\\b${field}\\b`, 'g'), to));
+  out = /\bmap:\s*"/.test(out)
+    ? out.replace(/\bmap:\s*"(?:[^"\\]|\\.)*"/, `map: ${JSON.stringify(name)}`)
+    : out.replace(/\)(\s*(?:\/\/.*)?)$/, `, map: ${JSON.stringify(name)})$1`);
+  if (where !== null) out = out.replace(/\bwhere:\s*raw\("(?:[^"\\]|\\.)*"\)/, `where: raw(${JSON.stringify(where)})`);
+  return out;
+}
+
+/**
+ * The block attributes (@@index, @@unique) among `blocks` that describe an index `copies` copies, each
+ * with how to write its copy: listing `field` as another field, under a given name, with the copy's
+ * predicate (its definition filled with `column`, the copy's column).
+ */
+export function copiedBlocks<C extends { fact: { name: string; body: Template } }>(
+  blocks: string[],
+  copies: C[],
+  table: string,
+  m: PrismaModel,
+  field: string,
+  column: string,
+): { copy: C; line: (asField: string, name: string) => string }[] {
+  const byName = new Map(copies.map((c) => [c.fact.name, c]));
+  return blocks.flatMap((b) => {
+    const copy = byName.get(blockIndexName(b, table, m));
+    if (!copy) return [];
+    const where = indexPredicate(`CREATE INDEX x ${fill(copy.fact.body, column)}`);
+    return [{ copy, line: (asField: string, name: string) => copyBlock(b, field, asField, name, where) }];
+  });
 }
 
 /** Every field of a model as written, relation fields included (parseModels keeps only columns). */

@@ -103,7 +103,8 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
     const maxStall = int('max-stall', values['max-stall'], 200, 1);
     const dwell = int('dwell', values.dwell, 500, 0);
     const timeLimit = int('time-limit', values['time-limit'], 1800, 1);
-    const plan = op.plan(answers, settings);
+    // Built once the table is seeded, from what it then shows (as generation's --database-url would).
+    const planFor = (a: Answers) => op.plan(a, settings);
 
     // Everything that needs `pg` (or a server) loads only now.
     let connectModule: typeof import('./connect.js');
@@ -133,7 +134,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       }
       const result = await rehearse({
         url,
-        plan,
+        plan: planFor,
         operation: op,
         answers,
         rows,
@@ -145,12 +146,12 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       });
       const report = buildReport(result, {
         operation: op.name,
-        plan: plan.name,
-        title: plan.title,
+        plan: result.plan.name,
+        title: result.plan.title,
         table: tableAnswer(op, answers),
         clients,
         maxStallMs: maxStall,
-        phaseCount: plan.phases.length,
+        phaseCount: result.plan.phases.length,
       });
       fx.stdout(json ? renderJson(report) : renderText(report));
       return report.ok ? 0 : 1;

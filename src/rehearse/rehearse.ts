@@ -13,10 +13,15 @@ import { runPhases, type PhaseRun } from './runner.js';
 import { seedTable } from './seed.js';
 import { newBucket, Traffic, type Bucket } from './traffic.js';
 import { buildWorkload, introspect, keySource, tableOf } from './workload.js';
+import { columnsToLearn, introspectColumns } from '../project/facts.js';
 
 export interface RehearseOptions {
   url: string;
-  plan: Plan;
+  /**
+   * The plan, or how to build it from the answers once the table is seeded: then what generation would
+   * learn from `--database-url` (the columns' types, indexes, constraints) is read from the table first.
+   */
+  plan: Plan | ((answers: Answers) => Plan);
   /** The operation whose plan this is (its rehearsal hooks seed the table and play the app). */
   operation: Operation;
   answers: Answers;
@@ -33,6 +38,8 @@ export interface RehearseOptions {
 }
 
 export interface RehearseResult {
+  /** The plan that ran. */
+  plan: Plan;
   serverVersion: string;
   seeded: boolean;
   rowsAtStart: number;
@@ -41,6 +48,22 @@ export interface RehearseResult {
   phases: PhaseRun[];
   /** Wall time of all phases' work (no dwell, no verify), ms. */
   workMs: number;
+}
+
+/** The answers with what generation's `--database-url` would have read (on a connection of its own). */
+async function withFacts(url: string, op: Operation, answers: Answers): Promise<Answers> {
+  const columns = columnsToLearn(op, answers);
+  if (!columns.length) return answers;
+  const c = await connect(url, { name: APP_NAME.setup, statementTimeoutMs: 60_000 });
+  try {
+    const out = { ...answers };
+    const db = { query: async (sql: string) => (await c.query(sql)).rows, close: async () => {} };
+    out.facts = await introspectColumns(db, tableOf(op, answers), columns, '--database-url');
+    op.check?.(out);
+    return out;
+  } finally {
+    await closeQuietly(c);
+  }
 }
 
 export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
@@ -59,7 +82,9 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     const rowsAtStart = Number(
       (await setup.query<{ n: string }>(`SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = ${regclass(t)}`)).rows[0].n,
     );
-    const workload = buildWorkload(o.operation, o.answers, info);
+    const answers = typeof o.plan === 'function' ? await withFacts(o.url, o.operation, o.answers) : o.answers;
+    const plan = typeof o.plan === 'function' ? o.plan(answers) : o.plan;
+    const workload = buildWorkload(o.operation, answers, info);
     const nextKey = await keySource(setup, info);
     // The table by its OID, and whatever holds its name now: a rename (rename-table) moves the name
     // to a view and then drops it, and the app waits on the locks of both.
@@ -92,7 +117,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     }, Math.max(0, deadline - Date.now()));
     const phases = await runPhases({
       migration,
-      plan: o.plan,
+      plan,
       tableRegclass: table,
       traffic,
       monitor,
@@ -103,7 +128,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     });
     clearTimeout(guard);
     const workMs = phases.reduce((s, p) => s + p.durationMs, 0);
-    return { serverVersion, seeded, rowsAtStart, workload: workload.describe, baseline, phases, workMs };
+    return { plan, serverVersion, seeded, rowsAtStart, workload: workload.describe, baseline, phases, workMs };
   } finally {
     clearTimeout(guard);
     await traffic?.stop().catch(() => {});

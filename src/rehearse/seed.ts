@@ -13,6 +13,8 @@ export interface ExtraColumn {
   type: string;
   notNull?: boolean;
   default?: string;
+  /** A btree index on it, as a real table would have on a column it looks rows up by. */
+  index?: boolean;
   /** The seeded value, as SQL over `g` (the row number, also the key); made up from the type when absent. */
   value?: string;
 }
@@ -115,6 +117,7 @@ export async function seedTable(
   opts.log('seeding: primary key and unique email index');
   await client.query(`ALTER TABLE ${T} ADD PRIMARY KEY (${K})`);
   if (cols.some((c) => c.name === 'email')) await client.query(`CREATE UNIQUE INDEX ON ${T} (email)`);
+  for (const e of opts.extras) if (e.index && cols.some((c) => c.name === e.name)) await client.query(`CREATE INDEX ON ${T} (${quoteIdent(e.name)})`);
   opts.log('seeding: VACUUM ANALYZE');
   await client.query(`VACUUM ANALYZE ${T}`);
   opts.log(`seeded ${opts.rows.toLocaleString('en-US')} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`);

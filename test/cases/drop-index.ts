@@ -33,7 +33,7 @@ const uniquePartial: Case = {
   id: 'drop_index_unique_partial',
   op: 'drop-index',
   flags: { table: 'users', name: 'users_active_name_key', columns: 'name', unique: true, where: 'deprecated_flag IS NOT TRUE' },
-  table: { indexes: [`${ACTIVE_NAME};`] },
+  table: { ddl: [ACTIVE_NAME] },
   phases: {
     stop: {
       before: async (ctx) => {

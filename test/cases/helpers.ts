@@ -19,14 +19,14 @@ export async function row(ctx: Ctx, id: number, cols: string): Promise<Record<st
 
 /**
  * The query must be answered from this index (sequential scans disabled, as on a big table; the
- * starting table's own index on email dropped inside the rolled-back transaction, so that it cannot
- * stand in for a new index on the same column).
+ * starting table's own index on email, and `alsoDrop`, dropped inside the rolled-back transaction, so
+ * that they cannot stand in for the index under test).
  */
-export async function usesIndex(ctx: Ctx, index: string, sql: string): Promise<void> {
+export async function usesIndex(ctx: Ctx, index: string, sql: string, alsoDrop: string[] = []): Promise<void> {
   await ctx.q('BEGIN');
   try {
     await ctx.q('SET LOCAL enable_seqscan = off');
-    await ctx.q('DROP INDEX users_email_idx');
+    for (const other of ['users_email_idx', ...alsoDrop]) await ctx.q(`DROP INDEX ${other}`);
     const plan = await ctx.q(`EXPLAIN (COSTS OFF) ${sql}`);
     ctx.expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain(index);
   } finally {

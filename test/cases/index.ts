@@ -11,6 +11,7 @@ import { ADD_UNIQUE_CONSTRAINT_CASES } from './add-unique-constraint.js';
 import { DROP_INDEX_CASES, DROP_INDEX_DECLARED_PRISMA, DROP_INDEX_DECLARED_RAILS } from './drop-index.js';
 import { REMOVE_COLUMN_CASES } from './remove-column.js';
 import { RENAME_COLUMN_CASES, RENAME_MAPPED } from './rename-column.js';
+import { CHANGE_COLUMN_TYPE_CASES } from './change-column-type.js';
 import { RENAME_TABLE_CASES } from './rename-table.js';
 import { SET_NOT_NULL_CASES } from './set-not-null.js';
 import { ADD_CHECK_CASES } from './add-check-constraint.js';
@@ -20,6 +21,7 @@ export const CASES_BY_OPERATION: Record<OperationName, readonly Case[]> = {
   'rename-column': RENAME_COLUMN_CASES,
   'remove-column': REMOVE_COLUMN_CASES,
   'add-index': ADD_INDEX_CASES,
+  'change-column-type': CHANGE_COLUMN_TYPE_CASES,
   'rename-table': RENAME_TABLE_CASES,
   'set-not-null': SET_NOT_NULL_CASES,
   'add-check-constraint': ADD_CHECK_CASES,

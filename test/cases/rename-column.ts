@@ -7,11 +7,20 @@
 // Only for an asymmetric matcher (stateless); assertions use the running test's ctx.expect.
 import { expect as matchers } from 'vitest';
 import { ROWS, type Case, type Ctx } from '../support/lifecycle.js';
-import { TRIGGER, oldCodeInsert, row } from './helpers.js';
+import { TRIGGER, oldCodeInsert, row, usesIndex } from './helpers.js';
 
 // -------------------------------------------------------------------------------------------------
-// rename-column (NOT NULL, with a default). `name` is not indexed: the generator documents that
-// indexes on the renamed column are not copied.
+// rename-column (NOT NULL, with a default), with what depends on `name`: a btree index named after
+// the column (its copy is built under its final name), a partial index whose name does not mention
+// it and whose predicate names it (its copy is built under a temporary name and takes the original's
+// at the contract), and a CHECK constraint. Generated with --database-url, which reads them.
+
+const NAME_INDEXES = [
+  'CREATE INDEX users_name_idx ON users (name)',
+  "CREATE INDEX users_lookup ON users (name) WHERE name <> 'anon'",
+  'ALTER TABLE users ADD CONSTRAINT users_name_length CHECK (char_length(name) <= 200)',
+];
+const LONG = 'x'.repeat(201);
 
 async function namesById(ctx: Ctx, column: string): Promise<Map<number, string>> {
   const rows = await ctx.q(`SELECT id, ${column} AS v FROM users ORDER BY id`);
@@ -26,7 +35,8 @@ const rename: Case = {
   id: 'rename',
   op: 'rename-column',
   flags: { table: 'users', from: 'name', to: 'full_name' },
-  table: { last: 'name' },
+  table: { last: 'name', ddl: NAME_INDEXES },
+  introspect: true,
   phases: {
     expand: {
       before: async (ctx) => {
@@ -58,6 +68,23 @@ const rename: Case = {
       after: async (ctx) => {
         await bothColumnsAgree(ctx);
         ctx.expect(await namesById(ctx, 'full_name'), 'every row: full_name = name').toEqual(ctx.notes.expected);
+      },
+    },
+    copy: {
+      schema: (s) => {
+        s.indexes.users_full_name_idx = { def: 'CREATE INDEX users_full_name_idx ON public.users USING btree (full_name)', valid: true, ready: true };
+        s.indexes.users_lookup_copy = {
+          def: "CREATE INDEX users_lookup_copy ON public.users USING btree (full_name) WHERE (full_name <> 'anon'::text)",
+          valid: true,
+          ready: true,
+        };
+        s.constraints.users_full_name_length = { def: 'CHECK ((char_length(full_name) <= 200))', validated: true };
+      },
+      after: async (ctx) => {
+        await usesIndex(ctx, 'users_full_name_idx', `SELECT id FROM users WHERE full_name = 'anon'`);
+        await usesIndex(ctx, 'users_lookup_copy', `SELECT id FROM users WHERE full_name = 'User 5' AND full_name <> 'anon'`, ['users_full_name_idx']);
+        // The copied CHECK refuses on the new column what the original refuses on the old one.
+        await ctx.fails(`UPDATE users SET full_name = '${LONG}' WHERE id = 5`, undefined, '23514');
       },
     },
     tighten: {
@@ -94,8 +121,16 @@ const rename: Case = {
         s.columns.full_name.default = "'anon'::text";
         delete s.triggers[TRIGGER];
         delete s.functions[TRIGGER];
+        // The originals went with name; the copies survive, the partial one under the original's name.
+        delete s.indexes.users_name_idx;
+        delete s.constraints.users_name_length;
+        s.indexes.users_lookup = { ...s.indexes.users_lookup_copy, def: s.indexes.users_lookup_copy.def.replace('users_lookup_copy', 'users_lookup') };
+        delete s.indexes.users_lookup_copy;
       },
       after: async (ctx) => {
+        await usesIndex(ctx, 'users_full_name_idx', `SELECT id FROM users WHERE full_name = 'anon'`);
+        await usesIndex(ctx, 'users_lookup', `SELECT id FROM users WHERE full_name = 'User 5' AND full_name <> 'anon'`, ['users_full_name_idx']);
+        await ctx.fails(`INSERT INTO users (email, full_name) VALUES ('long@example.com', '${LONG}')`, undefined, '23514');
         const exp: Map<number, string> = ctx.notes.expected;
         const [{ id: a }] = await ctx.q(`INSERT INTO users (email) VALUES ('new2@example.com') RETURNING id`);
         const [{ id: b }] = await ctx.q(`INSERT INTO users (email, full_name) VALUES ('new3@example.com', 'Post Contract') RETURNING id`);

@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'vitest';
 import { CASES } from '../cases/index.js';
-import { runLifecycle } from '../support/lifecycle.js';
+import { lifecycleTimeout, runLifecycle } from '../support/lifecycle.js';
 
 describe.concurrent('Alembic 1.8 (real alembic upgrade / downgrade per revision)', () => {
-  for (const c of CASES) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'alembic'));
+  for (const c of CASES) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'alembic'), lifecycleTimeout(c));
 });

@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'vitest';
 import { CASES } from '../cases/index.js';
-import { runLifecycle } from '../support/lifecycle.js';
+import { lifecycleTimeout, runLifecycle } from '../support/lifecycle.js';
 
 describe.concurrent('plain SQL, dbmate 2.36 (real binary, migrate / rollback)', () => {
-  for (const c of CASES) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'dbmate'));
+  for (const c of CASES) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'dbmate'), lifecycleTimeout(c));
 });

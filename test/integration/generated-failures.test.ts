@@ -136,6 +136,33 @@ describe.concurrent('generated files under lock contention and failed builds', (
     });
   }
 
+  for (const d of DRIVER_NAMES)
+    it(`${d}: an index made on the renamed column after generation: the expand refuses, names it, and changes nothing`, async ({ expect }) => {
+      const p = await prepareCase(expect, caseById('rename'), d);
+      try {
+        await p.ctx.q(`CREATE INDEX users_name_late_idx ON users (name) WHERE name <> ''`);
+        const before = await snapshot(p.client);
+        const message = await applyError(p, p.gen.ids.expand[0]);
+        expect(message).toMatch(/users\.name has indexes or constraints this plan was not written for \(users_name_late_idx\)/);
+        expect(await snapshot(p.client), 'nothing was applied').toEqual(before);
+      } finally {
+        await p.dispose();
+      }
+    });
+
+  it('sql: an in-place type change refuses when an expression index on the column appeared after generation', async ({ expect }) => {
+    const p = await prepareCase(expect, caseById('type_in_place'), 'sql');
+    try {
+      await p.ctx.q('CREATE INDEX users_nickname_lower_idx ON users (lower(nickname))');
+      const before = await snapshot(p.client);
+      const message = await applyError(p, p.gen.ids.alter[0]);
+      expect(message).toMatch(/in place would rebuild or check again index users_nickname_lower_idx/);
+      expect(await snapshot(p.client), 'nothing was applied').toEqual(before);
+    } finally {
+      await p.dispose();
+    }
+  });
+
   it('sql: rolling back the relax step of remove-column without the data keeps NULLs allowed, with a warning', async ({ expect }) => {
     const p = await prepareCase(expect, caseById('remove_not_null'), 'sql');
     try {

@@ -80,6 +80,28 @@ describe.concurrent('negative controls: a down migration missing a statement fai
   });
 });
 
+describe.concurrent('negative controls: the naive type change or a missing copy fails the lifecycle', () => {
+  const REWRITE = /no rewrite/;
+  it('sql: the in-place ALTER made to rewrite (a USING expression) is caught by the relfilenode check', async ({ expect }) => {
+    // (A plain `USING nickname::varchar(100)` would not do: PostgreSQL sees a widening cast and rewrites nothing.)
+    const mutate = edit(/_change_users_nickname_to_varchar_100\.up\.sql$/, /TYPE varchar\(100\);/, "TYPE varchar(100) USING (nickname || '')::varchar(100);");
+    await expect(runLifecycle(expect, caseById('type_in_place'), 'sql', { mutate: mutate(expect) })).rejects.toThrow(REWRITE);
+  });
+  it('dbmate: a naive ALTER COLUMN TYPE slipped into the swap is caught by the relfilenode check', async ({ expect }) => {
+    const mutate = edit(/_swap_users_score_to_bigint\.sql$/, /^(-- migrate:up\n)/m, '$1ALTER TABLE users ALTER COLUMN score TYPE bigint;\n');
+    await expect(runLifecycle(expect, caseById('type_int_to_bigint'), 'dbmate', { mutate: mutate(expect) })).rejects.toThrow(REWRITE);
+  });
+  it("prisma: the rename's copy of an index left out fails the copy phase's verification", async ({ expect }) => {
+    const mutate = edit(/_copy_index_users_name_idx_to_full_name\/migration\.sql$/, /^CREATE INDEX CONCURRENTLY .*\n/m, '');
+    await expect(runLifecycle(expect, caseById('rename'), 'prisma', { mutate: mutate(expect) })).rejects.toThrow(/schema after phase copy|phase copy: SELECT count\(\*\) FROM pg_index/);
+  });
+  it("rails: the type change's sync trigger converting nothing fails the old-code writes of the expand", async ({ expect }) => {
+    // The NOT VALID check on the new column refuses the row the broken trigger leaves empty.
+    const mutate = edit(/_add_score_for_type_change_to_users\.rb$/, /NEW\.score_for_type_change := CAST\(NEW\.score AS bigint\);/, 'NEW.score_for_type_change := NULL;');
+    await expect(runLifecycle(expect, caseById('type_int_to_bigint'), 'rails', { mutate: mutate(expect) })).rejects.toThrow(/violates check constraint "users_score_for_type_change_not_null"/);
+  });
+});
+
 describe.concurrent("negative controls: Prisma's schema engine catches a schema.prisma that disagrees with the database", () => {
   it('a field missing from schema.prisma (the engine would drop the column)', async ({ expect }) => {
     const startSchema = (text: string) => {

@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'vitest';
 import { CASES, PRISMA_CASES } from '../cases/index.js';
-import { runLifecycle } from '../support/lifecycle.js';
+import { lifecycleTimeout, runLifecycle } from '../support/lifecycle.js';
 
 describe.concurrent("Prisma Migrate (migration.sql as one simple query, down.sql, prisma validate, Prisma's schema engine diff after every phase)", () => {
-  for (const c of [...CASES, ...PRISMA_CASES]) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'prisma'));
+  for (const c of [...CASES, ...PRISMA_CASES]) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'prisma'), lifecycleTimeout(c));
 });

@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'vitest';
 import { CASES, RAILS_CASES } from '../cases/index.js';
-import { runLifecycle } from '../support/lifecycle.js';
+import { lifecycleTimeout, runLifecycle } from '../support/lifecycle.js';
 
 describe.concurrent('Rails / ActiveRecord 6.1 (real migrator, up / down per version)', () => {
-  for (const c of [...CASES, ...RAILS_CASES]) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'rails'));
+  for (const c of [...CASES, ...RAILS_CASES]) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'rails'), lifecycleTimeout(c));
 });

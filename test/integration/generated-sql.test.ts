@@ -5,8 +5,8 @@
  */
 import { describe, it } from 'vitest';
 import { CASES } from '../cases/index.js';
-import { runLifecycle } from '../support/lifecycle.js';
+import { lifecycleTimeout, runLifecycle } from '../support/lifecycle.js';
 
 describe.concurrent('plain SQL, golang-migrate style (each file as one query)', () => {
-  for (const c of CASES) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'sql'));
+  for (const c of CASES) it(`${c.op} ${c.id}`, ({ expect }) => runLifecycle(expect, c, 'sql'), lifecycleTimeout(c));
 });

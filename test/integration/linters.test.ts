@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { realEffects } from '../../src/effects.js';
 import { pythonTripleQuotedBody, pythonString, pythonText } from '../../src/render/strings.js';
-import { FIXED, OPERATIONS, TARGETS } from '../support/variants.js';
+import { FIXED, OPERATIONS, PROJECT_FILES, TARGETS } from '../support/variants.js';
 import { REPO_ROOT, RUBY_BIN, SYSTEM_PYTHON, runCommand, type RunResult } from '../support/tools.js';
 
 const BLACK = '/usr/bin/black';
@@ -57,8 +57,13 @@ afterAll(async () => {
 
 const slug = (name: string) => name.replace(/[^\w]+/g, '_');
 
-async function generate(dir: string, argv: string[]): Promise<void> {
+async function generate(dir: string, argv: string[], files: Record<string, string> = {}): Promise<void> {
   await mkdir(dir, { recursive: true });
+  // The example's project files (a schema dump): generation reads them, so the copies are linted too.
+  for (const [path, text] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), text);
+  }
   const out: string[] = [];
   const code = await main([...argv, ...FIXED, '--all-phases', '--out', dir], {
     ...realEffects(),
@@ -170,11 +175,11 @@ beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'migscaffold-linters-'));
   await writeFile(join(root, 'black-defaults.toml'), '[tool.black]\n');
   for (const [variant, argv] of Object.entries(VARIANTS)) {
-    for (const target of LINTED) await generate(at('ci', target, variant), [...argv, ...TARGETS[target]]);
+    for (const target of LINTED) await generate(at('ci', target, variant), [...argv, ...TARGETS[target]], PROJECT_FILES[variant]);
     for (const [group, style] of Object.entries(STYLED)) {
       const dir = at(group, 'alembic', variant);
       await styledAlembicProject(dir, style.lineLength, style.typed);
-      await generate(dir, [...argv, ...TARGETS.alembic]);
+      await generate(dir, [...argv, ...TARGETS.alembic], PROJECT_FILES[variant]);
     }
   }
 }, 120_000);

@@ -15,7 +15,7 @@ import {
   PARTITION_NAMES,
   attachedEverywhere,
 } from '../cases/partitions.js';
-import { DRIVER_NAMES, prepareCase, runLifecycle, type Case, type DriverName } from '../support/lifecycle.js';
+import { DRIVER_NAMES, createStartingTable, prepareCase, refusedGeneration, runLifecycle, snapshot, type Case, type DriverName } from '../support/lifecycle.js';
 import { caseById } from '../cases/index.js';
 
 const HOST: DriverName[] = ['alembic', 'rails'];
@@ -124,8 +124,57 @@ function onPartitions(id: string): Case {
 describe.concurrent('every other operation on a partitioned table: works, lifecycle and rollback', () => {
   // PostgreSQL 15 runs these on a partitioned table as on a plain one, recursing to every partition
   // (the facts are proved in partition-facts.test.ts): the same plans, the same lifecycle.
-  const WORKING = ['add_nullable', 'add_const_default', 'snn_no_nulls', 'snn_backfill', 'check_default_name', 'remove_plain', 'rename', 'rename_table'];
+  // rename and change-column-type copy the column's indexes: refused below.
+  const WORKING = ['add_nullable', 'add_const_default', 'snn_no_nulls', 'snn_backfill', 'check_default_name', 'remove_plain', 'rename_table'];
   for (const d of ['sql', 'alembic'] as DriverName[]) for (const id of WORKING) it(`${d}: ${id}`, ({ expect }) => runLifecycle(expect, onPartitions(id), d));
+});
+
+describe.concurrent('rename-column and change-column-type on a partitioned table: the index copies are refused, never half-applied', () => {
+  // Their copies are built CONCURRENTLY on the table, which PostgreSQL refuses on a partitioned one;
+  // the refusal is migscaffold's, in one line, before anything is written or locked.
+  const COPIES = [
+    { id: 'rename', column: 'name', final: 'full_name', copies: 'index users_lookup, index users_name_idx' },
+    { id: 'type_int_to_bigint', column: 'score', final: 'score', copies: 'index users_score_idx' },
+  ];
+  const refusal = (x: (typeof COPIES)[number], tail: string) =>
+    new RegExp(
+      `users(?: is a|\\.${x.column} is in a) partitioned table, and PostgreSQL 15 refuses CREATE INDEX CONCURRENTLY \\(and ADD FOREIGN KEY \\.\\.\\. NOT VALID\\) on one, ` +
+        `so this plan cannot copy what depends on (?:${x.column}|it) \\(${x.copies}\\): nothing was ${tail}\\. .* build them again on ${x.final} with migscaffold add-index --partitions`,
+    );
+  for (const d of ['sql', 'alembic'] as DriverName[])
+    for (const x of COPIES) {
+      it(`${d}: ${x.id}, the database says partitioned: generation refuses in one line, writes nothing`, async ({ expect }) => {
+        const r = await refusedGeneration(onPartitions(x.id), d);
+        expect(r.code, r.stdout + r.stderr).toBe(1);
+        const line = r.stderr.trim();
+        expect(line.split('\n'), line).toHaveLength(1);
+        expect(line).toMatch(refusal(x, 'written'));
+        expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, exitCode: 1, error: expect.stringMatching(refusal(x, 'written')) });
+        expect(r.filesAfter).toEqual(r.filesBefore);
+      });
+      it(`${d}: ${x.id}, partitioned after generation: the expand refuses first, changes nothing`, async ({ expect }) => {
+        // Generated against the plain table (what a schema dump or a stale database tells), applied
+        // to the same table partitioned into 8.
+        const c = caseById(x.id);
+        const p = await prepareCase(expect, c, d);
+        try {
+          await p.ctx.q('DROP TABLE users CASCADE');
+          await createStartingTable(p.url, { ...c.table, partitions: 8 });
+          const before = await snapshot(p.client);
+          const [expand] = p.gen.ids[p.gen.plan.phases[0].key];
+          const err = await p.driver.apply(expect, p.url, p.gen, expand).then(() => null, (e: Error) => e.message);
+          expect(err).not.toBeNull();
+          const line = err!.split('\n').find((l) => l.includes('migscaffold: users is a partitioned table'));
+          expect(line, err!).toMatch(refusal(x, 'changed'));
+          expect(err).not.toMatch(/cannot create index on partitioned table/);
+          expect(await snapshot(p.client), 'nothing changed').toEqual(before);
+          // Nothing left waiting for a lock, nothing half-built.
+          expect(await p.ctx.val(`SELECT count(*)::int FROM pg_class WHERE relname LIKE '%full_name%' OR relname LIKE '%for_type_change%'`)).toBe(0);
+        } finally {
+          await p.dispose();
+        }
+      });
+    }
 });
 
 describe.concurrent('every other operation on a partitioned table: refusals, before any lock', () => {

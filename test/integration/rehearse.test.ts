@@ -7,10 +7,13 @@
 import { describe, expect, inject, it } from 'vitest';
 import { realEffects, type Effects } from '../../src/effects.js';
 import { OPERATIONS, findOperation } from '../../generators/index.js';
-import type { Operation } from '../../src/operation.js';
+import type { Answers, Operation } from '../../src/operation.js';
 import type { Phase } from '../../src/plan/types.js';
+import { columnsToLearn, introspectColumns } from '../../src/project/facts.js';
+import { seedTable } from '../../src/rehearse/seed.js';
+import { tableOf } from '../../src/rehearse/workload.js';
 import { rehearseMain } from '../../src/rehearse/cli.js';
-import { createDatabase, uniqueDbName, query } from '../support/pg.js';
+import { createDatabase, uniqueDbName, query, withClient } from '../support/pg.js';
 
 interface Captured {
   code: number;
@@ -31,8 +34,11 @@ const CASES = (OPERATIONS as readonly Operation[]).flatMap((op) =>
   op.rehearsal.cases.map((c) => ({ name: `${op.name}, ${c.name}`, args: [op.name, ...c.args] })),
 );
 
-/** The plan for these answers (the report must list its phases). */
-function planOf(args: string[]) {
+/**
+ * The plan for these answers (the report must list its phases), with what generation's
+ * --database-url would read from a table seeded as rehearse seeds it (another, small one).
+ */
+async function planOf(args: string[]) {
   const op = findOperation(args[0])!;
   const answers: Record<string, unknown> = {};
   for (let i = 1; i < args.length; i++) {
@@ -42,7 +48,14 @@ function planOf(args: string[]) {
     else answers[name] = field.kind === 'list' ? args[++i].split(',') : args[++i];
   }
   for (const f of op.fields) if (answers[f.name] === undefined && f.default !== undefined) answers[f.name] = f.default;
-  return op.plan(answers as never, { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 });
+  const a = answers as Answers;
+  if (!op.learnsColumns) return op.plan(a, { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 });
+  const url = await createDatabase(inject('pg'), uniqueDbName('rehearse_plan'));
+  a.facts = await withClient(url, async (c) => {
+    await seedTable(c, tableOf(op, a), { rows: 10, key: String(a.key ?? 'id'), extras: op.rehearsal.seed(a), log: () => {} });
+    return introspectColumns({ query: async (sql) => (await c.query(sql)).rows, close: async () => {} }, tableOf(op, a), columnsToLearn(op, a), 'test');
+  });
+  return op.plan(a, { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 });
 }
 
 /**
@@ -64,7 +77,7 @@ describe('migscaffold rehearse (20,000 rows, 4 app clients)', () => {
     expect(report.problems, context).toEqual([]);
     expect(res.code, context).toBe(0);
     expect(report.seeded).toBe(true);
-    const plan = planOf(args);
+    const plan = await planOf(args);
     expect(report.phases.map((p: { key: string }) => p.key)).toEqual(plan.phases.map((p) => p.key));
     for (const [i, p] of report.phases.entries()) {
       expect(p.app.failed, `${p.key}: ${JSON.stringify(p.app.errors)}`).toBe(0);

@@ -92,8 +92,10 @@ export interface TableSpec {
    */
   last?: string;
   extra?: ExtraColumn[];
-  /** More indexes on the starting table (CREATE INDEX statements), beside users_email_idx. */
-  indexes?: string[];
+  /** The key column instead of `id bigserial PRIMARY KEY` (the same name, another type). */
+  key?: ExtraColumn;
+  /** More statements of the starting schema, run after the table is created (indexes, constraints), beside users_email_idx. */
+  ddl?: string[];
   /** Other tables the case needs from the start (a foreign key's referenced table). */
   tables?: ExtraTable[];
   /**
@@ -136,17 +138,17 @@ const BASE_COLUMNS: ExtraColumn[] = [
 ];
 
 function startingColumns(spec: TableSpec): ExtraColumn[] {
-  const cols = [...BASE_COLUMNS, ...(spec.extra ?? [])];
+  const cols = [spec.key ?? BASE_COLUMNS[0], ...BASE_COLUMNS.slice(1), ...(spec.extra ?? [])];
   return spec.last ? [...cols.filter((c) => c.name !== spec.last), cols.find((c) => c.name === spec.last)!] : cols;
 }
 
 /** The starting table's DDL (also the Prisma project's baseline migration). */
 export function startingDdl(spec: TableSpec = {}): string {
   const others = (spec.tables ?? []).map((t) => `${t.ddl.replace(/;?\s*$/, '')};\n`).join('');
-  const indexes = ['CREATE INDEX users_email_idx ON users (email);', ...(spec.indexes ?? [])];
+  const ddl = ['CREATE INDEX users_email_idx ON users (email)', ...(spec.ddl ?? [])];
   const partitioned = spec.partitions ? ' PARTITION BY RANGE (id)' : '';
-  const parts = spec.partitions ? `${partitionDdl(spec.partitions).join('\n')}\n` : '';
-  return `${others}CREATE TABLE users (\n  ${startingColumns(spec).map((c) => c.ddl).join(',\n  ')}\n)${partitioned};\n${parts}${indexes.join('\n')}\n`;
+  const parts = spec.partitions ? partitionDdl(spec.partitions).map((d) => `${d}\n`).join('') : '';
+  return `${others}CREATE TABLE users (\n  ${startingColumns(spec).map((c) => c.ddl).join(',\n  ')}\n)${partitioned};\n${parts}${ddl.map((d) => `${d};\n`).join('')}`;
 }
 
 export async function createStartingTable(url: string, spec: TableSpec = {}): Promise<void> {
@@ -257,6 +259,8 @@ export interface Case {
   prismaFields?: Record<string, string>;
   /** Prisma target: previewFeatures of the project's generator block. */
   prismaPreviewFeatures?: string[];
+  /** Generate with `--database-url` (the case's database), so generation reads the columns from it. */
+  introspect?: boolean;
   /** Files the project has before migscaffold runs (a db/schema.rb declaring the table), by path. */
   files?: Record<string, string>;
 }
@@ -266,6 +270,7 @@ export interface Case {
 
 interface CliJson {
   ok: boolean;
+  answers: Answers;
   checklist: string;
   files: { path: string; status: string; role: string }[];
   phases: { number: number; key: string; kind: Phase['kind']; migrations: string[] }[];
@@ -309,8 +314,14 @@ async function answersFor(op: OperationName, flags: Record<string, string | true
   return answers;
 }
 
-export async function generate(expect: Expect, c: Case, driver: Driver, dir: string): Promise<Generated> {
+function generateArgv(c: Case, driver: Driver, dir: string, url?: string): string[] {
   const argv = [c.op, ...cliFlags(c.flags), ...driver.cliArgs, '--out', dir, '--yes', '--json', '--timestamp', TIMESTAMP, '--rev-id', REV_ID, '--all-phases'];
+  if (c.introspect) argv.push('--database-url', url!);
+  return argv;
+}
+
+export async function generate(expect: Expect, c: Case, driver: Driver, dir: string, url?: string): Promise<Generated> {
+  const argv = generateArgv(c, driver, dir, url);
   // Before the run, which may edit schema.prisma: the declared schema as the CLI reads it.
   const answers = await answersFor(c.op, c.flags, driver.name, dir);
   let stdout = '';
@@ -328,7 +339,9 @@ export async function generate(expect: Expect, c: Case, driver: Driver, dir: str
   expect(json.ok).toBe(true);
   expect(json.files.every((f) => f.status === (f.role === 'schema' ? 'update' : 'create')), JSON.stringify(json.files)).toBe(true);
 
-  const plan = findOperation(c.op)!.plan(answers, SETTINGS);
+  // The answers the CLI derived are these (and what it read from the database or a schema dump).
+  expect(json.answers, 'answers of the CLI').toMatchObject(answers);
+  const plan = findOperation(c.op)!.plan(json.answers, SETTINGS);
   // The plan we take verification queries from is the plan the CLI rendered.
   expect(json.phases.map((p) => [p.key, p.kind])).toEqual(plan.phases.map((p) => [p.key, p.kind]));
   expect(plan.phases.map((p) => p.key), 'phases of the plan (the case must describe each one)').toEqual(Object.keys(c.phases));
@@ -732,7 +745,7 @@ export async function prepareCase(expect: Expect, c: Case, driverName: DriverNam
       await writeFile(join(dir, path), text);
     }
     const startPrismaSchema = driverName === 'prisma' ? await readFile(join(dir, 'prisma', 'schema.prisma'), 'utf8') : undefined;
-    const gen = await generate(expect, c, driver, dir);
+    const gen = await generate(expect, c, driver, dir, url);
     await opts.mutate?.(gen);
     await driver.afterGenerate?.(gen);
 
@@ -765,6 +778,64 @@ export async function prepareCase(expect: Expect, c: Case, driverName: DriverNam
     await dispose();
     throw e;
   }
+}
+
+/** Every file under `dir` (relative path -> content), to tell whether a run wrote anything. */
+async function filesUnder(dir: string, sub = ''): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(join(dir, sub), { withFileTypes: true })) {
+    const rel = sub ? join(sub, e.name) : e.name;
+    if (e.isDirectory()) Object.assign(out, await filesUnder(dir, rel));
+    else if (e.isFile()) out[rel] = await readFile(join(dir, rel), 'utf8');
+  }
+  return out;
+}
+
+/**
+ * Runs the CLI for a case that generation must refuse: the project and the database as for the
+ * lifecycle, then the same command line. Its exit code, its stderr, and whether the project changed.
+ */
+export async function refusedGeneration(c: Case, driverName: DriverName): Promise<{ code: number; stdout: string; stderr: string; filesBefore: Record<string, string>; filesAfter: Record<string, string> }> {
+  const info = inject('pg');
+  const driver = DRIVERS[driverName];
+  const dbName = uniqueDbName(`${driverName}_${c.id}`);
+  const url = await createDatabase(info, dbName);
+  const dir = await makeTempDir(info, `${driverName}-${c.id}`);
+  try {
+    await createStartingTable(url, c.table);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const startSnap = await snapshot(client).finally(() => client.end());
+    await driver.prepare(dir, { ddl: startingDdl(c.table), snap: startSnap, c, opts: {} });
+    const filesBefore = await filesUnder(dir);
+    let stdout = '';
+    let stderr = '';
+    const code = await main(generateArgv(c, driver, dir, url), {
+      ...realEffects(),
+      cwd: REPO_ROOT,
+      interactive: false,
+      env: {},
+      stdout: (t) => void (stdout += t),
+      stderr: (t) => void (stderr += t),
+    });
+    return { code, stdout, stderr, filesBefore, filesAfter: await filesUnder(dir) };
+  } finally {
+    await dropDatabase(info, dbName).catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The per-test timeout of a lifecycle. The integration project's default (vitest.config.ts) is 120 s;
+ * the operations whose lifecycle runs an expand, a backfill, index copies and a contract through the
+ * real tool, then rolls all of it back and applies it again, came close to it on Rails and Prisma under
+ * load on a shared 2-core machine (rename-column): these get three times that margin.
+ */
+const HEAVY_LIFECYCLE_OPS: ReadonlySet<OperationName> = new Set<OperationName>(['rename-column', 'change-column-type']);
+export const HEAVY_LIFECYCLE_TIMEOUT_MS = 360_000;
+
+export function lifecycleTimeout(c: Case): number | undefined {
+  return HEAVY_LIFECYCLE_OPS.has(c.op) ? HEAVY_LIFECYCLE_TIMEOUT_MS : undefined;
 }
 
 export async function runLifecycle(expect: Expect, c: Case, driverName: DriverName, opts: LifecycleOptions = {}): Promise<void> {
@@ -926,6 +997,7 @@ async function interruptedBackfill(ctx: Ctx, driver: Driver, gen: Generated, pha
 
 const PRISMA_TYPES: Record<string, string> = {
   bigint: 'BigInt',
+  integer: 'Int',
   text: 'String',
   boolean: 'Boolean',
   'timestamp with time zone': 'DateTime @db.Timestamptz(6)',

@@ -14,6 +14,11 @@ export const OPERATIONS: Record<string, string[]> = Object.fromEntries(
   (REGISTRY as readonly Operation[]).flatMap((op) => op.examples.map((ex) => [`${op.name} ${ex.name}`, [op.name, ...ex.args]])),
 );
 
+/** The files an example's project holds before the run (a schema dump generation reads), by the same key. */
+export const PROJECT_FILES: Record<string, Record<string, string>> = Object.fromEntries(
+  (REGISTRY as readonly Operation[]).flatMap((op) => op.examples.flatMap((ex) => (ex.project ? [[`${op.name} ${ex.name}`, ex.project]] : []))),
+);
+
 export const TARGETS: Record<string, string[]> = {
   alembic: ['--target', 'alembic'],
   prisma: ['--target', 'prisma'],

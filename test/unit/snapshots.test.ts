@@ -3,14 +3,15 @@
  * deterministic through --timestamp / --rev-id. Read every diff of these snapshots before accepting.
  */
 import { describe, expect, it } from 'vitest';
-import { run, tree } from './helpers.js';
+import { project, run, tree } from './helpers.js';
 import { FIXED, TARGETS } from '../support/variants.js';
 import { OPERATIONS } from '../../generators/index.js';
 import type { Operation } from '../../src/operation.js';
 
 /** A file set as one reviewable text: each file under its path. */
-function asText(files: Record<string, string>): string {
+function asText(files: Record<string, string>, given: Record<string, string> = {}): string {
   return Object.entries(files)
+    .filter(([path]) => !(path in given))
     .map(([path, content]) => `==> ${path} <==\n${content}${content.endsWith('\n') ? '' : '\n'}`)
     .join('\n');
 }
@@ -21,10 +22,11 @@ describe.each((OPERATIONS as readonly Operation[]).flatMap((op) => op.examples.m
   '%s',
   (_case, op, ex) => {
     it.each(Object.entries(TARGETS))('%s', async (target, targetArgs) => {
-      const r = await run([op.name, ...ex.args, ...targetArgs, ...FIXED, '--all-phases']);
+      const files = Object.fromEntries(Object.entries(ex.project ?? {}).map(([path, text]) => [`/project/${path}`, text]));
+      const r = await run([op.name, ...ex.args, ...targetArgs, ...FIXED, '--all-phases'], project(files));
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
-      await expect(asText(tree(r.vol))).toMatchFileSnapshot(`__snapshots__/operations/${op.name}/${ex.name}.${target}.txt`);
+      await expect(asText(tree(r.vol), ex.project)).toMatchFileSnapshot(`__snapshots__/operations/${op.name}/${ex.name}.${target}.txt`);
     });
   },
 );

@@ -148,15 +148,91 @@ export function sameNotNullSql(t: TableRef, a: string, b: string): string {
   return `SELECT (${isNotNullSql(t, a)}) IS NOT DISTINCT FROM (${isNotNullSql(t, b)})`;
 }
 
-/** The indexes that include the column (dropped with it), as one line, or NULL. */
-export function indexesOnColumnSql(t: TableRef, column: string): string {
-  return (
-    `SELECT string_agg(indexrelid::regclass::text, ', ') FROM pg_index WHERE indrelid = ${regclass(t)} ` +
-    `AND (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(column)}) = ANY (indkey)`
-  );
-}
-
 /** Rows whose two columns differ. */
 export function rowsDifferingSql(t: TableRef, a: string, b: string): string {
   return `SELECT count(*) FROM ${qualified(t)} WHERE ${quoteIdent(a)} IS DISTINCT FROM ${quoteIdent(b)}`;
+}
+
+/**
+ * Adds `shadow` of `type` beside `source`: nullable (with `notNullCheck` when `source` is NOT NULL, to
+ * guard new writes), in `source`'s collation when it has a non-default one and the new type takes
+ * one, so text compares and sorts as before. An identity column is refused: its sequence cannot follow.
+ */
+export function addShadowColumn(t: TableRef, source: string, shadow: string, type: string, notNullCheck: Statement, identityMessage: string, comment: string): Statement {
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  src pg_attribute%ROWTYPE;',
+        '  col_collate text := \'\';',
+        'BEGIN',
+        `  SELECT * INTO src FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(source)} AND NOT attisdropped;`,
+        '  IF src.attname IS NULL THEN',
+        `    RAISE EXCEPTION 'column % of table % does not exist', ${quoteLiteral(source)}, ${regclass(t)};`,
+        '  END IF;',
+        "  IF src.attidentity <> '' THEN",
+        `    RAISE EXCEPTION USING MESSAGE = ${quoteLiteral(identityMessage)}, ERRCODE = 'feature_not_supported';`,
+        '  END IF;',
+        `  IF src.attcollation NOT IN (0, 100) AND (SELECT typcollation <> 0 FROM pg_type WHERE oid = ${quoteLiteral(type)}::regtype) THEN`,
+        "    col_collate := ' COLLATE ' || src.attcollation::regcollation::text;",
+        '  END IF;',
+        `  EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s%s', ${regclass(t)}, ${quoteLiteral(shadow)}, ${quoteLiteral(type)}, col_collate);`,
+        '  IF src.attnotnull THEN',
+        `    ${notNullCheck.sql}`,
+        '  END IF;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+  };
+}
+
+export function renameColumn(t: TableRef, from: string, to: string, comment: string): Statement {
+  return { sql: `ALTER TABLE ${qualified(t)} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)};`, lock: 'ACCESS EXCLUSIVE', comment };
+}
+
+/** Every row's `column` set to `expr` (over the row) in one statement: a rollback path, never a forward step. */
+export function setAllValues(t: TableRef, column: string, expr: string, comment: string): Statement {
+  return { sql: `UPDATE ${qualified(t)} SET ${quoteIdent(column)} = ${expr};`, lock: 'ROW EXCLUSIVE', long: true, comment };
+}
+
+/**
+ * Sequences owned by `from` (a serial column's) become owned by `to`, so dropping `from` does not
+ * drop them; with `retype`, a sequence whose type is one of `retype.from` takes type `retype.as` (its
+ * maximum follows when it was the old type's maximum: ALTER SEQUENCE, PostgreSQL docs).
+ */
+export function moveOwnedSequences(t: TableRef, from: string, to: string, o: { retype?: { from: string[]; as: string }; comment: string }): Statement {
+  const retype = o.retype
+    ? [
+        `    IF (SELECT seqtypid FROM pg_sequence WHERE seqrelid = seq) IN (${o.retype.from.map((x) => `${quoteLiteral(x)}::regtype`).join(', ')}) THEN`,
+        `      EXECUTE format('ALTER SEQUENCE %s AS %s', seq, ${quoteLiteral(o.retype.as)});`,
+        '    END IF;',
+      ]
+    : [];
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  seq regclass;',
+        'BEGIN',
+        '  FOR seq IN',
+        "    SELECT d.objid::regclass FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'",
+        `    WHERE d.classid = 'pg_class'::regclass AND d.refobjid = ${regclass(t)} AND d.deptype = 'a'`,
+        `      AND d.refobjsubid = (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(from)} AND NOT attisdropped)`,
+        '  LOOP',
+        `    EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, ${regclass(t)}, ${quoteLiteral(to)});`,
+        ...retype,
+        '  END LOOP;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS EXCLUSIVE',
+    comment: o.comment,
+  };
+}
+
+/** The column's type as format_type prints it. */
+export function columnTypeSql(t: TableRef, column: string): string {
+  return `SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(column)} AND NOT attisdropped`;
 }

@@ -21,8 +21,10 @@
  */
 import { objectName, quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
 import type { Migration, Statement, Verify } from '../types.js';
-import { doIf } from './plpgsql.js';
+import { fill, type Template } from '../../sql/template.js';
+import { doBlock, doIf } from './plpgsql.js';
 import { qualified, regclass, tableOf, type TableRef } from './table.js';
+import { isNotNullSql } from './columns.js';
 
 export function constraintExistsSql(t: TableRef, name: string): string {
   return `EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = ${regclass(t)} AND conname = ${quoteLiteral(name)})`;
@@ -169,6 +171,48 @@ export function notNullMigrations(t: TableRef, column: string, guardFirst?: Stat
 }
 
 /**
+ * A CHECK or FOREIGN KEY constraint from a definition PostgreSQL printed (src/sql/template.ts), written
+ * for `column`. NOT VALID: only new writes are checked, so no scan happens under the lock (ACCESS
+ * EXCLUSIVE for a CHECK; SHARE ROW EXCLUSIVE on both tables for a foreign key).
+ */
+export function addConstraintNotValid(t: TableRef, name: string, def: Template, column: string, comment: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(name)} ${fill(def, column)} NOT VALID;`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+  };
+}
+
+/** The same, checked against every row now: the scan happens under the lock (rollback paths only). */
+export function addConstraintValidated(t: TableRef, name: string, def: Template, column: string, validated: boolean, comment: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(name)} ${fill(def, column)}${validated ? '' : ' NOT VALID'};`,
+    lock: 'ACCESS EXCLUSIVE',
+    long: validated,
+    comment,
+  };
+}
+
+/** RENAME CONSTRAINT takes ACCESS EXCLUSIVE on the table (PostgreSQL 15, seen in pg_locks); catalog only. */
+export function renameConstraint(t: TableRef, from: string, to: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} RENAME CONSTRAINT ${quoteIdent(from)} TO ${quoteIdent(to)};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment: `The constraint takes the name ${to}.`,
+  };
+}
+
+/** How many of these constraints exist, and are validated when they should be. */
+export function constraintsInPlaceVerify(t: TableRef, names: { name: string; validated: boolean }[]): Verify {
+  const cond = names.map((n) => `(conname = ${quoteLiteral(n.name)}${n.validated ? ' AND convalidated' : ''})`).join(' OR ');
+  return {
+    sql: `SELECT count(*) FROM pg_constraint WHERE conrelid = ${regclass(t)} AND (${cond})`,
+    expect: `${names.length} (every copied constraint is in place${names.some((n) => n.validated) ? ' and validated' : ''})`,
+    expectValue: names.length,
+  };
+}
+
+/**
  * A unique constraint over an index already built CONCURRENTLY: a catalog change (no scan, the index
  * already proves uniqueness), but under ACCESS EXCLUSIVE, so it runs under lock_timeout.
  * PostgreSQL 15, checked: the constraint takes the index's name when they differ (it renames the
@@ -177,10 +221,151 @@ export function notNullMigrations(t: TableRef, column: string, guardFirst?: Stat
  */
 export function addUniqueUsingIndex(t: TableRef, name: string): Statement {
   return {
-    sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(name)} UNIQUE USING INDEX ${quoteIdent(name)};`,
-    lock: 'ACCESS EXCLUSIVE',
+    ...addConstraintUsingIndex(t, name, 'unique', name),
     comment: 'No scan: the valid unique index already proves it. Brief, but ACCESS EXCLUSIVE, hence lock_timeout.',
   };
+}
+
+/**
+ * PRIMARY KEY or UNIQUE from a unique index built beforehand (CONCURRENTLY): no scan, the index is
+ * renamed to the constraint's name. The column must already be NOT NULL for a primary key, or
+ * PostgreSQL would set it, scanning under the lock.
+ */
+export function addConstraintUsingIndex(t: TableRef, name: string, kind: 'primary' | 'unique', index: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ADD CONSTRAINT ${quoteIdent(name)} ${kind === 'primary' ? 'PRIMARY KEY' : 'UNIQUE'} USING INDEX ${quoteIdent(index)};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment: `${name} again, on the index built for it: no scan (the index is renamed ${name}).`,
+  };
+}
+
+// Where the definitions of the foreign keys dropped by dropReferencingForeignKeys wait, until
+// restoreReferencingForeignKeys re-creates them, in the same transaction.
+const REFERENCES = 'migscaffold.references';
+
+function referencingSelect(t: TableRef, column: string): string {
+  return (
+    `SELECT conrelid::regclass AS rel, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint\n` +
+    `    WHERE contype = 'f' AND confrelid = ${regclass(t)}\n` +
+    `      AND (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(column)} AND NOT attisdropped) = ANY (confkey)`
+  );
+}
+
+/**
+ * The foreign keys of other tables that reference `column`, found in the catalogue when the migration
+ * runs, are dropped (their definitions kept for restoreReferencingForeignKeys): the unique index they
+ * depend on is about to go. ACCESS EXCLUSIVE on each referencing table, briefly.
+ */
+export function dropReferencingForeignKeys(t: TableRef, column: string): Statement {
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  fk record;',
+        "  saved jsonb := '[]';",
+        'BEGIN',
+        '  FOR fk IN',
+        `    ${referencingSelect(t, column)}`,
+        '  LOOP',
+        "    saved := saved || jsonb_build_object('rel', fk.rel::text, 'name', fk.conname, 'def', regexp_replace(fk.def, ' NOT VALID$', ''));",
+        "    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', fk.rel, fk.conname);",
+        '  END LOOP;',
+        `  PERFORM set_config(${quoteLiteral(REFERENCES)}, saved::text, true);`,
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS EXCLUSIVE',
+    comment: `The foreign keys that reference ${column} (as the catalogue has them now) go for a moment: they depend on its unique index.`,
+  };
+}
+
+/**
+ * The foreign keys dropReferencingForeignKeys dropped, re-created against the column now bearing the
+ * name: NOT VALID (no scan of the referencing tables under the lock), or validated at once (`validate`,
+ * for rollback paths).
+ */
+export function restoreReferencingForeignKeys(validate: boolean): Statement {
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  fk jsonb;',
+        'BEGIN',
+        `  FOR fk IN SELECT * FROM jsonb_array_elements(coalesce(nullif(current_setting(${quoteLiteral(REFERENCES)}, true), ''), '[]')::jsonb) LOOP`,
+        `    EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s${validate ? '' : ' NOT VALID'}', fk->>'rel', fk->>'name', fk->>'def');`,
+        '  END LOOP;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'SHARE ROW EXCLUSIVE',
+    long: validate,
+    comment: validate
+      ? 'The foreign keys again, checked against every row now (the rollback path).'
+      : 'The foreign keys again, NOT VALID: new writes are checked; existing rows are validated by the next migration.',
+  };
+}
+
+/** VALIDATE every NOT VALID foreign key that references `column` (SHARE UPDATE EXCLUSIVE on each referencing table). */
+export function validateReferencingForeignKeys(t: TableRef, column: string): Statement {
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        '  fk record;',
+        'BEGIN',
+        '  FOR fk IN',
+        `    ${referencingSelect(t, column)} AND NOT convalidated`,
+        '  LOOP',
+        "    EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', fk.rel, fk.conname);",
+        '  END LOOP;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'SHARE UPDATE EXCLUSIVE',
+    long: true,
+    comment: `Checks the rows of every table that references ${column}: reads and writes go on meanwhile.`,
+  };
+}
+
+/**
+ * The tighten of an expand/contract: the new column `column` gets NOT NULL when `like` (the column it
+ * replaces) has it, through the NOT VALID check the expand added: VALIDATE in one migration (after
+ * `guardFirst`), SET NOT NULL and the check dropped in the next. Both do nothing when there is no check.
+ */
+export function carryNotNullMigrations(t: TableRef, column: string, like: string, guardFirst: Statement): Migration[] {
+  return [
+    {
+      name: slug(`validate ${t.name} ${column} not null`),
+      transaction: 'transaction',
+      up: [
+        guardFirst,
+        ifNotNullCheckExists(t, column, [validateNotNullCheck(t, column)], {
+          lock: 'SHARE UPDATE EXCLUSIVE',
+          long: true,
+          comment: `If ${like} is NOT NULL: prove ${column} has no NULLs, scanning under SHARE UPDATE EXCLUSIVE (reads and writes go on).`,
+        }),
+      ],
+      down: [],
+      downNote: 'validation changes no data and no definition.',
+    },
+    {
+      name: slug(`set ${t.name} ${column} not null`),
+      transaction: 'transaction',
+      up: [
+        ifNotNullCheckExists(t, column, setNotNullFromCheck(t, column), {
+          lock: 'ACCESS EXCLUSIVE',
+          comment: `If ${like} is NOT NULL: make ${column} NOT NULL without a scan (the validated check proves it), then drop the check.`,
+        }),
+      ],
+      down: [
+        {
+          sql: doIf(`(${isNotNullSql(t, column)})`, unsetNotNullToCheck(t, column).map((x) => x.sql).join('\n')),
+          lock: 'ACCESS EXCLUSIVE',
+          comment: `Make ${column} nullable again, guarded by the NOT VALID check.`,
+        },
+      ],
+    },
+  ];
 }
 
 /**

@@ -12,5 +12,8 @@ export * from './constraints.js';
 export * from './indexes.js';
 export * from './triggers.js';
 export * from './backfills.js';
+export * from './catalogue.js';
+export * from './copies.js';
+export * from './type-changes.js';
 export * from './tables.js';
 export * from './partitions.js';

@@ -6,6 +6,7 @@
 import { quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
 import type { Migration, Statement, Verify } from '../types.js';
 import { inSchema, qualified, regclass, schemaExpr, tableOf, type TableRef } from './table.js';
+import { fill, type Template } from '../../sql/template.js';
 
 export interface IndexSpec {
   name: string;
@@ -175,4 +176,72 @@ export function buildIndexMigration(t: TableRef, ix: IndexSpec, name = slug(`add
       statement: dropIndexConcurrently(t, ix.name, 'An INVALID index of this name is a failed earlier build: remove it before building again.'),
     },
   };
+}
+
+/**
+ * CREATE INDEX CONCURRENTLY from a definition PostgreSQL printed (src/sql/template.ts), written for
+ * `column`: same method, key columns and expressions, operator classes, collations, ordering, INCLUDE
+ * columns, uniqueness and predicate.
+ */
+export function createIndexFromTemplate(name: string, unique: boolean, body: Template, column: string, comment: string): Statement {
+  return {
+    sql: `CREATE ${unique ? 'UNIQUE ' : ''}INDEX CONCURRENTLY ${quoteIdent(name)} ${fill(body, column)};`,
+    lock: 'SHARE UPDATE EXCLUSIVE',
+    long: true,
+    comment,
+  };
+}
+
+/** The same, alone in its migration, with the INVALID leftover of a failed earlier build removed first. */
+export function buildIndexFromTemplateMigration(
+  t: TableRef,
+  name: string,
+  unique: boolean,
+  body: Template,
+  column: string,
+  migrationName: string,
+  comment: string,
+): Migration {
+  return {
+    name: migrationName,
+    transaction: 'none',
+    up: [createIndexFromTemplate(name, unique, body, column, comment)],
+    down: [dropIndexConcurrently(t, name, 'Also removes an INVALID leftover of a failed build.')],
+    cleanup: {
+      when: `${indexRow(t, name).replace('SELECT i.indisvalid', 'SELECT 1')} AND NOT i.indisvalid`,
+      statement: dropIndexConcurrently(t, name, 'An INVALID index of this name is a failed earlier build: remove it before building again.'),
+    },
+  };
+}
+
+/**
+ * Renames an index. PostgreSQL 15 takes SHARE UPDATE EXCLUSIVE on the index alone (seen in pg_locks):
+ * no table lock, so reads and writes go on.
+ */
+export function renameIndex(t: TableRef, from: string, to: string): Statement {
+  return {
+    sql: `ALTER INDEX ${inSchema(t, from)} RENAME TO ${quoteIdent(to)};`,
+    lock: 'SHARE UPDATE EXCLUSIVE',
+    comment: `The index takes the name ${to}.`,
+  };
+}
+
+/** How many of these indexes exist and are valid (the copy phase's verification). */
+export function indexesValidVerify(t: TableRef, names: string[]): Verify {
+  return {
+    sql:
+      'SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace ' +
+      `WHERE i.indisvalid AND n.nspname = ${schemaExpr(t)} AND c.relname IN (${names.map(quoteLiteral).join(', ')})`,
+    expect: `${names.length} (every copy is built and valid: ${names.join(', ')})`,
+    expectValue: names.length,
+  };
+}
+
+/**
+ * CREATE INDEX (not concurrently) from a definition PostgreSQL printed, inside the migration's
+ * transaction: SHARE lock, writes wait for the build. For rollback paths that already hold a lock
+ * blocking writes.
+ */
+export function createIndexFromTemplateNow(name: string, unique: boolean, body: Template, column: string, comment: string): Statement {
+  return { sql: `CREATE ${unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(name)} ${fill(body, column)};`, lock: 'SHARE', long: true, comment };
 }

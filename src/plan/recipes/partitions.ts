@@ -301,12 +301,12 @@ export function oneQuery(statements: Statement[], lockTimeout: string): string {
  * Refuses on a partitioned table, for an operation PostgreSQL 15 cannot run safely on one
  * (PARTITIONED_REFUSALS gives the reason). A catalogue read: runs first, before any lock.
  */
-export function notPartitionedGuard(t: TableRef, message: string): Statement {
+export function notPartitionedGuard(
+  t: TableRef,
+  message: string,
+  comment = 'Guard: PostgreSQL 15 has no safe form of this on a partitioned table; refuse before any lock.',
+): Statement {
   // Not a phase's precondition (Statement.guard): it refuses the table, not an early apply.
-  const { guard: _precondition, ...statement } = guard(
-    `SELECT 1 FROM pg_class WHERE oid = ${regclass(t)} AND relkind = 'p'`,
-    message,
-    'Guard: PostgreSQL 15 has no safe form of this on a partitioned table; refuse before any lock.',
-  );
+  const { guard: _precondition, ...statement } = guard(`SELECT 1 FROM pg_class WHERE oid = ${regclass(t)} AND relkind = 'p'`, message, comment);
   return statement;
 }
