@@ -76,6 +76,8 @@ export const BACKFILL_MESSAGES = {
     ),
   rangesStopped: () =>
     text('migscaffold: a range stopped before its end: run each stopped range again with the last "resume:" it printed'),
+  /** Printed for every range before any starts: a range stopped before its first line still has its command. */
+  rangeQueued: () => text(`range ${hole('worker')}/${hole('workers')} queued (resume: ${hole('resume')})`),
   psqlWorkers: () =>
     text(`running ${hole('workers')} ranges at once, one psql each (the progress lines name their range; Ctrl-C stops them all):`),
 } as const;

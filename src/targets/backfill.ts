@@ -216,6 +216,7 @@ export function renderBackfillPsql(plan: Plan, b: Backfill, dir: string): Out {
   const msg = {
     ...messages(b, plpgsqlRaise, '-v max_replica_lag='),
     psqlWorkers: plpgsqlRaise(M.psqlWorkers()),
+    rangeQueued: plpgsqlRaise(M.rangeQueued()),
     rangesStopped: plpgsqlRaise(M.rangesStopped()),
     psqlStatementTimeout: plpgsqlRaise(M.psqlStatementTimeout()),
   };

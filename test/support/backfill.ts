@@ -176,10 +176,10 @@ export function shellWords(line: string): string[] {
  */
 export function resumeArgs(language: Language, out: string): string[][] {
   if (language === 'sql') {
-    // Each range's last word on where to resume: its start (`range K/N starts (resume: ...)`), then
-    // every committed batch.
+    // Each range's last word on where to resume: queued by the coordinator (`range K/N queued
+    // (resume: ...)`), its start (`range K/N starts (resume: ...)`), then every committed batch.
     const last = new Map<string, string[]>();
-    const re = /range (\d+)\/\d+ starts \(resume: (.*)\)$|\(resume: (.*?)\), \d+ rows\/s.*?(?:; range (\d+)\/\d+)?$/gm;
+    const re = /range (\d+)\/\d+ (?:queued|starts) \(resume: (.*)\)$|\(resume: (.*?)\), \d+ rows\/s.*?(?:; range (\d+)\/\d+)?$/gm;
     for (const m of out.matchAll(re)) last.set(m[1] ?? m[4] ?? '1', shellWords(m[2] ?? m[3]));
     return [...last.values()];
   }
