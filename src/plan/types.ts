@@ -87,7 +87,10 @@ export type Does =
    * `mayBeGone`: the IF EXISTS is needed even in a down whose up was applied (a later step adopts the
    * index into a constraint whose rollback drops it): rendered only with a helper that has IF EXISTS.
    */
-  | { helper: 'drop_index'; table: TableName; name: string; concurrently: true; ifExists: boolean; mayBeGone?: boolean };
+  | { helper: 'drop_index'; table: TableName; name: string; concurrently: true; ifExists: boolean; mayBeGone?: boolean }
+  /** `default`: the new default's SQL, or null to drop it. */
+  | { helper: 'change_default'; table: TableName; column: string; default: string | null }
+  | { helper: 'rename_column'; table: TableName; from: string; to: string };
 
 /** One atomic unit of schema change: one migration file (or folder, or revision) per target. */
 export interface Migration {

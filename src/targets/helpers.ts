@@ -193,6 +193,16 @@ export function railsCall(does: Does, previous: Statement[], o: RailsOptions = {
     case 'drop_foreign_key':
       if (!plain(does.name) || !tablePlain(does.references)) return { why: NAMES_REASON };
       return { code: `remove_foreign_key ${T}, ${rubyTable(does.references)}, name: ${rubyString(does.name)}`, refused: false };
+    case 'change_default': {
+      if (!plain(does.column)) return { why: NAMES_REASON };
+      const d = does.default === null ? null : railsDefault(does.default);
+      // strong_migrations refuses it while partial inserts are on (Active Record's default), except on
+      // a column added earlier in the same migration.
+      const added = previous.some((p) => p.does?.helper === 'add_column' && p.does.column === does.column && p.does.table.name === does.table.name && p.does.table.schema === does.table.schema);
+      return { code: `change_column_default ${T}, ${rubySymbol(does.column)}, ${d ? d.code : 'nil'}`, refused: !added };
+    }
+    case 'rename_column':
+      return { why: 'rename_column also renames the indexes named after the column' };
   }
 }
 
@@ -376,6 +386,15 @@ export function alembicCall(does: Does): { code: string; imports: string[] } | {
     case 'drop_foreign_key':
       if (!plain(does.name)) return { why: NAMES_REASON };
       return { code: call('drop_constraint', [`op.f(${pythonString(does.name)})`, table, ...schema, 'type_="foreignkey"']), imports: [] };
+    case 'change_default':
+      if (!plain(does.column)) return { why: NAMES_REASON };
+      return {
+        code: call('alter_column', [table, pythonString(does.column), `server_default=${does.default === null ? 'None' : `sa.text(${pyText(does.default)})`}`, ...schema]),
+        imports: [],
+      };
+    case 'rename_column':
+      if (!plain(does.from, does.to)) return { why: NAMES_REASON };
+      return { code: call('alter_column', [table, pythonString(does.from), `new_column_name=${pythonString(does.to)}`, ...schema]), imports: [] };
   }
 }
 

@@ -42,6 +42,7 @@ describe.concurrent("strong_migrations' rules, as encoded for the tests", () => 
     ['add_check_constraint validated', '    add_check_constraint :users, "a > 0", name: "users_a_pos"', false],
     ['change_column_null false without a validated check', '    change_column_null :users, :email, false', false],
     ['validate_check_constraint after an exclusive lock', '    add_column :users, :x, :text\n    validate_check_constraint :users, name: "users_a_pos"', false],
+    ['change_column_default on an existing column (partial inserts on)', '    change_column_default :users, :email, nil', false],
   ] as const)('refuses %s outside safety_assured', async ([, body, noTx], { expect }) => {
     const setup = `CREATE INDEX users_email_idx ON users (email); ALTER TABLE users ADD CONSTRAINT users_a_pos CHECK (a > 0) NOT VALID;`;
     const r = await migrate(body, setup, noTx);
@@ -55,6 +56,7 @@ describe.concurrent("strong_migrations' rules, as encoded for the tests", () => 
     ['add_check_constraint validate: false', '    add_check_constraint :users, "b > 0", name: "users_b_pos", validate: false'],
     ['validate_check_constraint alone', '    validate_check_constraint :users, name: "users_a_pos"'],
     ['change_column_null false behind a validated check', '    change_column_null :users, :email, false'],
+    ['change_column_default on a column added in the same migration', '    add_column :users, :t2, :text\n    change_column_default :users, :t2, "x"'],
   ] as const)('accepts %s, and refuses safety_assured around it', async ([, body], { expect }) => {
     // email has no NULL and a validated "email IS NOT NULL" check; a > 0 holds in every row.
     const setup = `ALTER TABLE users ADD CONSTRAINT users_a_pos CHECK (a > 0) NOT VALID; ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL);`;

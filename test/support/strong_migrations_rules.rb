@@ -39,11 +39,12 @@ module StrongMigrationsRules
 
   CHECKED = %i[
     execute remove_column remove_columns add_column add_index remove_index add_check_constraint add_foreign_key
-    change_column_null validate_check_constraint validate_foreign_key rename_column rename_table
+    change_column_null validate_check_constraint validate_foreign_key rename_column rename_table change_column_default
   ].freeze
 
   def self.refusal(migration, method, args)
     options = args.last.is_a?(Hash) ? args.last : {}
+    migration.instance_variable_set(:@strong_migrations_rules_new_columns, [*migration.instance_variable_get(:@strong_migrations_rules_new_columns), [args[0].to_s, args[1].to_s]]) if method == :add_column
     case method
     when :execute
       'execute: the gem cannot see into SQL'
@@ -85,6 +86,13 @@ module StrongMigrationsRules
       "#{method} after a statement that blocks writes in the same transaction" if blocked
     when :rename_column, :rename_table
       "#{method}: always refused"
+    when :change_column_default
+      # The gem: unsafe while partial inserts are on (partial_writes before Active Record 7, on by
+      # default in Active Record itself), except on a column added earlier in the same migration.
+      table, column = args
+      added = (migration.instance_variable_get(:@strong_migrations_rules_new_columns) || []).include?([table.to_s, column.to_s])
+      partial = ActiveRecord::VERSION::MAJOR >= 7 ? ActiveRecord::Base.partial_inserts : ActiveRecord::Base.partial_writes
+      'change_column_default while partial inserts are on' if partial && !added
     end
   end
 

@@ -43,11 +43,21 @@ export function dropColumn(t: TableRef, column: string, ifExists = false, commen
 }
 
 export function setDefault(t: TableRef, column: string, expr: string, comment: string): Statement {
-  return { sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} SET DEFAULT ${expr};`, lock: 'ACCESS EXCLUSIVE', comment };
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} SET DEFAULT ${expr};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+    does: { helper: 'change_default', table: tableOf(t), column, default: expr },
+  };
 }
 
 export function dropDefault(t: TableRef, column: string, comment: string): Statement {
-  return { sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} DROP DEFAULT;`, lock: 'ACCESS EXCLUSIVE', comment };
+  return {
+    sql: `ALTER TABLE ${qualified(t)} ALTER COLUMN ${quoteIdent(column)} DROP DEFAULT;`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+    does: { helper: 'change_default', table: tableOf(t), column, default: null },
+  };
 }
 
 export function dropNotNull(t: TableRef, column: string, comment: string): Statement {
@@ -189,7 +199,12 @@ export function addShadowColumn(t: TableRef, source: string, shadow: string, typ
 }
 
 export function renameColumn(t: TableRef, from: string, to: string, comment: string): Statement {
-  return { sql: `ALTER TABLE ${qualified(t)} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)};`, lock: 'ACCESS EXCLUSIVE', comment };
+  return {
+    sql: `ALTER TABLE ${qualified(t)} RENAME COLUMN ${quoteIdent(from)} TO ${quoteIdent(to)};`,
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+    does: { helper: 'rename_column', table: tableOf(t), from, to },
+  };
 }
 
 /** Every row's `column` set to `expr` (over the row) in one statement: a rollback path, never a forward step. */
