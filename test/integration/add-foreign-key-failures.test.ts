@@ -22,34 +22,13 @@ import { describe, inject, it, type ExpectStatic } from 'vitest';
 import { caseById } from '../cases/index.js';
 import { findOperation } from '../../generators/index.js';
 import { createStartingTable, DRIVER_NAMES, prepareCase, snapshot, type Generated, type Prepared } from '../support/lifecycle.js';
+import { applyError, openClient, resolveFailed } from '../support/failures.js';
 import { createDatabase, query, uniqueDbName } from '../support/pg.js';
 import type { Migration, Statement } from '../../src/plan/types.js';
 import { rehearse } from '../../src/rehearse/rehearse.js';
 import { buildReport, type Report } from '../../src/rehearse/report.js';
 
 const ORPHAN = 999_999;
-
-async function connect(url: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url });
-  c.on('error', () => {});
-  await c.connect();
-  return c;
-}
-
-async function applyError(p: Prepared, id: string): Promise<string> {
-  const err = await p.driver.apply(p.ctx.expect, p.url, p.gen, id).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  p.ctx.expect(err, `applying ${id} must fail`).not.toBeNull();
-  return String(err instanceof Error ? err.message : err);
-}
-
-/** What `prisma migrate resolve --rolled-back` does for a failed migration, so deploy runs it again. */
-async function resolveFailed(p: Prepared, id: string): Promise<void> {
-  if (p.driver.name !== 'prisma') return;
-  await query(p.url, 'UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = $1 AND finished_at IS NULL', [id]);
-}
 
 /** dbmate: takes a migration file back out of db/migrations (as a commit without it would). */
 async function unlinkMigration(p: Prepared, id: string): Promise<void> {
@@ -121,7 +100,7 @@ describe.concurrent('add-foreign-key: dangling rows and lock contention under th
         for (const id of p.gen.ids.index) await p.driver.apply(expect, p.url, p.gen, id);
         const before = await snapshot(p.client);
         const [id] = p.gen.ids.constrain;
-        const h = await connect(p.url);
+        const h = await openClient(p.url);
         await h.query('BEGIN');
         await h.query(`UPDATE orgs SET name = name WHERE id = 1`); // ROW EXCLUSIVE on orgs until the end
         const holder = (await h.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
@@ -214,8 +193,8 @@ const PROBES: Record<Probe, string> = {
 };
 
 async function locksAndProbes(url: string, statements: Statement[]) {
-  const mig = await connect(url);
-  const app = await connect(url);
+  const mig = await openClient(url);
+  const app = await openClient(url);
   try {
     await mig.query('BEGIN');
     for (const s of statements) await mig.query(s.sql);

@@ -15,27 +15,12 @@ import pg from 'pg';
 import { describe, it } from 'vitest';
 import { caseById } from '../cases/index.js';
 import { DRIVER_NAMES, prepareCase, snapshot, type DriverName, type Prepared } from '../support/lifecycle.js';
+import { applyError, openClient, resolveFailed } from '../support/failures.js';
 import { query } from '../support/pg.js';
 import { runPsql, sqlApplyFile } from '../support/tools.js';
 
 const INDEX = 'users_email_key';
 const DUPLICATE = `INSERT INTO users (email, name) VALUES ('user1@example.org', 'Duplicate') RETURNING id`;
-
-async function applyError(p: Prepared, id: string): Promise<string> {
-  const { expect } = p.ctx;
-  const err = await p.driver.apply(expect, p.url, p.gen, id).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, `applying ${id} must fail`).not.toBeNull();
-  return String(err instanceof Error ? err.message : err);
-}
-
-/** Prisma records a failed migration; `migrate resolve --rolled-back` (it accepts failed ones) clears it. */
-async function resolveFailed(p: Prepared, id: string): Promise<void> {
-  if (p.driver.name === 'prisma')
-    await query(p.url, `UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = $1 AND finished_at IS NULL`, [id]);
-}
 
 async function indexState(p: Prepared): Promise<{ indisvalid: boolean }[]> {
   return p.ctx.q(`SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('${INDEX}')`);
@@ -126,9 +111,7 @@ describe.concurrent('add-unique-constraint under duplicates and lock contention'
         await p.driver.apply(expect, p.url, p.gen, check);
         await p.driver.apply(expect, p.url, p.gen, build);
         const before = await snapshot(p.client);
-        const holder = new pg.Client({ connectionString: p.url });
-        holder.on('error', () => {});
-        await holder.connect();
+        const holder = await openClient(p.url);
         await holder.query('BEGIN');
         await holder.query('SELECT count(*) FROM users'); // ACCESS SHARE until the transaction ends
         const t0 = Date.now();

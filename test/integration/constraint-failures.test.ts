@@ -21,32 +21,15 @@ import type { Plan } from '../../src/plan/types.js';
 import { rehearse } from '../../src/rehearse/rehearse.js';
 import { buildReport } from '../../src/rehearse/report.js';
 import { DRIVER_NAMES, prepareCase, snapshot, type Prepared } from '../support/lifecycle.js';
+import { applyError, openClient, resolveFailed } from '../support/failures.js';
 import { createDatabase, query, uniqueDbName } from '../support/pg.js';
-
-async function holder(url: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url });
-  c.on('error', () => {});
-  await c.connect();
-  return c;
-}
-
-/** Applies one migration id and returns the tool's error text (the apply must fail). */
-async function applyError(p: Prepared, id: string): Promise<string> {
-  const { expect } = p.ctx;
-  const err = await p.driver.apply(expect, p.url, p.gen, id).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, `applying ${id} must fail`).not.toBeNull();
-  return String(err instanceof Error ? err.message : err);
-}
 
 /** What each tool needs before a failed migration can be applied again (the checklist's lock_timeout advice). */
 async function afterFailure(p: Prepared, id: string): Promise<void> {
   if (p.driver.name !== 'prisma') return;
   // `prisma migrate resolve --rolled-back <folder>`: without it `migrate deploy` refuses (P3009).
   await p.ctx.expect(p.driver.apply(p.ctx.expect, p.url, p.gen, id)).rejects.toThrow(/P3009/);
-  await query(p.url, `UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = $1 AND finished_at IS NULL`, [id]);
+  await resolveFailed(p, id);
 }
 
 async function applyPhases(p: Prepared, keys: string[]): Promise<void> {
@@ -108,7 +91,7 @@ describe.concurrent('set-not-null: the tighten refuses while NULLs are left, thr
         await p.driver.apply(expect, p.url, p.gen, validate);
         const before = await snapshot(p.client);
         expect(before.constraints.users_country_code_not_null).toEqual({ def: 'CHECK ((country_code IS NOT NULL))', validated: true });
-        const h = await holder(p.url);
+        const h = await openClient(p.url);
         await h.query('BEGIN');
         await h.query('SELECT count(*) FROM users'); // ACCESS SHARE until the end of the transaction
         const t0 = Date.now();

@@ -17,6 +17,7 @@ import { caseById } from '../cases/index.js';
 import { createStartingTable, prepareCase, type Generated } from '../support/lifecycle.js';
 import { createDatabase, makeTempDir, query, uniqueDbName } from '../support/pg.js';
 import { REPO_ROOT, sqlApplyFile } from '../support/tools.js';
+import { openClient } from '../support/failures.js';
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -31,14 +32,8 @@ async function cli(argv: string[]): Promise<{ code: number; out: string; err: st
  * transaction ends.
  */
 async function readerDuringDrop(expect: ExpectStatic, url: string, file: string): Promise<{ ms: number; error?: string }> {
-  const connect = async () => {
-    const c = new pg.Client({ connectionString: url });
-    c.on('error', () => {});
-    await c.connect();
-    return c;
-  };
-  const holder = await connect();
-  const reader = await connect();
+  const holder = await openClient(url);
+  const reader = await openClient(url);
   try {
     await holder.query('BEGIN');
     await holder.query('SELECT count(*) FROM users');

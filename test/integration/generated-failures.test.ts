@@ -14,25 +14,9 @@ import pg from 'pg';
 import { describe, it } from 'vitest';
 import { caseById } from '../cases/index.js';
 import { DRIVER_NAMES, prepareCase, runWatching, snapshot, waitForOtherBackends, type Prepared } from '../support/lifecycle.js';
+import { applyError, openClient, resolveFailed } from '../support/failures.js';
 import { query } from '../support/pg.js';
 import { runPsql, sqlApplyFile } from '../support/tools.js';
-
-async function holder(url: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url });
-  c.on('error', () => {});
-  await c.connect();
-  return c;
-}
-
-async function applyError(p: Prepared, id: string): Promise<string> {
-  const { expect } = p.ctx;
-  const err = await p.driver.apply(expect, p.url, p.gen, id).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err, `applying ${id} must fail`).not.toBeNull();
-  return String(err instanceof Error ? err.message : err);
-}
 
 /** Apply the migrate phases that come before the phase with this key. */
 async function applyUntil(p: Prepared, key: string): Promise<void> {
@@ -48,7 +32,7 @@ describe.concurrent('generated files under lock contention and failed builds', (
       const p = await prepareCase(expect, caseById('rename'), d);
       try {
         const [id] = p.gen.ids.expand;
-        const h = await holder(p.url);
+        const h = await openClient(p.url);
         await h.query('BEGIN');
         await h.query('SELECT count(*) FROM users'); // ACCESS SHARE until the end of the transaction
         const t0 = Date.now();
@@ -64,7 +48,7 @@ describe.concurrent('generated files under lock contention and failed builds', (
           // What `prisma migrate resolve --rolled-back` does for the failed migration (the
           // checklist's lock_timeout advice); without it `migrate deploy` refuses (P3009).
           await expect(p.driver.apply(expect, p.url, p.gen, id)).rejects.toThrow(/P3009/);
-          await query(p.url, `UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = $1 AND finished_at IS NULL`, [id]);
+          await resolveFailed(p, id);
         }
         await p.driver.apply(expect, p.url, p.gen, id);
         expect(Object.keys((await snapshot(p.client)).columns)).toContain('full_name');
@@ -78,7 +62,7 @@ describe.concurrent('generated files under lock contention and failed builds', (
       const p = await prepareCase(expect, caseById('add_backfill_not_null'), d);
       try {
         await applyUntil(p, 'backfill');
-        const h = await holder(p.url);
+        const h = await openClient(p.url);
         await h.query('BEGIN');
         await h.query('SELECT id FROM users WHERE id = 500 FOR UPDATE');
         const { cmd, args, env } = p.driver.backfillCommand(p.url, p.gen.backfillFile!, {});
