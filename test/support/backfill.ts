@@ -7,9 +7,7 @@
  */
 import { symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
-import { realEffects } from '../../src/effects.js';
-import { runWatching } from './lifecycle.js';
+import { runMigscaffold, runWatching } from './lifecycle.js';
 import { PSQL_BIN, REPO_ROOT, RUBY_BIN, runCommand, SYSTEM_PYTHON, type RunResult } from './tools.js';
 
 export type Language = 'sql' | 'alembic' | 'rails' | 'prisma';
@@ -25,16 +23,7 @@ export interface Script {
 export async function generateBackfill(language: Language, dir: string, flags: Record<string, string | true>): Promise<Script> {
   const args = Object.entries(flags).flatMap(([k, v]) => (v === true ? [`--${k}`] : [`--${k}`, v]));
   const target = ['--target', language, ...(language === 'rails' ? ['--rails-version', '6.1'] : [])];
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['add-column', ...args, ...target, '--out', dir, '--yes', '--json', '--timestamp', '20260115093000', '--rev-id', '0123456789ab', '--all-phases'], {
-    ...realEffects(),
-    cwd: REPO_ROOT,
-    interactive: false,
-    env: {},
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-  });
+  const { code, stdout, stderr } = await runMigscaffold(['add-column', ...args, ...target, '--out', dir, '--yes', '--json', '--timestamp', '20260115093000', '--rev-id', '0123456789ab', '--all-phases']);
   if (code !== 0) throw new Error(`migscaffold add-column ${args.join(' ')} --target ${language}: exit ${code}\n${stderr}`);
   const json = JSON.parse(stdout) as { files: { path: string; role: string }[] };
   const file = json.files.find((f) => f.role === 'backfill');

@@ -324,16 +324,7 @@ export async function generate(expect: Expect, c: Case, driver: Driver, dir: str
   const argv = generateArgv(c, driver, dir, url);
   // Before the run, which may edit schema.prisma: the declared schema as the CLI reads it.
   const answers = await answersFor(c.op, c.flags, driver.name, dir);
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    ...realEffects(),
-    cwd: REPO_ROOT,
-    interactive: false,
-    env: {},
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-  });
+  const { code, stdout, stderr } = await runMigscaffold(argv);
   expect(code, `migscaffold ${argv.join(' ')}\n${stderr}`).toBe(0);
   const json = JSON.parse(stdout) as CliJson;
   expect(json.ok).toBe(true);
@@ -613,6 +604,21 @@ function psqlBackfill(url: string, file: string, o: BackfillOpts) {
   return { cmd: PSQL_BIN, args: ['-X', '-v', 'ON_ERROR_STOP=1', ...vars, '-d', url, '-f', file], env: { DATABASE_URL: url, PGCONNECT_TIMEOUT: '15' } };
 }
 
+/** The CLI in this process, on the real file system, with its output captured (no prompts). */
+export async function runMigscaffold(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, {
+    ...realEffects(),
+    cwd: REPO_ROOT,
+    interactive: false,
+    env: {},
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+  });
+  return { code, stdout, stderr };
+}
+
 /**
  * Runs a command (own process group, clean environment) and calls `onMatch` once, the first time its
  * output matches `pattern`; resolves when the command ends, whatever its exit code.
@@ -808,16 +814,7 @@ export async function refusedGeneration(c: Case, driverName: DriverName): Promis
     const startSnap = await snapshot(client).finally(() => client.end());
     await driver.prepare(dir, { ddl: startingDdl(c.table), snap: startSnap, c, opts: {} });
     const filesBefore = await filesUnder(dir);
-    let stdout = '';
-    let stderr = '';
-    const code = await main(generateArgv(c, driver, dir, url), {
-      ...realEffects(),
-      cwd: REPO_ROOT,
-      interactive: false,
-      env: {},
-      stdout: (t) => void (stdout += t),
-      stderr: (t) => void (stderr += t),
-    });
+    const { code, stdout, stderr } = await runMigscaffold(generateArgv(c, driver, dir, url));
     return { code, stdout, stderr, filesBefore, filesAfter: await filesUnder(dir) };
   } finally {
     await dropDatabase(info, dbName).catch(() => {});
