@@ -414,7 +414,6 @@ export function sqlReason(s: Statement, framework: 'Rails' | 'Alembic', helperWh
     return framework === 'Rails' ? 'rename_table also renames the primary key sequence and indexes' : 'a plain rename, as the other targets do it';
   if (/UNIQUE USING INDEX/.test(head)) return `${framework} has no helper that makes an existing index a constraint`;
   if (/^UPDATE /.test(head)) return 'a data change, not a schema change';
-  if (framework === 'Rails' && /^ALTER TABLE .* RENAME COLUMN /.test(head)) return 'rename_column also renames the indexes named after the column';
   // Not a claim that the framework lacks a helper: migscaffold maps no structured form to one here
   // (copies written from PostgreSQL's own definitions, default changes, renames of copies).
   return `no ${framework} helper form is mapped for this step, so it is written as the plan's SQL`;
