@@ -43,6 +43,22 @@ export interface Statement {
   guard?: true;
 }
 
+/** An index as the recipes build it (unquoted names; `where` and `using` are SQL as given). */
+export interface IndexSpec {
+  name: string;
+  columns: string[];
+  unique?: boolean;
+  /** Access method; btree when absent. */
+  using?: string;
+  where?: string;
+  /**
+   * `IF NOT EXISTS`: an index of that name already there is kept, whatever it is. PostgreSQL skips an
+   * INVALID leftover of a failed build too (a NOTICE, no error), so a plan that builds this way must
+   * check validity later (see `leadingIndexSql`) before relying on the index.
+   */
+  ifNotExists?: boolean;
+}
+
 /** A table as the recipes take it (unquoted names). */
 export interface TableName {
   schema?: string;
@@ -61,17 +77,7 @@ export type Does =
   | { helper: 'add_check'; table: TableName; name: string; expression: string; validate: false }
   | { helper: 'drop_check'; table: TableName; name: string; ifExists: boolean; expression?: string }
   | { helper: 'validate_constraint'; table: TableName; name: string; kind: 'check' | 'foreign_key' | 'other' }
-  | {
-      helper: 'create_index';
-      table: TableName;
-      name: string;
-      columns: string[];
-      unique?: boolean;
-      using?: string;
-      where?: string;
-      ifNotExists?: boolean;
-      concurrently: true;
-    }
+  | ({ helper: 'create_index'; table: TableName; concurrently: true } & IndexSpec)
   | {
       helper: 'add_foreign_key';
       table: TableName;

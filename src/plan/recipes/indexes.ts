@@ -4,24 +4,11 @@
  * that must be dropped before trying again.
  */
 import { quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
-import type { Migration, Statement, Verify } from '../types.js';
+import type { IndexSpec, Migration, Statement, Verify } from '../types.js';
 import { inSchema, qualified, regclass, schemaExpr, tableOf, type TableRef } from './table.js';
 import { fill, type Template } from '../../sql/template.js';
 
-export interface IndexSpec {
-  name: string;
-  columns: string[];
-  unique?: boolean;
-  /** Access method; btree when absent. */
-  using?: string;
-  where?: string;
-  /**
-   * `IF NOT EXISTS`: an index of that name already there is kept, whatever it is. PostgreSQL skips an
-   * INVALID leftover of a failed build too (a NOTICE, no error), so a plan that builds this way must
-   * check validity later (see `leadingIndexSql`) before relying on the index.
-   */
-  ifNotExists?: boolean;
-}
+export type { IndexSpec } from '../types.js';
 
 function indexRow(t: TableRef, name: string): string {
   return (
