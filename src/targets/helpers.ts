@@ -405,7 +405,7 @@ export function alembicCall(does: Does): { code: string; imports: string[] } | {
 export function sqlReason(s: Statement, framework: 'Rails' | 'Alembic', helperWhy?: string): string {
   if (helperWhy) return helperWhy;
   const head = s.sql.trimStart().slice(0, 80).toUpperCase();
-  if (head.startsWith('DO ')) return `a run-time check in PL/pgSQL (DO block): ${framework} has no helper for it`;
+  if (head.startsWith('DO ')) return `PL/pgSQL that decides at migration time (DO block): ${framework} has no helper for it`;
   if (/^(CREATE|DROP) (OR REPLACE )?FUNCTION/.test(head)) return `${framework} has no helper for functions`;
   if (/^(CREATE|DROP) TRIGGER/.test(head)) return `${framework} has no helper for triggers`;
   if (/^(CREATE|DROP) VIEW/.test(head)) return `${framework} has no helper for views`;
