@@ -10,9 +10,10 @@
  *   4. The generator's own cost next to `alembic revision`.
  * Writes bench/RESULTS.md and bench/results.json. Env: BENCH_ROWS (default 1000000), BENCH_CLIENTS (4),
  * BENCH_ONLY=name,name (scenarios), BENCH_SKIP=scripts,cost; BENCH_LARGE=1 adds the large-table section
- * (bench/large.ts, also `npm run bench:large` alone).
+ * (bench/large.ts, also `npm run bench:large` alone). A partial run (BENCH_ONLY or BENCH_SKIP) keeps the
+ * previous results.json's figures for what it did not measure, so one row can be measured again alone.
  */
-import { writeFile, mkdir, rm } from 'node:fs/promises';
+import { readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -179,6 +180,38 @@ async function singleUpdate(adminUrl: string, port: number): Promise<ScriptRun> 
   }
 }
 
+/**
+ * The figures of this partial run, with the previous run's for what this one skipped (rows sharing a
+ * table must come from the same row count and settings, so a previous file with others is not kept).
+ */
+async function keepPrevious(fresh: BenchResults): Promise<BenchResults> {
+  let prev: BenchResults;
+  try {
+    prev = JSON.parse(await readFile(join(REPO, 'bench', 'results.json'), 'utf8')) as BenchResults;
+  } catch {
+    return fresh;
+  }
+  if (prev.rows !== fresh.rows || prev.clients !== fresh.clients || JSON.stringify(prev.settings) !== JSON.stringify(fresh.settings)) {
+    log('previous bench/results.json used other rows, clients or settings: not kept');
+    return fresh;
+  }
+  const measured = new Set(fresh.scenarios.map((s) => s.name));
+  const order = SCENARIOS.map((s) => s.name);
+  const scenarios = [...prev.scenarios.filter((s) => !measured.has(s.name)), ...fresh.scenarios].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  const kept = prev.scenarios.filter((s) => !measured.has(s.name)).map((s) => s.name);
+  if (kept.length) log(`kept the previous figures of ${kept.join(', ')}`);
+  return {
+    ...fresh,
+    loadAvg: prev.loadAvg,
+    date: prev.date,
+    totalSec: prev.totalSec,
+    updated: [...(prev.updated ?? []), { date: fresh.date, what: [...measured, ...(SKIP.has('scripts') ? [] : ['scripts']), ...(SKIP.has('cost') ? [] : ['cost'])], sec: fresh.totalSec }],
+    scenarios,
+    scripts: SKIP.has('scripts') ? prev.scripts : fresh.scripts,
+    cost: SKIP.has('cost') ? prev.cost : fresh.cost,
+  };
+}
+
 async function main(): Promise<void> {
   const startLoad = loadavg();
   log(`building dist/ (the CLI the scripts are generated with)`);
@@ -239,7 +272,7 @@ async function main(): Promise<void> {
     }
 
     const endLoad = loadavg();
-    const results: BenchResults = {
+    const fresh: BenchResults = {
       loadAvg: { start: startLoad, end: endLoad },
       date: new Date().toISOString(),
       machine: machine(),
@@ -253,6 +286,7 @@ async function main(): Promise<void> {
       scripts,
       cost,
     };
+    const results = ONLY || SKIP.size ? await keepPrevious(fresh) : fresh;
     await writeFile(join(REPO, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     await writeFile(join(REPO, 'bench', 'RESULTS.md'), renderResults(results));
     log(`wrote bench/RESULTS.md and bench/results.json in ${results.totalSec} s`);
