@@ -28,6 +28,7 @@ import { usersDump } from '../src/examples.js';
 import { naiveDeploy, naiveMigrate } from '../src/bench-scenario.js';
 import {
   addColumn,
+  addColumnOfRecordedType,
   addNotNullCheck,
   addShadowColumn,
   alterColumnType,
@@ -35,6 +36,7 @@ import {
   backfill,
   backfillFinishedGuard,
   carryNotNullMigrations,
+  castBackAllValues,
   columnExistsSql,
   columnTypeSql,
   conversions,
@@ -44,6 +46,7 @@ import {
   copyMigrations,
   dropReferencingForeignKeys,
   rebuildOriginalIndexes,
+  recordPreviousType,
   referencingColumnsGuard,
   restoreReferencingForeignKeys,
   validateReferencingForeignKeys,
@@ -116,6 +119,7 @@ export const changeColumnType = defineOperation({
   examples: [
     { name: 'in-place', args: ['--table', 'users', '--column', 'nickname', '--type', 'varchar(100)', '--from-type', 'varchar(40)'] },
     { name: 'integer-to-bigint', args: ['--table', 'users', '--column', 'score', '--type', 'bigint', '--from-type', 'integer'] },
+    { name: 'current-type-unknown', args: ['--table', 'users', '--column', 'score', '--type', 'bigint'] },
     {
       name: 'integer-to-bigint-indexed',
       args: ['--table', 'users', '--column', 'score', '--type', 'bigint'],
@@ -189,13 +193,15 @@ export const changeColumnType = defineOperation({
     const t = parseTable(String(a.table));
     const column = String(a.column);
     const type = String(a.type);
-    // Known from --database-url, a declared schema or --from-type; the swap's down needs it too.
-    const fromType = currentType(a);
-    if (!fromType) throw errors.changeTypeNeedsType(`${a.table}.${column}`);
+    // Known from --database-url, a declared schema or --from-type. Without it the full path, right for
+    // every pair of types, is taken, and its expand keeps the type for the swap's down.
+    const fromType = currentType(a) ?? null;
     const facts = factsOf(a, column);
     const tl = label(t);
-    const path = pathOf(a, fromType, facts);
-    if (path.inPlace) return inPlacePlan(t, column, fromType, type, path.inPlace, facts, s);
+    const path = fromType
+      ? pathOf(a, fromType, facts)
+      : { why: `the current type of ${tl}.${column} was not known at generation (no --from-type, --database-url or declared schema), and only some changes can be made in place` };
+    if (path.inPlace) return inPlacePlan(t, column, fromType!, type, path.inPlace, facts, s);
     return fullPlan(a, t, tl, column, fromType, type, facts, path.why, s);
   },
   declared: () => null,
@@ -422,7 +428,7 @@ function inPlacePlan(t: TableRef, column: string, fromType: string, type: string
   };
 }
 
-function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType: string, type: string, facts: ColumnFacts | undefined, why: string, s: Plan['settings']): Plan {
+function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType: string | null, type: string, facts: ColumnFacts | undefined, why: string, s: Plan['settings']): Plan {
   const S = shadowName(column);
   const using = a.using ? String(a.using) : null;
   const reverse = a['reverse-using'] ? String(a['reverse-using']) : null;
@@ -438,7 +444,8 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
   const expandTitle = `Expand: add ${S} (${type}) and keep it in sync with ${column}`;
   const backfillTitle = `Backfill: convert ${column} into ${S} for existing rows`;
   const trigger = typeSyncTriggerName(t, column);
-  const int8 = parseSqlType(type)?.base === 'int8' && ['int2', 'int4'].includes(parseSqlType(fromType)?.base ?? '');
+  // Unknown at generation, the old type is read when the swap runs: a smallint or integer sequence widens then.
+  const int8 = parseSqlType(type)?.base === 'int8' && (!fromType || ['int2', 'int4'].includes(parseSqlType(fromType)?.base ?? ''));
 
   const expand: Migration = {
     name: slug(`add ${S} to ${t.name}`),
@@ -456,6 +463,7 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
         GUARDS.identityColumn(tl, column),
         `Add ${S} as ${type} (nullable for now; if ${column} is NOT NULL, a NOT VALID check guards new writes). Why not in place: ${why}.`,
       ),
+      ...(fromType ? [] : [recordPreviousType(t, column, S)]),
       ...createTypeSyncTrigger(t, column, S, fwdNew, revNew),
     ],
     down: [...dropTypeSyncTrigger(t, column), dropColumn(t, S, true, `Drop ${S} (and its check).`)],
@@ -485,14 +493,18 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
       ...(referenced ? [dropReferencingForeignKeys(t, column)] : []),
       ...unrenameCopies(t, copies, column),
       renameColumn(t, column, S, `The new column takes back the name ${S}.`),
-      addColumn(t, column, fromType, { comment: `Re-add ${column} as ${fromType}.` }),
+      fromType
+        ? addColumn(t, column, fromType, { comment: `Re-add ${column} as ${fromType}.` })
+        : addColumnOfRecordedType(t, column, S, `Re-add ${column} with the type it had before the expand (kept in the comment of ${S}).`),
       copyDefault(t, S, column, `Give ${column} back the default.`),
       dropDefault(t, S, `While both columns exist, only ${column} carries the default.`),
       moveOwnedSequences(t, S, column, {
-        retype: int8 ? { from: ['bigint'], as: fromType } : undefined,
-        comment: `The sequence goes back to ${column}${int8 ? ` and to ${fromType}` : ''}.`,
+        retype: int8 ? (fromType ? { from: ['bigint'], as: fromType } : { from: ['bigint'], asTypeOf: 'to' }) : undefined,
+        comment: `The sequence goes back to ${column}${int8 ? ` and to ${fromType ?? 'its type'}` : ''}.`,
       }),
-      setAllValues(t, column, back, `Convert every value back into ${column} (${reverse ? '--reverse-using' : 'a plain cast'}; one statement: see the warning above).`),
+      back
+        ? setAllValues(t, column, back, `Convert every value back into ${column} (${reverse ? '--reverse-using' : 'a plain cast'}; one statement: see the warning above).`)
+        : castBackAllValues(t, column, S, `Convert every value back into ${column} (a plain cast to its type; one statement: see the warning above).`),
       setNotNullLike(t, column, S, `Restore NOT NULL on ${column} if ${S} has it.`),
       ...restoreOriginalConstraints(t, copies, column),
       ...rebuildOriginalIndexes(t, copies, column),
@@ -518,6 +530,7 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
   ];
   const hazards: HazardKey[] = [
     facts?.dependents ? 'copies-from-generation' : 'dependents-not-looked-up',
+    ...(fromType ? [] : (['type-kept-in-comment'] as const)),
     ...(reverse ? [] : (['type-change-one-way'] as const)),
     'type-swap-rollback-copies-table',
     'type-change-cached-plans',

@@ -138,11 +138,6 @@ export const errors = {
     ),
   copyReferenced: (what: string, refs: string[]) =>
     new RefusedError(`${what} is referenced by foreign keys of other tables (${refs.join(', ')}): this operation cannot move them; drop or re-point them first`),
-  changeTypeNeedsType: (what: string) =>
-    new UsageError(
-      `change-column-type needs the current type of ${what} (to know whether PostgreSQL changes it in place, and for the swap's down, ` +
-        'which re-creates the old column): give --from-type <type> or --database-url <url>',
-    ),
   referencingNarrower: (what: string, type: string, refs: { table: string; column: string; type: string }[]) =>
     new RefusedError(
       `${refs.map((r) => `${r.table}.${r.column} (${r.type})`).join(', ')} reference${refs.length > 1 ? '' : 's'} ${what} and cannot hold every ${type} value: ` +

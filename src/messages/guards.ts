@@ -21,6 +21,9 @@ export const GUARDS = {
     `migscaffold: changing the type of ${table}.${column} in place would rebuild or check again ${names} ` +
     'while holding an ACCESS EXCLUSIVE lock (a scan of the table): nothing was changed. Generate the plan again ' +
     'with --database-url pointing at this database: it then takes the expand/contract path',
+  previousTypeUnrecorded: (table: string, column: string, shadow: string) =>
+    `migscaffold: the comment of ${table}.${shadow} no longer says which type ${column} had (this plan was generated without it): ` +
+    `set it back (COMMENT ON COLUMN ... IS 'migscaffold change-column-type: the type before was <type>'), then roll back again`,
   identityColumn: (table: string, column: string) =>
     `migscaffold: ${table}.${column} is an identity column, whose sequence a copy cannot take over: ` +
     'change its type with ALTER TABLE ... ALTER COLUMN ... TYPE at a quiet time instead',

@@ -47,6 +47,14 @@ export const HAZARDS = {
       'an ACCESS EXCLUSIVE lock: on a big table that blocks traffic for as long as it takes. Prefer to fix ' +
       'forward; roll the swap back only at a quiet time.',
   },
+  'type-kept-in-comment': {
+    title: "The column's current type was not known at generation",
+    text:
+      'Without --from-type, --database-url or a declared schema, migscaffold cannot tell whether PostgreSQL would change the type in place, so this plan ' +
+      'takes the full path, which is right for every pair of types. Its expand keeps the old type as the comment of the new column; the ' +
+      "swap's down reads it there to re-create the old column. The comment stays on the column after the swap: leave it while you may roll back. " +
+      'Give --from-type to let migscaffold choose the in-place change where PostgreSQL rewrites nothing.',
+  },
   'type-change-one-way': {
     title: 'Without --reverse-using the sync trigger converts one way only',
     text:

@@ -371,4 +371,81 @@ export const PRIMARY_KEY_REFERENCED: Case = pkCase('type_primary_key_referenced'
   },
 });
 
-export const CHANGE_COLUMN_TYPE_CASES: readonly Case[] = [intToBigint, bothWays, primaryKey, inPlace];
+// -------------------------------------------------------------------------------------------------
+// integer -> bigint with the current type unknown at generation (no --database-url, --from-type or
+// declared schema that says it): the full path, the old type kept as the shadow's comment by the
+// expand, read back by the swap's down. A serial column: its sequence widens at the swap and narrows
+// back with the swap's down, both decided from the catalogue when they run.
+
+const VSHADOW = 'visits_for_type_change';
+const VSYNC = 'users_visits_type_change_sync';
+const VSEQ = 'users_visits_seq';
+
+async function visitsSequence(ctx: Ctx): Promise<{ type: string; owner: string | null }> {
+  const [r] = await ctx.q(`SELECT data_type AS type, pg_get_serial_sequence('users', 'visits') AS owner FROM information_schema.sequences WHERE sequence_name = '${VSEQ}'`);
+  return r as { type: string; owner: string | null };
+}
+
+const unknownType: Case = {
+  id: 'type_unknown',
+  op: 'change-column-type',
+  flags: { table: 'users', column: 'visits', type: 'bigint' },
+  table: { last: 'visits', extra: [{ name: 'visits', ddl: 'visits serial', seed: '' }] },
+  phases: {
+    expand: {
+      schema: (s) => {
+        s.columns[VSHADOW] = { type: 'bigint', notNull: false, default: null };
+        s.constraints.users_visits_for_type_change_not_null = { def: `CHECK ((${VSHADOW} IS NOT NULL)) NOT VALID`, validated: false };
+        s.triggers[VSYNC] = trgDef(VSYNC);
+        s.functions[VSYNC] = fnDef(VSYNC);
+      },
+      after: async (ctx) => {
+        // Prisma's schema.prisma declares the type (Int), so that plan knows it and keeps nothing.
+        ctx.expect(await ctx.val(`SELECT col_description('users'::regclass, (SELECT attnum FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = '${VSHADOW}'))`)).toBe(
+          ctx.driver === 'prisma' ? null : 'migscaffold change-column-type: the type before was integer',
+        );
+      },
+    },
+    backfill: {
+      after: async (ctx) => {
+        ctx.expect(Number(await ctx.val(`SELECT count(*) FROM users WHERE ${VSHADOW} IS DISTINCT FROM visits`))).toBe(0);
+      },
+    },
+    tighten: {
+      schema: (s) => {
+        s.columns[VSHADOW].notNull = true;
+        delete s.constraints.users_visits_for_type_change_not_null;
+      },
+    },
+    swap: {
+      schema: (s) => {
+        s.columns.visits = { ...s.columns.visits, type: 'bigint' };
+        delete s.columns[VSHADOW];
+        delete s.triggers[VSYNC];
+        delete s.functions[VSYNC];
+      },
+      after: async (ctx) => {
+        ctx.expect(await visitsSequence(ctx), 'the sequence follows the column and counts in bigint').toEqual({ type: 'bigint', owner: `public.${VSEQ}` });
+        await ctx.q(`SELECT setval('${VSEQ}', ${INT_MAX + 10})`);
+        const [{ visits }] = await ctx.q(`INSERT INTO users (email) VALUES ('big@example.com') RETURNING visits`);
+        ctx.expect(Number(visits)).toBeGreaterThan(INT_MAX);
+      },
+    },
+    use: {},
+  },
+  beforeRollback: {
+    swap: async (ctx) => {
+      await ctx.q(`DELETE FROM users WHERE visits > ${INT_MAX}`);
+      await ctx.q(`SELECT setval('${VSEQ}', (SELECT max(visits) FROM users))`);
+    },
+  },
+  afterRollback: {
+    swap: async (ctx) => {
+      ctx.expect(await visitsSequence(ctx), 'the column is integer again, and its sequence with it').toEqual({ type: 'integer', owner: `public.${VSEQ}` });
+      ctx.expect(await ctx.val(`SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'visits'`)).toBe('integer');
+      ctx.expect(Number(await ctx.val(`SELECT count(*) FROM users WHERE ${VSHADOW} IS DISTINCT FROM visits`)), 'every value is back').toBe(0);
+    },
+  },
+};
+
+export const CHANGE_COLUMN_TYPE_CASES: readonly Case[] = [intToBigint, bothWays, primaryKey, inPlace, unknownType];

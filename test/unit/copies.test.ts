@@ -122,12 +122,17 @@ describe('the type changes PostgreSQL makes in place (src/plan/recipes/type-chan
 });
 
 describe('change-column-type refuses what it cannot plan', () => {
-  it('without the current type (no --from-type, no --database-url, no dump): one line, exit 2, nothing written', async () => {
-    const r = await run(['change-column-type', '--table', 'users', '--column', 'score', '--type', 'bigint', '--target', 'sql', '--yes']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/needs the current type of users\.score .* give --from-type <type> or --database-url <url>/);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(tree(r.vol)).toEqual({});
+  it('without the current type (no --from-type, no --database-url, no dump): the full path, and the checklist says why', async () => {
+    const r = await run(['change-column-type', '--table', 'users', '--column', 'nickname', '--type', 'varchar(100)', '--target', 'sql', '--yes', '--all-phases']);
+    expect(r.code, r.stderr).toBe(0);
+    const files = tree(r.vol);
+    const checklist = Object.entries(files).find(([p]) => p.endsWith('.md'))![1];
+    expect(checklist).toMatch(/the current type of users\.nickname was not known at generation/);
+    expect(checklist).toMatch(/Give --from-type to let migscaffold choose the in-place change/);
+    const sql = Object.entries(files).filter(([p]) => p.endsWith('.sql')).map(([, v]) => v).join('\n');
+    // The expand keeps the type; the swap's down reads it back.
+    expect(sql).toMatch(/COMMENT ON COLUMN %s\.%I IS %L/);
+    expect(sql).toMatch(/ADD COLUMN %I %s', 'users'::regclass, 'nickname', substr\(note/);
   });
   it('the same type again', async () => {
     const r = await run(['change-column-type', '--table', 'users', '--column', 'score', '--type', 'int4', '--from-type', 'integer', '--target', 'sql', '--yes']);

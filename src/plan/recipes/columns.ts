@@ -217,14 +217,29 @@ export function setAllValues(t: TableRef, column: string, expr: string, comment:
  * drop them; with `retype`, a sequence whose type is one of `retype.from` takes type `retype.as` (its
  * maximum follows when it was the old type's maximum: ALTER SEQUENCE, PostgreSQL docs).
  */
-export function moveOwnedSequences(t: TableRef, from: string, to: string, o: { retype?: { from: string[]; as: string }; comment: string }): Statement {
-  const retype = o.retype
-    ? [
-        `    IF (SELECT seqtypid FROM pg_sequence WHERE seqrelid = seq) IN (${o.retype.from.map((x) => `${quoteLiteral(x)}::regtype`).join(', ')}) THEN`,
-        `      EXECUTE format('ALTER SEQUENCE %s AS %s', seq, ${quoteLiteral(o.retype.as)});`,
-        '    END IF;',
-      ]
-    : [];
+export function moveOwnedSequences(
+  t: TableRef,
+  from: string,
+  to: string,
+  o: { retype?: { from: string[]; as: string } | { from: string[]; asTypeOf: 'to' }; comment: string },
+): Statement {
+  const toType = `(SELECT atttypid FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(to)} AND NOT attisdropped)`;
+  const seqType = '(SELECT seqtypid FROM pg_sequence WHERE seqrelid = seq)';
+  const inList = (xs: string[]) => `IN (${xs.map((x) => `${quoteLiteral(x)}::regtype`).join(', ')})`;
+  const retype = !o.retype
+    ? []
+    : 'as' in o.retype
+      ? [
+          `    IF ${seqType} ${inList(o.retype.from)} THEN`,
+          `      EXECUTE format('ALTER SEQUENCE %s AS %s', seq, ${quoteLiteral(o.retype.as)});`,
+          '    END IF;',
+        ]
+      : // `to`'s type, when a sequence can have it (a column of another type keeps its sequence's).
+        [
+          `    IF ${seqType} ${inList(o.retype.from)} AND ${toType} ${inList(['smallint', 'integer', 'bigint'])} THEN`,
+          `      EXECUTE format('ALTER SEQUENCE %s AS %s', seq, ${toType}::regtype);`,
+          '    END IF;',
+        ];
   return {
     sql: doBlock(
       [

@@ -28,9 +28,11 @@
  * coercible to the new one or an unconstrained domain over it, and for timestamp to timestamptz
  * when the session time zone is UTC; indexes are rebuilt unless the change keeps them valid.
  */
-import { quoteIdent } from '../../sql/ident.js';
+import { quoteIdent, quoteLiteral } from '../../sql/ident.js';
+import { GUARDS } from '../../messages/guards.js';
 import type { Statement } from '../types.js';
-import { qualified, type TableRef } from './table.js';
+import { doBlock } from './plpgsql.js';
+import { label, qualified, regclass, type TableRef } from './table.js';
 
 export interface SqlType {
   /** Canonical name: varchar, text, numeric, timestamp, timestamptz, time, timetz, interval, varbit, cidr, inet, int2, int4, int8, ... */
@@ -155,6 +157,69 @@ export function analyzeColumn(t: TableRef, column: string): Statement {
   };
 }
 
+/**
+ * A plan generated without the column's current type learns it when its expand runs: the type is
+ * kept in the shadow column's comment, which follows the column through the swap, so the swap's down
+ * can re-create the old column. The comment stays on the column after the swap (removing it removes
+ * the way back).
+ */
+const PREVIOUS_TYPE = 'migscaffold change-column-type: the type before was ';
+
+const attType = (t: TableRef, column: string) =>
+  `(SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(column)} AND NOT attisdropped)`;
+
+/** `column`'s type, read from the catalogue now, kept as `shadow`'s comment. */
+export function recordPreviousType(t: TableRef, column: string, shadow: string): Statement {
+  return {
+    sql: doBlock(
+      [
+        'BEGIN',
+        `  EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', ${regclass(t)}, ${quoteLiteral(shadow)}, ${quoteLiteral(PREVIOUS_TYPE)} || ${attType(t, column)});`,
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'SHARE UPDATE EXCLUSIVE',
+    comment: `Keep the type ${column} has now as the comment of ${shadow}: this plan was generated without it, and the swap's down re-creates ${column} with it.`,
+  };
+}
+
+/** `column` added again with the type recordPreviousType kept on `shadow`; refuses when there is none. */
+export function addColumnOfRecordedType(t: TableRef, column: string, shadow: string, comment: string): Statement {
+  const note = `col_description(${regclass(t)}, (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(shadow)} AND NOT attisdropped))`;
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        `  note text := ${note};`,
+        'BEGIN',
+        `  IF note IS NULL OR left(note, ${PREVIOUS_TYPE.length}) <> ${quoteLiteral(PREVIOUS_TYPE)} THEN`,
+        `    RAISE EXCEPTION USING MESSAGE = ${quoteLiteral(GUARDS.previousTypeUnrecorded(label(t), column, shadow))}, ERRCODE = 'object_not_in_prerequisite_state';`,
+        '  END IF;',
+        `  EXECUTE format('ALTER TABLE %s ADD COLUMN %I %s', ${regclass(t)}, ${quoteLiteral(column)}, substr(note, ${PREVIOUS_TYPE.length + 1}));`,
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ACCESS EXCLUSIVE',
+    comment,
+  };
+}
+
+/** Every row's `column` set to `shadow` cast to the type `column` has (read when it runs): a rollback path. */
+export function castBackAllValues(t: TableRef, column: string, shadow: string, comment: string): Statement {
+  return {
+    sql: doBlock(
+      [
+        'BEGIN',
+        `  EXECUTE format('UPDATE %s SET %I = CAST(%I AS %s)', ${regclass(t)}, ${quoteLiteral(column)}, ${quoteLiteral(shadow)}, ${attType(t, column)});`,
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'ROW EXCLUSIVE',
+    long: true,
+    comment,
+  };
+}
+
 export interface Conversions {
   /** The new value from the row being written (PL/pgSQL, over NEW). */
   forwardNew: string;
@@ -162,8 +227,8 @@ export interface Conversions {
   reverseNew: string | null;
   /** The new value of a row (SQL over the table aliased `t`): the backfill's SET, the guards. */
   forwardRow: string;
-  /** The old value from the shadow column of the same row (SQL, unaliased): the swap's down. */
-  back: string;
+  /** The old value from the shadow column of the same row (SQL, unaliased): the swap's down; null: a cast to the old type, unknown at generation. */
+  back: string | null;
   /** Rows still to convert (SQL over alias `t`). */
   pending: string;
 }
@@ -174,7 +239,7 @@ export interface Conversions {
  * evaluated on a one-column row where the shadow's value bears the column's name. Without `using`, a
  * cast; without `reverse`, the trigger converts one way and the swap's down casts back.
  */
-export function conversions(column: string, shadow: string, type: string, fromType: string, using: string | null, reverse: string | null): Conversions {
+export function conversions(column: string, shadow: string, type: string, fromType: string | null, using: string | null, reverse: string | null): Conversions {
   const C = quoteIdent(column);
   const S = quoteIdent(shadow);
   const forwardRow = using ? `(${using})` : `CAST(t.${C} AS ${type})`;
@@ -182,7 +247,7 @@ export function conversions(column: string, shadow: string, type: string, fromTy
     forwardNew: using ? `(SELECT ${using} FROM (SELECT NEW.*) AS t)` : `CAST(NEW.${C} AS ${type})`,
     reverseNew: reverse ? `(SELECT ${reverse} FROM (SELECT NEW.${S} AS ${C}) AS t)` : null,
     forwardRow,
-    back: reverse ? `(SELECT ${reverse} FROM (SELECT ${S} AS ${C}) AS x)` : `CAST(${S} AS ${fromType})`,
+    back: reverse ? `(SELECT ${reverse} FROM (SELECT ${S} AS ${C}) AS x)` : fromType ? `CAST(${S} AS ${fromType})` : null,
     pending: `t.${S} IS NULL AND ${forwardRow} IS NOT NULL`,
   };
 }
