@@ -271,13 +271,15 @@ export const changeColumnType = defineOperation({
           : from?.base === 'varchar' && from.mods.length && to?.base === 'varchar'
             ? `repeat('w', ${from.mods[0] + 1})`
             : k.appValue(newCol);
-      const old = { ...k.plain, update: oldV ? [...k.neutralSet, { column, value: oldV }] : k.neutralSet };
+      // Applications do not update a primary key: its new values arrive with inserts only.
+      const updates = column !== k.info.key;
+      const old = { ...k.plain, update: oldV && updates ? [...k.neutralSet, { column, value: oldV }] : k.neutralSet };
       const cols = k.info.columns.map((c) => (c.name === column ? newCol : c));
       const ins = k.insertShape(cols.filter((c) => c.name !== column), wide ? { column, value: wide } : undefined);
       return {
         info: k.info,
         old,
-        new: { read: k.names(cols), insert: ins, update: wide ? [...k.neutralSet, { column, value: wide }] : k.neutralSet },
+        new: { read: k.names(cols), insert: ins, update: wide && updates ? [...k.neutralSet, { column, value: wide }] : k.neutralSet },
         newShareAt: (p, stage) => {
           if (p.kind === 'deploy' && stage === 'start' && p.key === 'use') return 1;
           if (p.kind === 'migrate' && stage === 'end' && (p.key === 'swap' || p.key === 'alter')) return 0.5;
@@ -297,6 +299,30 @@ export const changeColumnType = defineOperation({
       naiveSummary: '`ALTER COLUMN login_count TYPE bigint` (table and index rewrite under ACCESS EXCLUSIVE)',
       naive: [
         naiveMigrate('alter', 'ALTER COLUMN login_count TYPE bigint', 'ALTER TABLE users ALTER COLUMN login_count TYPE bigint;', 'ACCESS EXCLUSIVE'),
+        naiveDeploy('use', 'Deploy code that writes bigint values', {
+          kind: 'idiom',
+          byTarget: { alembic: 'naive', prisma: 'naive', rails: 'naive', sql: 'naive' },
+        }),
+      ],
+    },
+    {
+      name: 'change-column-type-key',
+      label: 'change-column-type users.id integer -> bigint (primary key, referenced by orders.user_id)',
+      args: ['--table', 'users', '--column', 'id', '--type', 'bigint'],
+      answers: { table: 'users', column: 'id', type: 'bigint', key: 'id' },
+      // The seeded key is bigint: the scenario makes it the integer key people run out of, and gives it
+      // a referencing table (a tenth of the users have one order), whose foreign key the swap re-points.
+      setup: [
+        'ALTER TABLE users ALTER COLUMN id TYPE integer',
+        'ALTER SEQUENCE users_id_seq AS integer',
+        'CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id))',
+        'INSERT INTO orders (user_id) SELECT id FROM users WHERE id % 10 = 0',
+        'CREATE INDEX orders_user_id_idx ON orders (user_id)',
+        'VACUUM ANALYZE orders',
+      ],
+      naiveSummary: '`ALTER COLUMN id TYPE bigint` (table, primary key and the foreign key check rewritten or redone under ACCESS EXCLUSIVE)',
+      naive: [
+        naiveMigrate('alter', 'ALTER COLUMN id TYPE bigint', 'ALTER TABLE users ALTER COLUMN id TYPE bigint;', 'ACCESS EXCLUSIVE'),
         naiveDeploy('use', 'Deploy code that writes bigint values', {
           kind: 'idiom',
           byTarget: { alembic: 'naive', prisma: 'naive', rails: 'naive', sql: 'naive' },
