@@ -567,6 +567,8 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
     title: `Change ${tl}.${column} to ${type}`,
     schema: t.schema,
     table: t.name,
+    // The swap drops and re-creates their foreign keys, locking them too (as generation saw them).
+    ...(referenced && facts?.dependents?.referencedBy.length ? { otherTables: facts.dependents.referencedBy.map((r) => parseTable(r.table)) } : {}),
     settings: s,
     hazards,
     phases: [
