@@ -20,6 +20,7 @@ import {
   lastLine,
   optional,
   prismaType,
+  relationPartners,
   replace,
   splitLine,
 } from '../src/project/prisma-edit.js';
@@ -213,6 +214,9 @@ export const changeColumnType = defineOperation({
     const newType = prismaType(String(a.type), enums);
     if (newType.startsWith('Unsupported')) return { unchanged: `Prisma has no type for ${a.type}: describe ${F.name} by hand` };
     const [head, ...native] = newType.split(' ');
+    // Both sides of a relation must keep one type in schema.prisma; a plan changes one column.
+    const partners = relationPartners(ctx.files, model, F.name).filter((p) => p.type !== head);
+    if (partners.length) throw errors.prismaRelationTypes(`${M}.${F.name}`, head, partners.map((p) => `${p.model}.${p.field} (${p.type})`));
     const f0 = splitLine(lineOf(F));
     const list = f0.type.endsWith('[]');
     // The field keeps its name and attributes; its Prisma type and native type attribute change.

@@ -138,6 +138,12 @@ export const errors = {
     ),
   copyReferenced: (what: string, refs: string[]) =>
     new RefusedError(`${what} is referenced by foreign keys of other tables (${refs.join(', ')}): this operation cannot move them; drop or re-point them first`),
+  prismaRelationTypes: (field: string, type: string, partners: string[]) =>
+    new RefusedError(
+      `${field} is in a relation with ${partners.join(', ')}, and Prisma requires both sides of a relation to have the same type, ` +
+        `so schema.prisma cannot describe ${field} as ${type} while ${partners.length > 1 ? 'they keep theirs' : 'it keeps its own'}; this plan changes one column: ` +
+        'nothing was written. Change both in one migration of your own at a quiet time (each ALTER COLUMN ... TYPE rewrites its table), or generate with --target sql and edit schema.prisma once both have changed',
+    ),
   referencingNarrower: (what: string, type: string, refs: { table: string; column: string; type: string }[]) =>
     new RefusedError(
       `${refs.map((r) => `${r.table}.${r.column} (${r.type})`).join(', ')} reference${refs.length > 1 ? '' : 's'} ${what} and cannot hold every ${type} value: ` +

@@ -245,6 +245,47 @@ export function lastLine(lines: string[], m: PrismaModel): string {
   return lines[m.open];
 }
 
+/** The other side of a relation that couples a scalar field with one of another model (or the same). */
+export interface RelationPartner {
+  model: string;
+  field: string;
+  type: string;
+}
+
+/**
+ * The scalar fields a relation pairs with `field` of `m`: the referenced field when `field` is one of a
+ * relation's `fields`, the referencing field when a relation lists it in `references`. Prisma requires
+ * both sides of each pair to have the same type (`prisma validate`: "is not matching the type of the
+ * referenced field").
+ */
+export function relationPartners(files: SchemaFile[], m: PrismaModel, field: string): RelationPartner[] {
+  const all = files.flatMap((f) => {
+    const lines = f.text.split('\n');
+    return parseModels(f.text).map((model) => ({ model, lines }));
+  });
+  const byName = new Map(all.map((x) => [x.model.name, x.model]));
+  const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const out: RelationPartner[] = [];
+  for (const { model, lines } of all)
+    for (let i = model.open + 1; i < model.close; i++) {
+      const r = /^\s*\w+\s+(\w+)\??\s.*@relation\((.*)\)/.exec(lines[i].replace(/\/\/.*$/, ''));
+      if (!r) continue;
+      const fields = /fields:\s*\[([^\]]*)\]/.exec(r[2]);
+      const refs = /references:\s*\[([^\]]*)\]/.exec(r[2]);
+      const target = byName.get(r[1]);
+      if (!fields || !refs || !target) continue;
+      const [fs, rs] = [list(fields[1]), list(refs[1])];
+      fs.forEach((name, k) => {
+        const ref = target.fields.find((x) => x.name === rs[k]);
+        const own = model.fields.find((x) => x.name === name);
+        if (!ref || !own) return;
+        if (model.name === m.name && name === field) out.push({ model: target.name, field: ref.name, type: ref.type });
+        if (target.name === m.name && ref.name === field) out.push({ model: model.name, field: own.name, type: own.type });
+      });
+    }
+  return out;
+}
+
 export function partialIndexesEnabled(files: SchemaFile[]): boolean {
   return files.some((f) =>
     [...f.text.matchAll(/^\s*generator\s+\w+\s*\{([^}]*)\}/gm)].some((g) => /previewFeatures\s*=\s*\[[^\]]*"partialIndexes"/.test(g[1])),

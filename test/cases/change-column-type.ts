@@ -355,8 +355,8 @@ const primaryKey = pkCase('type_primary_key');
 
 /**
  * The same with a table that references the key: its foreign key is re-pointed at the new key in the
- * swap (NOT VALID, validated by the next migration). Not for Prisma: its schema would need the
- * referencing model too.
+ * swap (NOT VALID, validated by the next migration). Not for Prisma: a relation's two sides must have
+ * one type there, so generation refuses to change one of them (test/integration/prisma-schema.test.ts).
  */
 export const PRIMARY_KEY_REFERENCED: Case = pkCase('type_primary_key_referenced', {
   ddl: ['CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id))'],

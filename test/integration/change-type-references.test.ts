@@ -1,8 +1,9 @@
 /**
  * change-column-type on a primary key that another table references: the foreign key is dropped and
  * re-created against the new key inside the swap (found in the catalogue when the swap runs), then
- * validated; the swap's down points it back. Lifecycle on every target but Prisma, whose schema.prisma
- * would need the referencing model and its relation fields too. Then the refusals at generation, and
+ * validated; the swap's down points it back. Lifecycle on every target but Prisma, which requires both
+ * sides of a relation to have one type, so it refuses a plan that changes one side (proven with prisma
+ * validate in prisma-schema.test.ts). Then the refusals at generation, and
  * rehearse telling the naive one-ALTER type change from the generated plan.
  */
 import { describe, inject, it } from 'vitest';

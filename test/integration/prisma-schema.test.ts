@@ -60,3 +60,35 @@ describe('add-foreign-key: schema.prisma after every phase of the checklist pass
     expect(r.stdout + r.stderr).toMatch(/is valid/);
   });
 });
+
+describe('change-column-type: the two sides of a relation', () => {
+  const fixture = readFileSync(FIXTURE, 'utf8');
+  it('prisma validate refuses a relation whose sides differ in type, so a plan that changes one side refuses: exit 1, one line, nothing written', async () => {
+    const dir = await makeTempDir(inject('pg'), 'prisma-relation-type');
+    dirs.push(dir);
+    await mkdir(join(dir, 'prisma'));
+    // The fact: what the swap would leave in schema.prisma if it changed posts.author_id alone.
+    await writeFile(join(dir, 'prisma/schema.prisma'), fixture.replace('authorId BigInt @map("author_id")', 'authorId Int @map("author_id")'));
+    const mismatch = await prismaValidate(join(dir, 'prisma/schema.prisma'), { check: false });
+    expect(mismatch.code).not.toBe(0);
+    expect(mismatch.stdout + mismatch.stderr).toMatch(/The type of the field `authorId` in the model `Post` is not matching the type of the referenced field `id` in model `User`/);
+
+    await writeFile(join(dir, 'prisma/schema.prisma'), fixture);
+    for (const args of [
+      ['--table', 'posts', '--column', 'author_id', '--type', 'integer', '--from-type', 'bigint'],
+      ['--table', 'users', '--column', 'id', '--type', 'numeric(20)', '--from-type', 'bigint'],
+    ]) {
+      let stderr = '';
+      const code = await main(['change-column-type', ...args, '--target', 'prisma', '--yes', '--out', dir], {
+        ...realEffects(),
+        stdout: () => undefined,
+        stderr: (t) => void (stderr += t),
+      });
+      expect(code, args.join(' ')).toBe(1);
+      expect(stderr.trim().split('\n')).toHaveLength(1);
+      expect(stderr).toMatch(/is in a relation with (User\.id \(BigInt\)|Post\.authorId \(BigInt\)), and Prisma requires both sides of a relation to have the same type/);
+    }
+    expect(await readFile(join(dir, 'prisma/schema.prisma'), 'utf8')).toBe(fixture);
+    expect(await readdir(dir)).toEqual(['prisma']);
+  });
+});
