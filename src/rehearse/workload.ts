@@ -130,6 +130,8 @@ export interface WorkloadKit {
   appValue(c: ColumnInfo): string | null;
   /** A value of a SQL type, or null. */
   valueOf(type: string): string | null;
+  /** The same from a range wide enough for a unique column's inserts not to collide. */
+  uniqueValueOf(type: string): string | null;
 }
 
 export function buildWorkload(op: Operation, answers: Answers, info: TableInfo): Workload {
@@ -151,6 +153,7 @@ export function buildWorkload(op: Operation, answers: Answers, info: TableInfo):
     insertShape: (known, special) => insertShape(info, known, special),
     appValue,
     valueOf: (type) => valueSql(type, rnd),
+    uniqueValueOf: (type) => valueSql(type, WIDE_RANDOM),
   });
 }
 
