@@ -20,6 +20,7 @@ import {
 import type { CodeChange, Plan } from '../src/plan/types.js';
 import { errors, REFUSALS } from '../src/messages/errors.js';
 import { slug } from '../src/sql/ident.js';
+import { tablePartitioned } from '../src/project/facts.js';
 
 /** Whether the flags (or the prompt) gave the index's columns. */
 const hasColumns = (a: Answers) => listOf(a.columns).some((c) => c !== '');
@@ -86,6 +87,7 @@ export const dropIndex = defineOperation({
   check(a) {
     // A prompt answers every question; only what says more than the plain default counts as given.
     if (!hasColumns(a) && (a.unique === true || a.where || (a.using !== undefined && a.using !== 'btree'))) throw errors.indexDefinitionPartial();
+    if (tablePartitioned(a)) throw errors.dropIndexPartitioned(String(a.name), String(a.table));
   },
   complete(a, declared) {
     if (hasColumns(a)) return;

@@ -67,9 +67,10 @@ export async function prepareAndGenerate(r: GenerationRequest): Promise<Generati
     op.complete(answers, declared && { source: declared.source, table: declaredTable(declared, op, answers) });
     await completeAnswers(op, answers);
   }
-  // Only an operation that plans from its existing columns learns what they have.
+  // With --database-url every operation learns whether its table is partitioned; only one that plans
+  // from its existing columns learns what they have.
   const columns = columnsToLearn(op, answers);
-  if (columns.length && r.database) await learnFromDatabase(op, answers, r.database);
+  if (r.database) await learnFromDatabase(op, answers, r.database);
   else if (columns.length && project.dump) {
     const facts = await factsFromDump(project.dump.text, project.dump.path, parseTable(tableAnswer(op, answers)), columns);
     if (facts) answers.facts = facts;

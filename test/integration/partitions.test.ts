@@ -201,6 +201,18 @@ describe.concurrent('every other operation on a partitioned table: refusals, bef
       expect(r.failure).toMatch(/migscaffold: users is a partitioned table, and PostgreSQL 15 refuses ADD CONSTRAINT \.\.\. UNIQUE USING INDEX on one/);
       expect(r.constraints).toEqual([]);
     });
+    it(`${d}: drop-index, the database says partitioned: generation refuses in one line, writes nothing`, async ({ expect }) => {
+      const r = await refusedGeneration({ ...onPartitions('drop_index_plain'), introspect: true }, d);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      const line = r.stderr.trim();
+      expect(line.split('\n'), line).toHaveLength(1);
+      expect(line).toMatch(/users is a partitioned table, and PostgreSQL 15 refuses DROP INDEX CONCURRENTLY on its index users_email_idx .*: nothing was written\. Drop it with a plain DROP INDEX under a short lock_timeout/);
+      expect(r.filesAfter).toEqual(r.filesBefore);
+    });
+    it(`${d}: drop-index generated without knowing: PostgreSQL refuses the concurrent drop before it changes anything`, async ({ expect }) => {
+      const r = await firstFailure(expect, onPartitions('drop_index_plain'), d);
+      expect(r.failure).toMatch(/cannot drop partitioned index "users_email_idx" concurrently/);
+    });
     it(`${d}: add-foreign-key from a partitioned table (NOT VALID is refused there)`, async ({ expect }) => {
       const c = onPartitions('fk_orgs_cascade');
       const phases = Object.fromEntries(Object.entries(c.phases).filter(([k]) => k !== 'index'));
