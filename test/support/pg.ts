@@ -143,7 +143,11 @@ export async function startCluster(): Promise<ClusterInfo> {
     let lastErr: unknown;
     for (let attempt = 0; attempt < 5; attempt++) {
       const port = await freePort();
-      const serverOpts = scratchServerOptions(port, socketDir, ['-c max_connections=200']);
+      // No autovacuum: it starts at random moments and holds SHARE UPDATE EXCLUSIVE, and PostgreSQL
+      // cancels it for a waiting DDL only after deadlock_timeout (1 s), which equals the plans' default
+      // lock_timeout, so a migration behind it fails 55P03 by chance (bench/RESULTS.md). Rehearse and
+      // bench clusters keep it, as production does.
+      const serverOpts = scratchServerOptions(port, socketDir, ['-c max_connections=200', '-c autovacuum=off']);
       const [ctlCmd, ctlArgs] = asPostgres('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', serverOpts, 'start']);
       const r = await run(ctlCmd, ctlArgs, { timeoutMs: 90_000 });
       if (r.code === 0) {
