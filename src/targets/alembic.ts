@@ -15,7 +15,7 @@ const PAD = '    ';
 /**
  * `op.execute("""...""")`; the SQL's own lines are indented with the call, for reading, except a
  * function's: PostgreSQL stores its body as written, and indented it would differ from the function
- * every other target creates (pg_dump shows it: test/integration/helpers-equivalence.test.ts).
+ * every other target creates (pg_dump shows it: test/integration/generated-sql-rails-alembic.test.ts).
  */
 function execute(sql: string, pad: string, width: number): string {
   const stored = /^\s*CREATE\s+(OR\s+REPLACE\s+)?(FUNCTION|PROCEDURE)\b/i.test(sql);

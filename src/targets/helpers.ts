@@ -1,7 +1,7 @@
 /**
  * The framework's own helpers for a plan statement's structured form (`Statement.does`): Rails 6.1
  * migration methods and Alembic 1.8 operations. A helper is used only where it writes the same
- * database as the statement's SQL (proven by test/integration/helpers-equivalence.test.ts); anywhere
+ * database as the statement's SQL (proven by test/integration/generated-sql-rails-alembic.test.ts); anywhere
  * else the target writes the SQL, with the reason from here.
  *
  * Nothing here writes SQL: type names, defaults, predicates and WHERE clauses are the recipe's own

@@ -693,6 +693,11 @@ export interface LifecycleOptions {
   startSchema?: (text: string) => string;
   /** Prisma: edit the project's baseline migration (negative controls). */
   baseline?: (sql: string) => string;
+  /**
+   * Filled with the pg_dump --schema-only after every migrate phase and after rolling back each one
+   * (`after <key>` / `rolled back <key>`), to compare the targets' databases step by step.
+   */
+  dumps?: [string, string][];
 }
 
 /** Verification queries of a phase, from the plan; those with `expectValue` must return it. */
@@ -849,6 +854,7 @@ export async function runLifecycle(expect: Expect, c: Case, driverName: DriverNa
       await spec.before?.(ctx);
       if (phase.kind === 'migrate') for (const id of gen.ids[phase.key]) await driver.apply(expect, url, gen, id);
       if (phase.kind === 'backfill') await interruptedBackfill(ctx, driver, gen, phase);
+      if (phase.kind === 'migrate') opts.dumps?.push([`after ${phase.key}`, await schemaDump(url, NO_BOOKKEEPING)]);
       spec.schema?.(expected);
       expect(await snapshot(client), `schema after phase ${phase.key}`).toEqual(expected);
       await runVerify(ctx, phase, phase.verify);
@@ -870,6 +876,7 @@ export async function runLifecycle(expect: Expect, c: Case, driverName: DriverNa
           const i = allIds.indexOf(id);
           await driver.rollback(expect, url, gen, id, i > 0 ? allIds[i - 1] : null);
         }
+      if (phase.kind === 'migrate') opts.dumps?.push([`rolled back ${phase.key}`, await schemaDump(url, NO_BOOKKEEPING)]);
       expect(await snapshot(client), `schema after rolling back phase ${phase.key} equals the schema before it`).toEqual(before[phase.key]);
       await c.afterRollback?.[phase.key]?.(ctx);
     }

@@ -3,11 +3,12 @@
  * (add_column, add_index ... algorithm: :concurrently, change_column_null, op.create_index(...,
  * postgresql_concurrently=True), op.alter_column ...), make the same database as the plan's SQL.
  *
- * For every lifecycle case (every operation x flag variant, test/cases/) and a few with hostile names,
- * the plan is generated for the sql target, Rails 6.1 and Alembic 1.8 and applied with each real tool
- * (psql, the ActiveRecord migrator under our encoding of strong_migrations' rules, alembic), phase by
- * phase (backfills with each target's own script). The pg_dump --schema-only after every migrate phase,
- * and after rolling back each phase, must be the same text for the three.
+ * Every lifecycle case (every operation x flag variant, test/cases/) runs its whole lifecycle here
+ * (test/support/lifecycle.ts: phase by phase with the real tool, psql, the ActiveRecord migrator under
+ * our encoding of strong_migrations' rules, alembic; checks, interrupted backfills, rollback, a second
+ * apply) on the sql target, Rails 6.1 and Alembic 1.8. The pg_dump --schema-only after every migrate
+ * phase, and after rolling back each phase, must be the same text for the three. A few cases with
+ * hostile names are applied and rolled back the same way, without the lifecycle's checks.
  *
  * And a helper under a blocked lock gives up after the plan's lock_timeout: the timeouts are SQL
  * (no helper sets them), so this proves they still reach the helpers' statements.
@@ -16,7 +17,7 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { describe, it } from 'vitest';
 import { CASES } from '../cases/index.js';
-import { prepareCase, type Case, type DriverName, type Expect } from '../support/lifecycle.js';
+import { lifecycleTimeout, prepareCase, runLifecycle, type Case, type DriverName, type Expect } from '../support/lifecycle.js';
 import { MIGRATION_BOOKKEEPING_TABLES, schemaDump } from '../support/pg.js';
 
 const NO_BOOKKEEPING = { excludeTables: MIGRATION_BOOKKEEPING_TABLES };
@@ -104,26 +105,41 @@ const HOSTILE: (Case & { helpers: { rails: RegExp; alembic: RegExp } })[] = [
   },
 ];
 
-describe.concurrent('Rails and Alembic helpers make the same database as the plan SQL (pg_dump after every phase and rollback)', () => {
-  for (const c of [...CASES, ...HOSTILE])
+/** The step-by-step dumps of the other targets equal the sql target's. */
+function sameDumps(expect: Expect, sql: [string, string][], others: { d: DriverName; dumps: [string, string][]; files: string }[]): void {
+  for (const o of others) {
+    expect(o.dumps.map(([k]) => k), `${o.d}: the same steps`).toEqual(sql.map(([k]) => k));
+    o.dumps.forEach(([step, dump], k) => expect(dump, `${o.d} ${step} (vs sql)\nfiles: ${o.files}`).toBe(sql[k][1]));
+  }
+  // Not a test that passes on nothing: the schema changed on the way.
+  expect(new Set(sql.map(([, d]) => d)).size).toBeGreaterThan(1);
+}
+
+describe.concurrent('every lifecycle case on sql, Rails and Alembic: each passes, and the helpers make the same database as the plan SQL (pg_dump after every phase and rollback)', () => {
+  // The lifecycles of these three targets run here, one after the other per case, recording their
+  // dumps on the way: the proof of equivalence costs no second application of the same migrations.
+  for (const c of CASES)
     it(`${c.op} ${c.id}`, async ({ expect }) => {
-      // One target after the other: the machine is shared, and the cases already run side by side.
+      const runs: { d: DriverName; dumps: [string, string][]; files: string }[] = [];
+      for (const d of DRIVERS) {
+        const dumps: [string, string][] = [];
+        await runLifecycle(expect, c, d, { dumps });
+        runs.push({ d, dumps, files: c.id });
+      }
+      const [sql, ...others] = runs;
+      sameDumps(expect, sql.dumps, others);
+    }, 3 * (lifecycleTimeout(c) ?? 120_000));
+});
+
+describe.concurrent('hostile names go through the helpers and make the same database as the plan SQL', () => {
+  for (const c of HOSTILE)
+    it(`${c.op} ${c.id}`, async ({ expect }) => {
       const traces: Trace[] = [];
       for (const d of DRIVERS) traces.push(await trace(expect, c, d));
       const [sql, ...others] = traces;
-      others.forEach((t, i) => {
-        const d = DRIVERS[i + 1];
-        expect(t.dumps.map(([k]) => k), `${d}: the same steps`).toEqual(sql.dumps.map(([k]) => k));
-        t.dumps.forEach(([step, dump], k) => expect(dump, `${d} ${step} (vs sql)\nfiles: ${t.files.join(', ')}`).toBe(sql.dumps[k][1]));
-      });
-      // Not a test that passes on nothing: the schema changed on the way, and the hostile names went
-      // through the helpers, not the SQL fallback.
-      expect(new Set(sql.dumps.map(([, d]) => d)).size).toBeGreaterThan(1);
-      const helpers = (c as { helpers?: { rails: RegExp; alembic: RegExp } }).helpers;
-      if (helpers) {
-        expect(others[0].text, 'rails').toMatch(helpers.rails);
-        expect(others[1].text, 'alembic').toMatch(helpers.alembic);
-      }
+      sameDumps(expect, sql.dumps, others.map((t, i) => ({ d: DRIVERS[i + 1], dumps: t.dumps, files: t.files.join(', ') })));
+      expect(others[0].text, 'rails').toMatch(c.helpers.rails);
+      expect(others[1].text, 'alembic').toMatch(c.helpers.alembic);
     }, 900_000);
 });
 
