@@ -41,6 +41,10 @@ export const errors = {
   rehearseNeedsPg: () => new UsageError('rehearse needs the `pg` package (PostgreSQL client for Node): npm install pg'),
   rehearseCompositeKey: (key: string) =>
     invalid('key', key, 'rehearse seeds and drives its table by a one-column key: give one column, or leave --key out for id'),
+  rehearsePartitionsOnPlainTable: (table: string, n: number) =>
+    new UsageError(
+      `--partitions ${n} seeds a new partitioned table, but ${table} exists and is not partitioned: drop it, or rehearse on another table or database`,
+    ),
   rehearseMissingColumn: (column: string, table: string, flag: string) =>
     new UsageError(`column ${column} does not exist in ${table}: check --${flag}, or let rehearse seed a fresh table`),
   badSqlStyle: (v: string) => invalid('sql-style', v, 'use golang-migrate, dbmate or flyway'),

@@ -17,6 +17,7 @@ import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
 const REHEARSE_OPTIONS = {
   'database-url': { type: 'string' },
   rows: { type: 'string' },
+  partitions: { type: 'string' },
   clients: { type: 'string' },
   'max-stall': { type: 'string' },
   json: { type: 'boolean' },
@@ -31,6 +32,7 @@ const REHEARSE_OPTIONS = {
 const REHEARSE_HELP: [string, string][] = [
   ['--database-url URL', 'a local scratch database (127.0.0.1, localhost or a unix socket); default: start a throwaway cluster (needs initdb)'],
   ['--rows N', 'rows to seed when the table does not exist (default 1000000)'],
+  ['--partitions N', 'seed the table range-partitioned by its key into N partitions (add-index\'s own --partitions list is not taken here)'],
   ['--clients N', 'concurrent application clients (default 4)'],
   ['--max-stall MS', 'fail when an application query takes longer (default 200)'],
   ['--json', 'print the report as JSON on stdout'],
@@ -52,7 +54,8 @@ export function rehearseHelp(op?: Operation): string {
     'wait, the locks the migration took, duration, backfill rows/s. It APPLIES the migrations: point it at a\n' +
     'scratch database, never production.\n';
   if (op) {
-    const rows = op.fields.map((f): [string, string] => [
+    // A field named like a rehearsal flag (add-index's --partitions) is the rehearsal's here.
+    const rows = op.fields.filter((f) => !(f.name in REHEARSE_OPTIONS)).map((f): [string, string] => [
       `--${f.name}${f.kind === 'boolean' ? '' : f.kind === 'list' ? ' a,b' : ' <value>'}`,
       `${f.message}${f.required ? ' (required)' : f.default !== undefined && f.default !== false ? ` (default ${f.default})` : ''}`,
     ]);
@@ -91,13 +94,14 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       if (!known.has(k)) throw errors.notAnOption(k, `rehearse ${op.name}`);
 
     const settings = settingsFrom(values);
-    const answers: Answers = flagAnswers(op, values);
+    const answers: Answers = flagAnswers(op, Object.fromEntries(Object.entries(values).filter(([k]) => !(k in REHEARSE_OPTIONS))));
     const missing = op.fields.filter((f) => f.required && answers[f.name] === undefined);
     if (missing.length) throw errors.missingAnswers(missing.map((f) => f.name));
     await completeAnswers(op, answers);
     op.complete?.(answers, null);
     if (typeof answers.key === 'string' && keyColumns(answers.key).length > 1) throw errors.rehearseCompositeKey(answers.key);
     const rows = int('rows', values.rows, 1_000_000, 0);
+    const partitions = int('partitions', values.partitions, 0, 1);
     const clients = int('clients', values.clients, 4, 1);
     if (clients > 64) throw errors.tooManyClients(clients);
     const maxStall = int('max-stall', values['max-stall'], 200, 1);
@@ -138,6 +142,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
         operation: op,
         answers,
         rows,
+        partitions,
         clients,
         baselineMs: Math.max(500, dwell),
         dwellMs: dwell,
