@@ -45,6 +45,8 @@ export const errors = {
     new UsageError(
       `--partitions ${n} seeds a new partitioned table, but ${table} exists and is not partitioned: drop it, or rehearse on another table or database`,
     ),
+  rehearseReplicaWithUrl: () =>
+    new UsageError('--replica starts a throwaway primary and its streaming standby: leave out --database-url (rehearse does not replicate a server it did not start)'),
   rehearseMissingColumn: (column: string, table: string, flag: string) =>
     new UsageError(`column ${column} does not exist in ${table}: check --${flag}, or let rehearse seed a fresh table`),
   badSqlStyle: (v: string) => invalid('sql-style', v, 'use golang-migrate, dbmate or flyway'),

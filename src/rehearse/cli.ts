@@ -21,6 +21,7 @@ const REHEARSE_OPTIONS = {
   clients: { type: 'string' },
   'max-stall': { type: 'string' },
   json: { type: 'boolean' },
+  replica: { type: 'boolean' },
   'lock-timeout': { type: 'string' },
   'batch-size': { type: 'string' },
   'pause-ms': { type: 'string' },
@@ -36,6 +37,7 @@ const REHEARSE_HELP: [string, string][] = [
   ['--clients N', 'concurrent application clients (default 4)'],
   ['--max-stall MS', 'fail when an application query takes longer (default 200)'],
   ['--json', 'print the report as JSON on stdout'],
+  ['--replica', 'also start a streaming standby of the throwaway cluster and report its lag per phase (needs pg_basebackup; not with --database-url)'],
   ['--lock-timeout <time>', 'lock_timeout for DDL (default 1s), as for generation'],
   ['--batch-size <n>', 'rows per backfill batch (default 1000), as for generation'],
   ['--pause-ms <n>', 'pause between backfill batches (default 0), as for generation'],
@@ -107,6 +109,8 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
     const maxStall = int('max-stall', values['max-stall'], 200, 1);
     const dwell = int('dwell', values.dwell, 500, 0);
     const timeLimit = int('time-limit', values['time-limit'], 1800, 1);
+    const withReplica = Boolean(values.replica);
+    if (withReplica && values['database-url']) throw errors.rehearseReplicaWithUrl();
     // Built once the table is seeded, from what it then shows (as generation's --database-url would).
     const planFor = (a: Answers) => op.plan(a, settings);
 
@@ -124,6 +128,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
     const { buildReport, renderJson, renderText } = await import('./report.js');
     let url = values['database-url'] as string | undefined;
     let cluster: { stop(): Promise<void> } | undefined;
+    let standby: import('./standby.js').Standby | undefined;
     try {
       if (url) {
         assertLocalUrl(url, fx.env);
@@ -135,7 +140,13 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
         cluster = c;
         url = c.url;
         progress(`cluster up: ${redact(url)}`);
+        if (withReplica) {
+          const { startStandby } = await import('./standby.js');
+          standby = await startStandby({ port: c.port, user: 'postgres', binDir: c.binDir }, { log: progress });
+          progress(`standby streaming on 127.0.0.1:${standby.port}`);
+        }
       }
+      const replica = standby && { ready: () => standby!.caughtUp(30 * 60_000) };
       const result = await rehearse({
         url,
         plan: planFor,
@@ -147,6 +158,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
         baselineMs: Math.max(500, dwell),
         dwellMs: dwell,
         timeLimitMs: timeLimit * 1000,
+        replica,
         log: progress,
       });
       const report = buildReport(result, {
@@ -164,6 +176,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       if (e instanceof RehearseError) throw new UsageError(e.message);
       throw e;
     } finally {
+      await standby?.stop();
       await cluster?.stop();
     }
   } catch (e) {

@@ -12,6 +12,7 @@ import { quoteLiteral } from '../sql/ident.js';
 import { APP_NAME, closeQuietly, connect } from './connect.js';
 import { LockMonitor, newLockSample, type PhaseLockSample } from './locks.js';
 import { runPhases, type PhaseRun } from './runner.js';
+import { ReplicaLagMonitor } from './replica-lag.js';
 import { seedTable } from './seed.js';
 import { newBucket, Traffic, type Bucket } from './traffic.js';
 import { buildWorkload, introspect, keySource, tableOf } from './workload.js';
@@ -38,6 +39,12 @@ export interface RehearseOptions {
   /** Overall time limit, ms. */
   timeLimitMs: number;
   thinkMs?: number;
+  /**
+   * Sample the lag of the standbys streaming from this database per phase (rehearse --replica).
+   * `ready` resolves once they have replayed the seeding (the CLI: Standby.caughtUp), before the
+   * first phase.
+   */
+  replica?: { ready(): Promise<void> };
   log: (line: string) => void;
 }
 
@@ -90,6 +97,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
   const setup = await connect(o.url, { name: APP_NAME.setup, statementTimeoutMs: o.timeLimitMs });
   let traffic: Traffic | undefined;
   let monitor: LockMonitor | undefined;
+  let replica: ReplicaLagMonitor | undefined;
   let guard: NodeJS.Timeout | undefined;
   const migration = await connect(o.url, { name: APP_NAME.migration, statementTimeoutMs: o.timeLimitMs });
   try {
@@ -111,6 +119,12 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     const table = `ARRAY[${oid}::oid, to_regclass(${quoteLiteral(qualified(t))})::oid]`;
     await closeQuietly(setup);
 
+    if (o.replica) {
+      o.log('waiting for the standby to replay the seeding');
+      await o.replica.ready();
+      replica = new ReplicaLagMonitor(o.url);
+      await replica.start();
+    }
     monitor = new LockMonitor(o.url, table);
     monitor.migrationPid = (await migration.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     await monitor.start();
@@ -140,6 +154,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
       tableRegclass: table,
       traffic,
       monitor,
+      replica,
       workload,
       dwellMs: o.dwellMs,
       deadline,
@@ -152,6 +167,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     clearTimeout(guard);
     await traffic?.stop().catch(() => {});
     await monitor?.stop().catch(() => {});
+    await replica?.stop().catch(() => {});
     await closeQuietly(migration);
     await closeQuietly(setup);
   }

@@ -19,6 +19,7 @@ import { prepareBatches } from './backfill-batches.js';
 import { errorText, sqlState } from './connect.js';
 import { heldLocksSql, lockModeName, newLockSample, pgLockMode, scanProbeSql, type LockMonitor, type PhaseLockSample } from './locks.js';
 import { newBucket, type Bucket, type Traffic } from './traffic.js';
+import { newReplicaSample, type PhaseReplicaSample, type ReplicaLagMonitor } from './replica-lag.js';
 import type { Workload } from './workload.js';
 
 export interface BackfillStats {
@@ -48,6 +49,8 @@ export interface PhaseRun {
   /** Statements that scanned the table while holding a lock that blocks traffic (one line each). */
   scansUnderLock: string[];
   backfill?: BackfillStats;
+  /** How far the standbys fell behind (rehearse --replica). */
+  replica?: PhaseReplicaSample;
   verify: VerifyResult[];
   error?: string;
 }
@@ -58,6 +61,8 @@ export interface RunnerOptions {
   tableRegclass: string;
   traffic?: Traffic;
   monitor?: LockMonitor;
+  /** Standbys' lag, sampled per phase (rehearse --replica). */
+  replica?: ReplicaLagMonitor;
   workload?: Workload;
   /** Traffic kept running after each phase's work, ms. */
   dwellMs: number;
@@ -274,6 +279,10 @@ export async function runPhases(o: RunnerOptions): Promise<PhaseRun[]> {
     runs.push(run);
     o.traffic?.setBucket(run.bucket);
     o.monitor?.setSample(run.locks);
+    if (o.replica) {
+      run.replica = newReplicaSample();
+      await o.replica.switchTo(run.replica).catch(() => {});
+    }
     o.log(`phase ${index + 1}/${total} [${phase.kind}] ${phase.title}`);
     if (o.traffic && o.workload) {
       const share = o.workload.newShareAt(phase, 'start');
@@ -316,5 +325,6 @@ export async function runPhases(o: RunnerOptions): Promise<PhaseRun[]> {
     );
     if (run.error) break;
   }
+  await o.replica?.switchTo(null).catch(() => {});
   return runs;
 }
