@@ -47,6 +47,8 @@ export const errors = {
     ),
   rehearseReplicaWithUrl: () =>
     new UsageError('--replica starts a throwaway primary and its streaming standby: leave out --database-url (rehearse does not replicate a server it did not start)'),
+  rehearseNoStandby: () =>
+    new UsageError('--replica: no standby is streaming from the rehearsal database, or this role may not read pg_stat_replication (grant it pg_read_all_stats)'),
   rehearseMissingColumn: (column: string, table: string, flag: string) =>
     new UsageError(`column ${column} does not exist in ${table}: check --${flag}, or let rehearse seed a fresh table`),
   badSqlStyle: (v: string) => invalid('sql-style', v, 'use golang-migrate, dbmate or flyway'),

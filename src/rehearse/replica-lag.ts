@@ -10,7 +10,8 @@
  * standby replaying nothing of a phase shows at least that phase's WAL as not replayed.
  */
 import type pg from 'pg';
-import { APP_NAME, closeQuietly, connect, RehearseError } from './connect.js';
+import { errors } from '../messages/errors.js';
+import { APP_NAME, closeQuietly, connect } from './connect.js';
 
 /** One row: the WAL position now, and the largest lag over the streaming standbys (NULL: none). */
 export const REPLICATION_LAG_SQL = `WITH now AS (SELECT pg_current_wal_lsn() AS lsn)
@@ -65,7 +66,7 @@ export class ReplicaLagMonitor {
     this.client = await connect(this.url, { name: APP_NAME.monitor, statementTimeoutMs: 5_000 });
     const row = await this.read();
     if (!row.standbys || row.bytes === null)
-      throw new RehearseError('--replica: no standby is streaming from the rehearsal database, or this role may not read pg_stat_replication');
+      throw errors.rehearseNoStandby();
     this.timer = setInterval(() => void this.enqueue(async () => this.record(await this.read())), this.intervalMs);
   }
 
