@@ -1,6 +1,7 @@
 /**
  * The large-table section of the bench (optional: `npm run bench:large`, or BENCH_LARGE=1 with
- * `npm run bench`). Writes bench/LARGE.md and bench/large.json.
+ * `npm run bench`). Writes bench/LARGE.md and bench/large.json. BENCH_LARGE_SECTIONS picks what runs
+ * (default `backfill,partitioned-index`); a section not run keeps its figures from large.json.
  *
  * On a primary with a real streaming standby (test/support/replica.ts: pg_basebackup plus a second
  * postmaster on loopback), for each size in BENCH_LARGE_ROWS (default 1,000,000 and 10,000,000):
@@ -14,6 +15,8 @@
  *      random id), while the standby replays only 100 ms of every 500 (a standby that cannot keep
  *      up), with --max-replica-lag 1s and without, for BENCH_LARGE_WINDOW_S seconds each (default
  *      60): the longest application query, and the largest replay lag the primary reported.
+ *   5. (section partitioned-index, bench/large-partitioned.ts) an index on the table range-partitioned
+ *      into BENCH_LARGE_PARTITIONS partitions (default 8), ours against CREATE INDEX on the parent.
  * The cluster is a scratch one (fsync, full_page_writes and synchronous_commit off), as in the rest
  * of the bench: absolute numbers are optimistic; the ratios and how they change with size are what
  * to read.
@@ -30,9 +33,14 @@ import { startReplicated, type Replicated } from '../test/support/replica.js';
 import { machine, type Machine } from './machine.js';
 import { cleanEnv } from './proc.js';
 import { REPO, xactSampler } from './backfill-scripts.js';
+import { renderPartitionedIndex, runPartitionedIndex, type PartitionedResults } from './large-partitioned.js';
 
 const SIZES = (process.env.BENCH_LARGE_ROWS ?? '1000000,10000000').split(',').map(Number);
 const WINDOW_S = Number(process.env.BENCH_LARGE_WINDOW_S ?? 60);
+const SECTIONS = new Set((process.env.BENCH_LARGE_SECTIONS ?? 'backfill,partitioned-index').split(',').filter(Boolean));
+const PARTITIONS = Number(process.env.BENCH_LARGE_PARTITIONS ?? 8);
+for (const section of SECTIONS)
+  if (section !== 'backfill' && section !== 'partitioned-index') throw new Error(`BENCH_LARGE_SECTIONS: unknown section ${section} (backfill, partitioned-index)`);
 const APP_CLIENTS = 4;
 const started = Date.now();
 const log = (line: string) => process.stderr.write(`[bench large ${((Date.now() - started) / 1000).toFixed(0).padStart(5)}s] ${line}\n`);
@@ -91,6 +99,8 @@ export interface LargeResults {
   totalSeconds: number;
   windowSeconds: number;
   sizes: SizeResult[];
+  /** Absent in results written before the section existed. */
+  partitionedIndex?: PartitionedResults;
 }
 
 async function sql<T extends pg.QueryResultRow = Record<string, any>>(url: string, text: string): Promise<T[]> {
@@ -455,7 +465,7 @@ function reading(a: SizeResult, b: SizeResult, nproc: number): string[] {
 function render(r: LargeResults): string {
   const us = (rowsPerSec: number) => (1e6 / rowsPerSec).toFixed(2);
   const lines = [
-    '# Large tables: backfill rate, workers, replica lag (`npm run bench:large`)',
+    '# Large tables: backfill rate, workers, replica lag; an index on a partitioned table (`npm run bench:large`)',
     '',
     `${r.date}, ${r.machine.nproc} CPUs (${r.machine.cpuModel}), ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ${r.postgres.split(',')[0]};`,
     `a scratch primary (fsync, full_page_writes, synchronous_commit off) with a streaming standby on the same machine. Whole section: ${n(r.totalSeconds)} s.`,
@@ -506,58 +516,81 @@ function render(r: LargeResults): string {
     }
   }
   if (r.sizes.length > 1) lines.push('', ...reading(r.sizes[0], r.sizes[r.sizes.length - 1], r.machine.nproc));
-  lines.push('', `Table sizes: ${r.sizes.map((s) => `${n(s.rows)} rows: ${s.tableSize}`).join('; ')}.`, '');
+  lines.push('', `Table sizes: ${r.sizes.map((s) => `${n(s.rows)} rows: ${s.tableSize}`).join('; ')}.`);
+  if (r.partitionedIndex) lines.push('', ...renderPartitionedIndex(r.partitionedIndex));
+  lines.push('');
   return lines.join('\n');
 }
 
+/** The backfill section at each size (steps 1 to 4 above). */
+async function runBackfillSection(rep: Replicated): Promise<SizeResult[]> {
+  const file = await generateScript(join(REPO, '.tmp', 'bench-large'));
+  const sizes: SizeResult[] = [];
+  for (const rows of SIZES) {
+    log(`${rows.toLocaleString('en-US')} rows: seeding the template`);
+    const tpl = await template(rep, rows);
+    const tableSize = (await sql<{ s: string }>(rep.url(tpl), `SELECT pg_size_pretty(pg_total_relation_size('users')) AS s`))[0].s;
+    log(`${rows.toLocaleString('en-US')} rows: one UPDATE`);
+    const first = await ceiling(rep, tpl, rows);
+    log(`  ${Math.round(first.rowsPerSec)} rows/s`);
+    const workers: Run[] = [];
+    // The default batches (at most 1,000 rows) stay far under 100 ms here; the last run lets them
+    // grow to the target.
+    for (const [w, size] of [[1], [2], [4], [1, 20_000]]) {
+      log(`${rows.toLocaleString('en-US')} rows: backfill, ${w} worker(s)${size ? `, --batch-size ${size}` : ''}`);
+      workers.push(await backfill(rep, tpl, file, rows, w, size));
+      log(`  ${Math.round(workers[workers.length - 1].rowsPerSec)} rows/s`);
+    }
+    log(`${rows.toLocaleString('en-US')} rows: one UPDATE again`);
+    const second = { ...(await ceiling(rep, tpl, rows)), label: 'one UPDATE of the whole table, again' };
+    log(`  ${Math.round(second.rowsPerSec)} rows/s`);
+    const mean = (f: (r: Run) => number | undefined) => ((f(first) ?? 0) + (f(second) ?? 0)) / 2;
+    const top: Run = {
+      ...first,
+      label: 'one UPDATE (mean of the two)',
+      rowsPerSec: mean((r) => r.rowsPerSec),
+      seconds: mean((r) => r.seconds),
+      serverCpuUsPerRow: mean((r) => r.serverCpuUsPerRow),
+      walBytesPerRow: mean((r) => r.walBytesPerRow),
+    };
+    const throttle: Throttle[] = [];
+    for (const lag of [null, '1s']) {
+      log(`${rows.toLocaleString('en-US')} rows: app load and a slow standby, ${lag ? `--max-replica-lag ${lag}` : 'no throttle'}`);
+      throttle.push(await throttled(rep, tpl, file, rows, lag));
+      const t = throttle[throttle.length - 1];
+      log(`  app max ${t.appMaxMs.toFixed(0)} ms, replay lag max ${(t.maxReplayLagMs / 1000).toFixed(1)} s, ${Math.round(t.rowsPerSec)} rows/s`);
+    }
+    sizes.push({ rows, tableSize, ceilings: [first, second], ceiling: top, workers, throttle });
+    await sql(rep.primary.adminUrl, `DROP DATABASE ${tpl}`);
+  }
+  return sizes;
+}
+
+function previousResults(): LargeResults | null {
+  try {
+    return JSON.parse(readFileSync(join(REPO, 'bench', 'large.json'), 'utf8')) as LargeResults;
+  } catch {
+    return null;
+  }
+}
+
 export async function runLarge(): Promise<LargeResults> {
+  const previous = previousResults();
+  if (!SECTIONS.has('backfill') && !previous) throw new Error('BENCH_LARGE_SECTIONS without backfill needs bench/large.json to keep that section from');
   log('starting a primary and a streaming standby');
   const rep = await startReplicated();
   try {
     const version = (await sql<{ v: string }>(rep.primary.adminUrl, 'SELECT version() AS v'))[0].v;
-    const file = await generateScript(join(REPO, '.tmp', 'bench-large'));
-    const sizes: SizeResult[] = [];
-    for (const rows of SIZES) {
-      log(`${rows.toLocaleString('en-US')} rows: seeding the template`);
-      const tpl = await template(rep, rows);
-      const tableSize = (await sql<{ s: string }>(rep.url(tpl), `SELECT pg_size_pretty(pg_total_relation_size('users')) AS s`))[0].s;
-      log(`${rows.toLocaleString('en-US')} rows: one UPDATE`);
-      const first = await ceiling(rep, tpl, rows);
-      log(`  ${Math.round(first.rowsPerSec)} rows/s`);
-      const workers: Run[] = [];
-      // The default batches (at most 1,000 rows) stay far under 100 ms here; the last run lets them
-      // grow to the target.
-      for (const [w, size] of [[1], [2], [4], [1, 20_000]]) {
-        log(`${rows.toLocaleString('en-US')} rows: backfill, ${w} worker(s)${size ? `, --batch-size ${size}` : ''}`);
-        workers.push(await backfill(rep, tpl, file, rows, w, size));
-        log(`  ${Math.round(workers[workers.length - 1].rowsPerSec)} rows/s`);
-      }
-      log(`${rows.toLocaleString('en-US')} rows: one UPDATE again`);
-      const second = { ...(await ceiling(rep, tpl, rows)), label: 'one UPDATE of the whole table, again' };
-      log(`  ${Math.round(second.rowsPerSec)} rows/s`);
-      const mean = (f: (r: Run) => number | undefined) => ((f(first) ?? 0) + (f(second) ?? 0)) / 2;
-      const top: Run = {
-        ...first,
-        label: 'one UPDATE (mean of the two)',
-        rowsPerSec: mean((r) => r.rowsPerSec),
-        seconds: mean((r) => r.seconds),
-        serverCpuUsPerRow: mean((r) => r.serverCpuUsPerRow),
-        walBytesPerRow: mean((r) => r.walBytesPerRow),
-      };
-      const throttle: Throttle[] = [];
-      for (const lag of [null, '1s']) {
-        log(`${rows.toLocaleString('en-US')} rows: app load and a slow standby, ${lag ? `--max-replica-lag ${lag}` : 'no throttle'}`);
-        throttle.push(await throttled(rep, tpl, file, rows, lag));
-        const t = throttle[throttle.length - 1];
-        log(`  app max ${t.appMaxMs.toFixed(0)} ms, replay lag max ${(t.maxReplayLagMs / 1000).toFixed(1)} s, ${Math.round(t.rowsPerSec)} rows/s`);
-      }
-      sizes.push({ rows, tableSize, ceilings: [first, second], ceiling: top, workers, throttle });
-      await sql(rep.primary.adminUrl, `DROP DATABASE ${tpl}`);
-    }
-    const results: LargeResults = { date: new Date().toISOString(), machine: machine(), postgres: version, totalSeconds: (Date.now() - started) / 1000, windowSeconds: WINDOW_S, sizes };
+    const backfillPart = SECTIONS.has('backfill')
+      ? { date: new Date().toISOString(), machine: machine(), postgres: version, windowSeconds: WINDOW_S, sizes: await runBackfillSection(rep), totalSeconds: (Date.now() - started) / 1000 }
+      : { date: previous!.date, machine: previous!.machine, postgres: previous!.postgres, windowSeconds: previous!.windowSeconds, sizes: previous!.sizes, totalSeconds: previous!.totalSeconds };
+    const partitionedIndex = SECTIONS.has('partitioned-index')
+      ? await runPartitionedIndex(rep, { sizes: SIZES, partitions: PARTITIONS, clients: APP_CLIENTS, log })
+      : previous?.partitionedIndex;
+    const results: LargeResults = { ...backfillPart, ...(partitionedIndex ? { partitionedIndex } : {}) };
     await writeFile(join(REPO, 'bench', 'large.json'), `${JSON.stringify(results, null, 2)}\n`);
     await writeFile(join(REPO, 'bench', 'LARGE.md'), render(results));
-    log(`wrote bench/LARGE.md and bench/large.json in ${Math.round(results.totalSeconds)} s`);
+    log(`wrote bench/LARGE.md and bench/large.json in ${Math.round((Date.now() - started) / 1000)} s`);
     return results;
   } finally {
     await rep.stop();

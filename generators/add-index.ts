@@ -20,6 +20,7 @@ import { byteLength, MAX_IDENT_BYTES } from '../src/sql/ident.js';
 import type { Plan, Verify } from '../src/plan/types.js';
 import { objectName, slug } from '../src/sql/ident.js';
 import { errors } from '../src/messages/errors.js';
+import { tablePartitioned } from '../src/project/facts.js';
 
 /** The index's name: --name, or PostgreSQL's own convention <table>_<columns>_idx (or _key). */
 export function indexName(a: Answers): string {
@@ -78,6 +79,8 @@ export const addIndex = defineOperation({
     const ix = { name, columns: cols, unique, using, where };
     const verify: Verify[] = [...(unique ? [duplicatesVerify(t, cols, where, true)] : []), indexValidVerify(t, name)];
     const partitions = listOf(a.partitions).filter(Boolean);
+    // Known partitioned (rehearse reads it): the build the phase will run is the partitioned one.
+    const eachPartition = partitions.length > 0 || tablePartitioned(a);
     // Partitions listed at generation: a migration for each (the only way for targets that send a file
     // as one query); otherwise one migration that Alembic and Rails turn into the partitioned build when
     // the table is partitioned at migration time.
@@ -101,8 +104,8 @@ export const addIndex = defineOperation({
         {
           kind: 'migrate',
           key: 'build',
-          title: partitions.length ? `Build ${name} on each partition of ${tl} concurrently` : `Build ${name} concurrently`,
-          why: partitions.length
+          title: eachPartition ? `Build ${name} on each partition of ${tl} concurrently` : `Build ${name} concurrently`,
+          why: eachPartition
             ? 'PostgreSQL refuses CREATE INDEX CONCURRENTLY on a partitioned table: the parent index ON ONLY (invalid), each partition built CONCURRENTLY on its own, then attached; the parent turns valid with the last one.'
             : 'A plain CREATE INDEX blocks every write for the whole build; CONCURRENTLY blocks none.',
           migrations,

@@ -41,6 +41,14 @@ export const errors = {
   rehearseNeedsPg: () => new UsageError('rehearse needs the `pg` package (PostgreSQL client for Node): npm install pg'),
   rehearseCompositeKey: (key: string) =>
     invalid('key', key, 'rehearse seeds and drives its table by a one-column key: give one column, or leave --key out for id'),
+  rehearsePartitionsOnPlainTable: (table: string, n: number) =>
+    new UsageError(
+      `--partitions ${n} seeds a new partitioned table, but ${table} exists and is not partitioned: drop it, or rehearse on another table or database`,
+    ),
+  rehearseReplicaWithUrl: () =>
+    new UsageError('--replica starts a throwaway primary and its streaming standby: leave out --database-url (rehearse does not replicate a server it did not start)'),
+  rehearseNoStandby: () =>
+    new UsageError('--replica: no standby is streaming from the rehearsal database, or this role may not read pg_stat_replication (grant it pg_read_all_stats)'),
   rehearseMissingColumn: (column: string, table: string, flag: string) =>
     new UsageError(`column ${column} does not exist in ${table}: check --${flag}, or let rehearse seed a fresh table`),
   badSqlStyle: (v: string) => invalid('sql-style', v, 'use golang-migrate, dbmate or flyway'),

@@ -17,9 +17,11 @@ import { errors, exitCodeOf, UsageError } from '../messages/errors.js';
 const REHEARSE_OPTIONS = {
   'database-url': { type: 'string' },
   rows: { type: 'string' },
+  partitions: { type: 'string' },
   clients: { type: 'string' },
   'max-stall': { type: 'string' },
   json: { type: 'boolean' },
+  replica: { type: 'boolean' },
   'lock-timeout': { type: 'string' },
   'batch-size': { type: 'string' },
   'pause-ms': { type: 'string' },
@@ -31,9 +33,11 @@ const REHEARSE_OPTIONS = {
 const REHEARSE_HELP: [string, string][] = [
   ['--database-url URL', 'a local scratch database (127.0.0.1, localhost or a unix socket); default: start a throwaway cluster (needs initdb)'],
   ['--rows N', 'rows to seed when the table does not exist (default 1000000)'],
+  ['--partitions N', 'seed the table range-partitioned by its key into N partitions (add-index\'s own --partitions list is not taken here)'],
   ['--clients N', 'concurrent application clients (default 4)'],
   ['--max-stall MS', 'fail when an application query takes longer (default 200)'],
   ['--json', 'print the report as JSON on stdout'],
+  ['--replica', 'also start a streaming standby of the throwaway cluster and report its lag per phase (needs pg_basebackup; not with --database-url)'],
   ['--lock-timeout <time>', 'lock_timeout for DDL (default 1s), as for generation'],
   ['--batch-size <n>', 'rows per backfill batch (default 1000), as for generation'],
   ['--pause-ms <n>', 'pause between backfill batches (default 0), as for generation'],
@@ -52,7 +56,8 @@ export function rehearseHelp(op?: Operation): string {
     'wait, the locks the migration took, duration, backfill rows/s. It APPLIES the migrations: point it at a\n' +
     'scratch database, never production.\n';
   if (op) {
-    const rows = op.fields.map((f): [string, string] => [
+    // A field named like a rehearsal flag (add-index's --partitions) is the rehearsal's here.
+    const rows = op.fields.filter((f) => !(f.name in REHEARSE_OPTIONS)).map((f): [string, string] => [
       `--${f.name}${f.kind === 'boolean' ? '' : f.kind === 'list' ? ' a,b' : ' <value>'}`,
       `${f.message}${f.required ? ' (required)' : f.default !== undefined && f.default !== false ? ` (default ${f.default})` : ''}`,
     ]);
@@ -91,18 +96,21 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       if (!known.has(k)) throw errors.notAnOption(k, `rehearse ${op.name}`);
 
     const settings = settingsFrom(values);
-    const answers: Answers = flagAnswers(op, values);
+    const answers: Answers = flagAnswers(op, Object.fromEntries(Object.entries(values).filter(([k]) => !(k in REHEARSE_OPTIONS))));
     const missing = op.fields.filter((f) => f.required && answers[f.name] === undefined);
     if (missing.length) throw errors.missingAnswers(missing.map((f) => f.name));
     await completeAnswers(op, answers);
     op.complete?.(answers, null);
     if (typeof answers.key === 'string' && keyColumns(answers.key).length > 1) throw errors.rehearseCompositeKey(answers.key);
     const rows = int('rows', values.rows, 1_000_000, 0);
+    const partitions = int('partitions', values.partitions, 0, 1);
     const clients = int('clients', values.clients, 4, 1);
     if (clients > 64) throw errors.tooManyClients(clients);
     const maxStall = int('max-stall', values['max-stall'], 200, 1);
     const dwell = int('dwell', values.dwell, 500, 0);
     const timeLimit = int('time-limit', values['time-limit'], 1800, 1);
+    const withReplica = Boolean(values.replica);
+    if (withReplica && values['database-url']) throw errors.rehearseReplicaWithUrl();
     // Built once the table is seeded, from what it then shows (as generation's --database-url would).
     const planFor = (a: Answers) => op.plan(a, settings);
 
@@ -120,6 +128,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
     const { buildReport, renderJson, renderText } = await import('./report.js');
     let url = values['database-url'] as string | undefined;
     let cluster: { stop(): Promise<void> } | undefined;
+    let standby: import('./standby.js').Standby | undefined;
     try {
       if (url) {
         assertLocalUrl(url, fx.env);
@@ -131,17 +140,25 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
         cluster = c;
         url = c.url;
         progress(`cluster up: ${redact(url)}`);
+        if (withReplica) {
+          const { startStandby } = await import('./standby.js');
+          standby = await startStandby({ port: c.port, user: 'postgres', binDir: c.binDir }, { log: progress });
+          progress(`standby streaming on 127.0.0.1:${standby.port}`);
+        }
       }
+      const replica = standby && { ready: () => standby!.caughtUp(30 * 60_000) };
       const result = await rehearse({
         url,
         plan: planFor,
         operation: op,
         answers,
         rows,
+        partitions,
         clients,
         baselineMs: Math.max(500, dwell),
         dwellMs: dwell,
         timeLimitMs: timeLimit * 1000,
+        replica,
         log: progress,
       });
       const report = buildReport(result, {
@@ -159,6 +176,7 @@ export async function rehearseMain(argv: string[], fx: Effects): Promise<number>
       if (e instanceof RehearseError) throw new UsageError(e.message);
       throw e;
     } finally {
+      await standby?.stop();
       await cluster?.stop();
     }
   } catch (e) {

@@ -89,36 +89,42 @@ export function scratchServerOptions(port: number, socketDir: string, extra: str
   ].join(' ');
 }
 
-export async function startLocalCluster(opts: { log?: (line: string) => void; database?: string } = {}): Promise<LocalCluster> {
-  const binDir = findServerBinDir();
-  if (!binDir)
-    throw new RehearseError(
-      'no --database-url and no PostgreSQL server binaries (initdb, pg_ctl) to start a throwaway cluster: ' +
-        'pass --database-url postgresql://user@127.0.0.1:5432/scratch_db, or install the server ' +
-        '(Debian/Ubuntu: apt-get install postgresql; or set MIGSCAFFOLD_PG_BIN to the directory holding initdb)',
-    );
-  let pgUid: { uid: number; gid: number } | null = null;
-  if (isRoot) {
-    const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-    const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
-    if (!Number.isInteger(uid) || uid <= 0 || !Number.isInteger(gid))
-      throw new RehearseError('running as root, PostgreSQL refuses to run as root and there is no `postgres` user to run it as: pass --database-url');
-    pgUid = { uid, gid };
-  }
-  const as = (bin: string, args: string[]): [string, string[]] =>
-    isRoot ? [RUNUSER, ['-u', 'postgres', '--', join(binDir, bin), ...args]] : [join(binDir, bin), args];
+/** The postgres user's uid and gid when we are root (PostgreSQL refuses to run as root); null otherwise. */
+export function serverUser(): { uid: number; gid: number } | null {
+  if (!isRoot) return null;
+  const uid = Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout.trim());
+  if (!Number.isInteger(uid) || uid <= 0 || !Number.isInteger(gid))
+    throw new RehearseError('running as root, PostgreSQL refuses to run as root and there is no `postgres` user to run it as: pass --database-url');
+  return { uid, gid };
+}
 
-  const baseDir = mkdtempSync(join(tmpdir(), 'migscaffold-rehearse-'));
-  const dataDir = join(baseDir, 'data');
-  const socketDir = join(baseDir, 'sock');
-  const logFile = join(baseDir, 'postgres.log');
+/** argv running a server binary of binDir, as the postgres user when we are root. */
+export function serverCommand(binDir: string, bin: string, args: string[]): [string, string[]] {
+  return isRoot ? [RUNUSER, ['-u', 'postgres', '--', join(binDir, bin), ...args]] : [join(binDir, bin), args];
+}
+
+/** Runs a server binary of binDir (as serverCommand says): its exit code and output. */
+export function runServerTool(binDir: string, bin: string, args: string[], timeoutMs: number): Promise<{ code: number | null; out: string }> {
+  const [cmd, argv] = serverCommand(binDir, bin, args);
+  return run(cmd, argv, timeoutMs);
+}
+
+/**
+ * A postmaster's directory kept from outliving us: once `arm`ed, stop() (and process exit, SIGINT,
+ * SIGTERM, SIGHUP) stops the server of dataDir at once and removes baseDir, and a detached watchdog
+ * does the same if this process is killed outright. Shared by the throwaway cluster and its standby.
+ */
+export function serverLifecycle(binDir: string, dataDir: string, baseDir: string): { arm(): void; stop(): void } {
+  const stopArgs = ['-D', dataDir, '-m', 'immediate', '-w', 'stop'];
   let watchdogPid: number | null = null;
   let stopped = false;
   const stopSync = () => {
     if (stopped) return;
     stopped = true;
+    removeHandlers();
     if (existsSync(join(dataDir, 'postmaster.pid'))) {
-      const [c, a] = as('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+      const [c, a] = serverCommand(binDir, 'pg_ctl', stopArgs);
       spawnSync(c, a, { stdio: 'ignore', env: SERVER_ENV(), timeout: 30_000, cwd: '/' });
     }
     if (watchdogPid) {
@@ -133,7 +139,6 @@ export async function startLocalCluster(opts: { log?: (line: string) => void; da
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const onSignal = (s: NodeJS.Signals) => {
     stopSync();
-    removeHandlers();
     if (process.listenerCount(s) === 0) process.kill(process.pid, s);
   };
   const removeHandlers = () => {
@@ -142,6 +147,28 @@ export async function startLocalCluster(opts: { log?: (line: string) => void; da
   };
   process.on('exit', stopSync);
   for (const s of signals) process.on(s, onSignal);
+  return {
+    arm: () => {
+      watchdogPid ??= spawnWatchdog(serverCommand(binDir, 'pg_ctl', stopArgs), baseDir);
+    },
+    stop: stopSync,
+  };
+}
+
+export async function startLocalCluster(opts: { log?: (line: string) => void; database?: string } = {}): Promise<LocalCluster> {
+  const binDir = findServerBinDir();
+  if (!binDir)
+    throw new RehearseError(
+      'no --database-url and no PostgreSQL server binaries (initdb, pg_ctl) to start a throwaway cluster: ' +
+        'pass --database-url postgresql://user@127.0.0.1:5432/scratch_db, or install the server ' +
+        '(Debian/Ubuntu: apt-get install postgresql; or set MIGSCAFFOLD_PG_BIN to the directory holding initdb)',
+    );
+  const pgUid = serverUser();
+  const baseDir = mkdtempSync(join(tmpdir(), 'migscaffold-rehearse-'));
+  const dataDir = join(baseDir, 'data');
+  const socketDir = join(baseDir, 'sock');
+  const logFile = join(baseDir, 'postgres.log');
+  const life = serverLifecycle(binDir, dataDir, baseDir);
 
   try {
     mkdirSync(socketDir, { mode: 0o700 });
@@ -150,17 +177,15 @@ export async function startLocalCluster(opts: { log?: (line: string) => void; da
       chownSync(socketDir, pgUid.uid, pgUid.gid);
     }
     opts.log?.('initdb (throwaway cluster)');
-    const [ic, ia] = as('initdb', initdbArgs(dataDir));
-    const init = await run(ic, ia, 120_000);
+    const init = await runServerTool(binDir, 'initdb', initdbArgs(dataDir), 120_000);
     if (init.code !== 0) throw new RehearseError(`initdb failed (exit ${init.code}):\n${init.out}`);
     let lastErr = '';
     for (let attempt = 0; attempt < 5; attempt++) {
       const port = await freePort();
       const serverOpts = scratchServerOptions(port, socketDir, ['-c shared_buffers=256MB', '-c max_wal_size=4GB', '-c max_connections=100']);
-      const [cc, ca] = as('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', serverOpts, 'start']);
-      const r = await run(cc, ca, 90_000);
+      const r = await runServerTool(binDir, 'pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', serverOpts, 'start'], 90_000);
       if (r.code === 0) {
-        watchdogPid = spawnWatchdog(as('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']), baseDir);
+        life.arm();
         const adminUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;
         const db = opts.database ?? 'rehearse';
         const { default: pg } = await import('pg');
@@ -178,8 +203,7 @@ export async function startLocalCluster(opts: { log?: (line: string) => void; da
           binDir,
           baseDir,
           async stop() {
-            removeHandlers();
-            stopSync();
+            life.stop();
           },
         };
       }
@@ -194,8 +218,7 @@ export async function startLocalCluster(opts: { log?: (line: string) => void; da
     }
     throw new RehearseError(lastErr);
   } catch (err) {
-    removeHandlers();
-    stopSync();
+    life.stop();
     throw err;
   }
 }

@@ -5,15 +5,18 @@
  */
 import type { Answers, Operation } from '../operation.js';
 import type { Plan } from '../plan/types.js';
-import { qualified, regclass } from '../plan/recipes/index.js';
+import type pg from 'pg';
+import { label, qualified, regclass, tableOidSql, type TableRef } from '../plan/recipes/index.js';
+import { errors } from '../messages/errors.js';
 import { quoteLiteral } from '../sql/ident.js';
 import { APP_NAME, closeQuietly, connect } from './connect.js';
 import { LockMonitor, newLockSample, type PhaseLockSample } from './locks.js';
 import { runPhases, type PhaseRun } from './runner.js';
+import { ReplicaLagMonitor } from './replica-lag.js';
 import { seedTable } from './seed.js';
 import { newBucket, Traffic, type Bucket } from './traffic.js';
 import { buildWorkload, introspect, keySource, tableOf } from './workload.js';
-import { columnsToLearn, introspectColumns } from '../project/facts.js';
+import { columnsToLearn, introspectColumns, type TableFacts } from '../project/facts.js';
 
 export interface RehearseOptions {
   url: string;
@@ -27,6 +30,8 @@ export interface RehearseOptions {
   answers: Answers;
   /** Rows to seed when the table does not exist (0: never seed). */
   rows: number;
+  /** Seed the table range-partitioned by its key into this many partitions. */
+  partitions?: number;
   clients: number;
   /** Traffic measured before the first phase, ms. */
   baselineMs: number;
@@ -34,6 +39,12 @@ export interface RehearseOptions {
   /** Overall time limit, ms. */
   timeLimitMs: number;
   thinkMs?: number;
+  /**
+   * Sample the lag of the standbys streaming from this database per phase (rehearse --replica).
+   * `ready` resolves once they have replayed the seeding (the CLI: Standby.caughtUp), before the
+   * first phase.
+   */
+  replica?: { ready(): Promise<void> };
   log: (line: string) => void;
 }
 
@@ -50,20 +61,33 @@ export interface RehearseResult {
   workMs: number;
 }
 
-/** The answers with what generation's `--database-url` would have read (on a connection of its own). */
+/**
+ * The answers with what generation's `--database-url` would have read (on a connection of its own),
+ * and, for every operation, whether the table is partitioned: the plan is built knowing it.
+ */
 async function withFacts(url: string, op: Operation, answers: Answers): Promise<Answers> {
   const columns = columnsToLearn(op, answers);
-  if (!columns.length) return answers;
   const c = await connect(url, { name: APP_NAME.setup, statementTimeoutMs: 60_000 });
   try {
-    const out = { ...answers };
     const db = { query: async (sql: string) => (await c.query(sql)).rows, close: async () => {} };
-    out.facts = await introspectColumns(db, tableOf(op, answers), columns, '--database-url');
+    const t = tableOf(op, answers);
+    let facts: TableFacts | undefined;
+    if (columns.length) facts = await introspectColumns(db, t, columns, '--database-url');
+    else if ((await db.query(tableOidSql(t)))[0]?.partitioned === true) facts = { source: '--database-url', columns: {}, partitioned: true };
+    if (!facts) return answers;
+    const out = { ...answers, facts };
     op.check?.(out);
     return out;
   } finally {
     await closeQuietly(c);
   }
+}
+
+/** Refuses --partitions on a table that exists and is not partitioned: rehearse seeds only a new table. */
+async function checkPartitionsFlag(client: pg.Client, t: TableRef, partitions: number | undefined): Promise<void> {
+  if (!partitions) return;
+  const [row] = (await client.query<{ oid: string | null; partitioned: boolean | null }>(tableOidSql(t))).rows;
+  if (row.oid !== null && row.partitioned !== true) throw errors.rehearsePartitionsOnPlainTable(label(t), partitions);
 }
 
 export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
@@ -73,11 +97,14 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
   const setup = await connect(o.url, { name: APP_NAME.setup, statementTimeoutMs: o.timeLimitMs });
   let traffic: Traffic | undefined;
   let monitor: LockMonitor | undefined;
+  let replica: ReplicaLagMonitor | undefined;
   let guard: NodeJS.Timeout | undefined;
   const migration = await connect(o.url, { name: APP_NAME.migration, statementTimeoutMs: o.timeLimitMs });
   try {
     const serverVersion = (await setup.query<{ v: string }>(`SELECT current_setting('server_version') AS v`)).rows[0].v;
-    const seeded = o.rows > 0 ? await seedTable(setup, t, { rows: o.rows, key, extras: o.operation.rehearsal.seed(o.answers), log: o.log }) : false;
+    await checkPartitionsFlag(setup, t, o.partitions);
+    const seeded =
+      o.rows > 0 ? await seedTable(setup, t, { rows: o.rows, key, extras: o.operation.rehearsal.seed(o.answers), log: o.log, partitions: o.partitions }) : false;
     const info = await introspect(setup, t, key);
     const rowsAtStart = Number(
       (await setup.query<{ n: string }>(`SELECT greatest(reltuples, 0)::bigint AS n FROM pg_class WHERE oid = ${regclass(t)}`)).rows[0].n,
@@ -92,6 +119,12 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     const table = `ARRAY[${oid}::oid, to_regclass(${quoteLiteral(qualified(t))})::oid]`;
     await closeQuietly(setup);
 
+    if (o.replica) {
+      o.log('waiting for the standby to replay the seeding');
+      await o.replica.ready();
+      replica = new ReplicaLagMonitor(o.url);
+      await replica.start();
+    }
     monitor = new LockMonitor(o.url, table);
     monitor.migrationPid = (await migration.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     await monitor.start();
@@ -121,6 +154,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
       tableRegclass: table,
       traffic,
       monitor,
+      replica,
       workload,
       dwellMs: o.dwellMs,
       deadline,
@@ -133,6 +167,7 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     clearTimeout(guard);
     await traffic?.stop().catch(() => {});
     await monitor?.stop().catch(() => {});
+    await replica?.stop().catch(() => {});
     await closeQuietly(migration);
     await closeQuietly(setup);
   }

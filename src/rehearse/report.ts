@@ -44,6 +44,11 @@ export interface PhaseReport {
   scansUnderLock: string[];
   retries: number;
   backfill?: { rows: number; batches: number; rowsPerSec: number; maxBatchMs: number; p99BatchMs: number };
+  /**
+   * rehearse --replica: the most WAL (bytes) a standby had not replayed, the longest replay_lag the
+   * primary reported (ms), both sampled every ~100 ms, and the WAL the phase wrote (bytes).
+   */
+  replica?: { maxLagBytes: number; maxReplayLagMs: number; walBytes: number };
   verify: { sql: string; expect: string; got: unknown; ok: boolean | null }[];
   error?: string;
 }
@@ -86,6 +91,7 @@ function phaseReport(r: PhaseRun, table: string): PhaseReport {
       maxBatchMs: round(r.backfill.maxBatchMs),
       p99BatchMs: round(r.backfill.p99BatchMs),
     },
+    replica: r.replica && { maxLagBytes: r.replica.maxBytes, maxReplayLagMs: round(r.replica.maxReplayLagMs), walBytes: r.replica.walBytes },
     verify: r.verify,
     error: r.error,
   };
@@ -135,6 +141,10 @@ function ms(n: number): string {
   return n >= 10_000 ? `${(n / 1000).toFixed(1)} s` : `${n >= 100 ? Math.round(n) : n.toFixed(1)} ms`;
 }
 
+function bytes(n: number): string {
+  return n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${Math.round(n / 1024)} KiB` : `${n} B`;
+}
+
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   return rows.map((r, j) => {
@@ -144,14 +154,20 @@ function table(rows: string[][]): string {
 }
 
 export function renderText(r: Report): string {
+  const replica = r.phases.some((p) => p.replica);
   const head = [
     `Rehearsal: ${r.title} (${r.plan})`,
     `PostgreSQL ${r.postgres}, table ${r.table} with ~${r.rows.toLocaleString('en-US')} rows${r.seeded ? ' (seeded)' : ''}, ${r.clients} app clients`,
     `App: ${r.workload}`,
     `Baseline (before phase 1): ${r.baseline.queries} queries, p99 ${ms(r.baseline.p99Ms)}, max ${ms(r.baseline.maxMs)}`,
+    ...(replica
+      ? ['Replica: a streaming standby; "replica lag" is the most WAL it had not replayed and the longest replay_lag the primary reported, per phase']
+      : []),
     '',
   ];
-  const rows: string[][] = [['#', 'phase', 'kind', 'time', 'app q', 'failed', 'p99', 'max', 'lock wait', 'rows/s', 'migration locks']];
+  const rows: string[][] = [
+    ['#', 'phase', 'kind', 'time', 'app q', 'failed', 'p99', 'max', 'lock wait', 'rows/s', ...(replica ? ['WAL', 'replica lag'] : []), 'migration locks'],
+  ];
   for (const p of r.phases)
     rows.push([
       String(p.index),
@@ -164,6 +180,7 @@ export function renderText(r: Report): string {
       ms(p.app.maxMs),
       ms(p.appLockWaitMaxMs),
       p.backfill ? p.backfill.rowsPerSec.toLocaleString('en-US') : '',
+      ...(replica ? (p.replica ? [bytes(p.replica.walBytes), `${bytes(p.replica.maxLagBytes)} / ${ms(p.replica.maxReplayLagMs)}`] : ['', '']) : []),
       p.locks.join(', ') || (p.kind === 'deploy' ? '' : '-'),
     ]);
   const notes: string[] = [];

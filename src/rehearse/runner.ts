@@ -4,6 +4,8 @@
  *             (timeoutSettings); statements; read pg_locks; COMMIT. Retried as a whole, a bounded
  *             number of times with backoff and jitter, on lock_timeout (55P03) only. `none`
  *             migrations: alone in autocommit, after their cleanup check, with session timeouts.
+ *             A migration with a partitioned form (Migration.partitioned) whose `detect` finds the
+ *             table partitioned runs that form instead, as Alembic and Rails do (runPartitionedBuild).
  *   backfill  the plan's batch SQL in a keyset loop (:last_key/:batch_size bound as $n), one
  *             transaction per batch, retried on 55P03/40001/40P01; timed batch by batch.
  *   deploy    moves the simulated app to the new code.
@@ -12,11 +14,12 @@
 import type pg from 'pg';
 import { BLOCKING_LOCKS, type Backfill, type Migration, type Phase, type Plan } from '../plan/types.js';
 import { quoteLiteral } from '../sql/ident.js';
-import { timeoutSettings } from '../plan/recipes/index.js';
+import { oneQuery, timeoutSettings, type PartitionedIndexBuild } from '../plan/recipes/index.js';
 import { prepareBatches } from './backfill-batches.js';
 import { errorText, sqlState } from './connect.js';
 import { heldLocksSql, lockModeName, newLockSample, pgLockMode, scanProbeSql, type LockMonitor, type PhaseLockSample } from './locks.js';
 import { newBucket, type Bucket, type Traffic } from './traffic.js';
+import { newReplicaSample, type PhaseReplicaSample, type ReplicaLagMonitor } from './replica-lag.js';
 import type { Workload } from './workload.js';
 
 export interface BackfillStats {
@@ -46,6 +49,8 @@ export interface PhaseRun {
   /** Statements that scanned the table while holding a lock that blocks traffic (one line each). */
   scansUnderLock: string[];
   backfill?: BackfillStats;
+  /** How far the standbys fell behind (rehearse --replica). */
+  replica?: PhaseReplicaSample;
   verify: VerifyResult[];
   error?: string;
 }
@@ -56,6 +61,8 @@ export interface RunnerOptions {
   tableRegclass: string;
   traffic?: Traffic;
   monitor?: LockMonitor;
+  /** Standbys' lag, sampled per phase (rehearse --replica). */
+  replica?: ReplicaLagMonitor;
   workload?: Workload;
   /** Traffic kept running after each phase's work, ms. */
   dwellMs: number;
@@ -95,7 +102,9 @@ export async function runMigration(
   for (let attempt = 0; ; attempt++) {
     if (o.deadline) checkDeadline(o.deadline);
     try {
-      if (m.transaction === 'transaction') {
+      if (m.partitioned && (await client.query(m.partitioned.detect)).rows.length) {
+        await runPartitionedBuild(client, m.partitioned, o.lockTimeout);
+      } else if (m.transaction === 'transaction') {
         await client.query('BEGIN');
         // The relations as they are before the statements run: a name they drop resolves to nothing after.
         const rels = (await client.query<{ rels: string }>(`SELECT (${o.tableRegclass})::text AS rels`)).rows[0].rels;
@@ -137,6 +146,31 @@ export async function runMigration(
       await sleep(backoff(attempt));
     }
   }
+}
+
+/**
+ * The partitioned form of an index build, as the Alembic and Rails migrations run it (see
+ * src/targets/alembic.ts, partitionedBranch): the prepare steps as one query (one implicit
+ * transaction, SET LOCAL lock_timeout), then each partition still without the index: a leftover
+ * INVALID build dropped, its own CREATE INDEX CONCURRENTLY and the ATTACH query, each in autocommit
+ * as PostgreSQL wrote them, with no statement_timeout; last, the guard that the parent is valid.
+ * Every step is idempotent (IF NOT EXISTS, partitions already attached are not listed), so a retry
+ * after a lock_timeout picks up where it stopped.
+ */
+async function runPartitionedBuild(client: pg.Client, p: PartitionedIndexBuild, lockTimeout: string): Promise<void> {
+  await client.query(oneQuery(p.prepare, lockTimeout));
+  await client.query('SET statement_timeout = 0');
+  try {
+    const rows = (await client.query<{ drop_leftover: string | null; build: string; attach: string }>(p.partitions)).rows;
+    for (const row of rows) {
+      if (row.drop_leftover !== null) await client.query(row.drop_leftover);
+      await client.query(row.build);
+      await client.query(row.attach);
+    }
+  } finally {
+    await client.query('RESET statement_timeout').catch(() => {});
+  }
+  await client.query(p.finish.sql);
 }
 
 function firstLine(sql: string): string {
@@ -245,6 +279,10 @@ export async function runPhases(o: RunnerOptions): Promise<PhaseRun[]> {
     runs.push(run);
     o.traffic?.setBucket(run.bucket);
     o.monitor?.setSample(run.locks);
+    if (o.replica) {
+      run.replica = newReplicaSample();
+      await o.replica.switchTo(run.replica).catch(() => {});
+    }
     o.log(`phase ${index + 1}/${total} [${phase.kind}] ${phase.title}`);
     if (o.traffic && o.workload) {
       const share = o.workload.newShareAt(phase, 'start');
@@ -287,5 +325,6 @@ export async function runPhases(o: RunnerOptions): Promise<PhaseRun[]> {
     );
     if (run.error) break;
   }
+  await o.replica?.switchTo(null).catch(() => {});
   return runs;
 }

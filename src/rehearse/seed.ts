@@ -2,6 +2,7 @@
  * A realistic table to rehearse on, created only when the table does not exist: a `users` table
  * (bigserial key, unique email, names, a nullable text, counters, timestamps) plus any column the
  * operation's answers name that is not among those (the column to rename, remove or index).
+ * With `partitions`, the same table range-partitioned by its key into that many leaf partitions.
  */
 import type pg from 'pg';
 import type { TableRef } from '../plan/recipes/index.js';
@@ -68,6 +69,20 @@ export function addedColumns(extras: ExtraColumn[], key: string): ExtraColumn[] 
   return extras.filter((e, i) => e.name !== key && !standard.has(e.name) && extras.findIndex((x) => x.name === e.name) === i);
 }
 
+/**
+ * The partitions of a seeded table: `<table>_p0` .. `_p<n-1>`, even key ranges over the seeded rows,
+ * the first from MINVALUE and the last to MAXVALUE, so every key the app inserts has a partition.
+ */
+export function partitionDdl(t: TableRef, n: number, rows: number): string[] {
+  const size = Math.max(1, Math.ceil(rows / Math.max(n, 1)));
+  return Array.from({ length: n }, (_, k) => {
+    const from = k === 0 ? 'MINVALUE' : String(k * size + 1);
+    const to = k === n - 1 ? 'MAXVALUE' : String((k + 1) * size + 1);
+    const part = qualified({ schema: t.schema, name: `${t.name}_p${k}` });
+    return `CREATE TABLE ${part} PARTITION OF ${qualified(t)} FOR VALUES FROM (${from}) TO (${to})`;
+  });
+}
+
 export async function tableExists(client: pg.Client, t: TableRef): Promise<boolean> {
   const r = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified(t)]);
   return r.rows[0].t !== null;
@@ -81,7 +96,7 @@ export async function tableExists(client: pg.Client, t: TableRef): Promise<boole
 export async function seedTable(
   client: pg.Client,
   t: TableRef,
-  opts: { rows: number; key: string; extras: ExtraColumn[]; log: (line: string) => void },
+  opts: { rows: number; key: string; extras: ExtraColumn[]; log: (line: string) => void; partitions?: number },
 ): Promise<boolean> {
   if (await tableExists(client, t)) return false;
   const T = qualified(t);
@@ -97,7 +112,12 @@ export async function seedTable(
     });
   }
   if (t.schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(t.schema)}`);
-  await client.query(`CREATE TABLE ${T} (${K} bigserial NOT NULL, ${cols.map((c) => `${quoteIdent(c.name)} ${c.ddl}`).join(', ')})`);
+  const partitions = opts.partitions ?? 0;
+  await client.query(
+    `CREATE TABLE ${T} (${K} bigserial NOT NULL, ${cols.map((c) => `${quoteIdent(c.name)} ${c.ddl}`).join(', ')})` +
+      (partitions ? ` PARTITION BY RANGE (${K})` : ''),
+  );
+  for (const ddl of partitionDdl(t, partitions, opts.rows)) await client.query(ddl);
   const chunk = 100_000;
   const started = Date.now();
   let lastLog = started;
@@ -114,9 +134,11 @@ export async function seedTable(
     }
   }
   await client.query(`SELECT setval(pg_get_serial_sequence(${quoteLiteral(T)}, ${quoteLiteral(opts.key)}), greatest((SELECT max(${K}) FROM ${T}), 1))`);
-  opts.log('seeding: primary key and unique email index');
+  opts.log(`seeding: primary key and ${partitions ? '' : 'unique '}email index`);
+  // On the parent of a partitioned table each builds the partitions' indexes and attaches them.
   await client.query(`ALTER TABLE ${T} ADD PRIMARY KEY (${K})`);
-  if (cols.some((c) => c.name === 'email')) await client.query(`CREATE UNIQUE INDEX ON ${T} (email)`);
+  // PostgreSQL refuses a unique index on a partitioned table without the partition key: a plain one there.
+  if (cols.some((c) => c.name === 'email')) await client.query(`CREATE ${partitions ? '' : 'UNIQUE '}INDEX ON ${T} (email)`);
   for (const e of opts.extras) if (e.index && cols.some((c) => c.name === e.name)) await client.query(`CREATE INDEX ON ${T} (${quoteIdent(e.name)})`);
   opts.log('seeding: VACUUM ANALYZE');
   await client.query(`VACUUM ANALYZE ${T}`);

@@ -1,0 +1,70 @@
+/**
+ * `migscaffold rehearse --partitions N`: the table is seeded range-partitioned, the plan is built
+ * knowing it, and the runner runs the partitioned form of the migration (as Alembic and Rails do);
+ * an operation that refuses partitioned tables refuses in one line. No timing assertions.
+ */
+import { describe, inject, it } from 'vitest';
+import { realEffects, type Effects } from '../../src/effects.js';
+import { rehearseMain } from '../../src/rehearse/cli.js';
+import { createDatabase, query, uniqueDbName } from '../support/pg.js';
+
+async function rehearse(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const fx: Effects = { ...realEffects(), stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), interactive: false };
+  const code = await rehearseMain(['rehearse', ...args], fx);
+  return { code, stdout, stderr };
+}
+
+const QUIET = ['--clients', '4', '--dwell', '150', '--max-stall', '600000', '--time-limit', '100'];
+
+describe.concurrent('rehearse --partitions', () => {
+  it('add-index on 8 partitions: no failed app query, every partition indexed and attached, the parent index valid', async ({ expect }) => {
+    const url = await createDatabase(inject('pg'), uniqueDbName('rehearse_parts'));
+    const res = await rehearse(['add-index', '--table', 'users', '--columns', 'name', '--partitions', '8', '--rows', '40000', '--database-url', url, ...QUIET, '--json']);
+    const report = JSON.parse(res.stdout);
+    const context = `${res.stderr}\n${JSON.stringify(report.problems ?? report, null, 2)}`;
+    expect(report.problems, context).toEqual([]);
+    expect(res.code, context).toBe(0);
+    expect(report.totals.appQueries).toBeGreaterThan(0);
+    expect(report.totals.appFailed).toBe(0);
+    expect(report.phases[0].title).toBe('Build users_name_idx on each partition of users concurrently');
+    expect(await query(url, `SELECT relkind FROM pg_class WHERE oid = 'users'::regclass`)).toEqual([{ relkind: 'p' }]);
+    const parts = await query<{ partition: string; leaf: string; index: string | null; valid: boolean | null }>(
+      url,
+      `SELECT c.relname AS partition, c.relkind AS leaf, xc.relname AS index, x.indisvalid AS valid
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         LEFT JOIN (pg_inherits ii JOIN pg_index x ON x.indexrelid = ii.inhrelid JOIN pg_class xc ON xc.oid = x.indexrelid)
+                ON ii.inhparent = 'users_name_idx'::regclass AND x.indrelid = c.oid
+        WHERE i.inhparent = 'users'::regclass ORDER BY 1`,
+    );
+    expect(parts.map((p) => p.partition)).toEqual(Array.from({ length: 8 }, (_, k) => `users_p${k}`));
+    for (const p of parts) expect(p, p.partition).toEqual({ partition: p.partition, leaf: 'r', index: `${p.partition}_name_idx`, valid: true });
+    expect(await query(url, `SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_name_idx'::regclass`)).toEqual([{ indisvalid: true }]);
+    // Every partition holds rows: the ranges split the seeded keys.
+    const counts = await query<{ n: number }>(url, `SELECT count(*)::int AS n FROM users GROUP BY tableoid`);
+    expect(counts.length).toBe(8);
+  });
+
+  it('an operation that refuses partitioned tables refuses in one line, exit 1', async ({ expect }) => {
+    const url = await createDatabase(inject('pg'), uniqueDbName('rehearse_parts_refused'));
+    // rename-column must copy the index on email, which PostgreSQL 15 cannot build CONCURRENTLY on a partitioned table.
+    const res = await rehearse(['rename-column', '--table', 'users', '--from', 'email', '--to', 'email_address', '--partitions', '4', '--rows', '2000', '--database-url', url, ...QUIET]);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stdout).toBe('');
+    const lines = res.stderr.split('\n').filter((l) => l && !l.startsWith('rehearse: '));
+    expect(lines).toEqual([expect.stringMatching(/^migscaffold rehearse: users\.email is in a partitioned table, and PostgreSQL 15 refuses CREATE INDEX CONCURRENTLY/)]);
+    expect(await query(url, `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'email_address'`)).toEqual([{ n: 0 }]);
+  });
+
+  it('--partitions on an existing plain table: one line, exit 2, nothing seeded', async ({ expect }) => {
+    const url = await createDatabase(inject('pg'), uniqueDbName('rehearse_parts_plain'));
+    await query(url, 'CREATE TABLE users (id bigserial PRIMARY KEY, name text)');
+    const res = await rehearse(['add-index', '--table', 'users', '--columns', 'name', '--partitions', '4', '--database-url', url, ...QUIET]);
+    expect(res.code).toBe(2);
+    expect(res.stderr.split('\n').filter((l) => l && !l.startsWith('rehearse: '))).toEqual([
+      'migscaffold rehearse: --partitions 4 seeds a new partitioned table, but users exists and is not partitioned: drop it, or rehearse on another table or database',
+    ]);
+    expect(await query(url, 'SELECT count(*)::int AS n FROM users')).toEqual([{ n: 0 }]);
+  });
+});
