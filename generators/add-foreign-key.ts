@@ -53,6 +53,8 @@ import type { HazardKey } from '../src/messages/hazards.js';
 import { fence, modelClassName } from '../src/targets/code-changes.js';
 import { camelize } from '../src/render/strings.js';
 import { objectName, quoteIdent, slug } from '../src/sql/ident.js';
+import { tablePartitioned } from '../src/project/facts.js';
+import { errors } from '../src/messages/errors.js';
 
 /** `orgs(id)`, `billing.orgs(id, region)`: the referenced table and its columns. */
 export function parseReference(value: string): { table: TableRef; columns: string[] } {
@@ -249,6 +251,9 @@ export const addForeignKey = defineOperation({
       default: false,
     },
   ],
+  check(a) {
+    if (tablePartitioned(a)) throw errors.partitionedRefused(PARTITIONED_REFUSALS.foreignKeyFrom(label(parseTable(String(a.table)))));
+  },
   plan(a, s): Plan {
     const { t, fk, index, withIndex, self } = specOf(a);
     const tl = label(t);

@@ -21,7 +21,8 @@ import {
 import { PARTITIONED_REFUSALS } from '../src/messages/guards.js';
 import type { CodeChange, Migration, Plan } from '../src/plan/types.js';
 import { objectName, slug } from '../src/sql/ident.js';
-import { REFUSALS } from '../src/messages/errors.js';
+import { errors, REFUSALS } from '../src/messages/errors.js';
+import { tablePartitioned } from '../src/project/facts.js';
 
 /** The constraint's name, which is also its index's: --name, or PostgreSQL's <table>_<columns>_key. */
 export function constraintName(a: Answers): string {
@@ -58,6 +59,9 @@ export const addUniqueConstraint = defineOperation({
     columnsField(true, 'Columns, comma-separated, in constraint order'),
     optionalNameField('Constraint name, also its index name (empty: <table>_<columns>_key)'),
   ],
+  check(a) {
+    if (tablePartitioned(a)) throw errors.partitionedRefused(PARTITIONED_REFUSALS.uniqueConstraint(label(parseTable(String(a.table)))));
+  },
   plan(a, s): Plan {
     const t = parseTable(String(a.table));
     const cols = listOf(a.columns);

@@ -21,6 +21,7 @@ import type { CodeChange, Plan } from '../src/plan/types.js';
 import { errors, REFUSALS } from '../src/messages/errors.js';
 import { slug } from '../src/sql/ident.js';
 import { tablePartitioned } from '../src/project/facts.js';
+import { PARTITIONED_REFUSALS } from '../src/messages/guards.js';
 
 /** Whether the flags (or the prompt) gave the index's columns. */
 const hasColumns = (a: Answers) => listOf(a.columns).some((c) => c !== '');
@@ -87,7 +88,7 @@ export const dropIndex = defineOperation({
   check(a) {
     // A prompt answers every question; only what says more than the plain default counts as given.
     if (!hasColumns(a) && (a.unique === true || a.where || (a.using !== undefined && a.using !== 'btree'))) throw errors.indexDefinitionPartial();
-    if (tablePartitioned(a)) throw errors.dropIndexPartitioned(String(a.name), String(a.table));
+    if (tablePartitioned(a)) throw errors.partitionedRefused(PARTITIONED_REFUSALS.dropIndex(String(a.table), String(a.name)));
   },
   complete(a, declared) {
     if (hasColumns(a)) return;

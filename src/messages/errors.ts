@@ -146,11 +146,8 @@ export const errors = {
     ),
   copyReferenced: (what: string, refs: string[]) =>
     new RefusedError(`${what} is referenced by foreign keys of other tables (${refs.join(', ')}): this operation cannot move them; drop or re-point them first`),
-  dropIndexPartitioned: (index: string, table: string) =>
-    new RefusedError(
-      `${table} is a partitioned table, and PostgreSQL 15 refuses DROP INDEX CONCURRENTLY on its index ${index} (and refuses to drop a partition's index on its own): nothing was written. ` +
-        'Drop it with a plain DROP INDEX under a short lock_timeout (SET lock_timeout = \'1s\'), retried until it gets through: it holds ACCESS EXCLUSIVE on the table and every partition, for the catalog change only',
-    ),
+  /** A refusal of PARTITIONED_REFUSALS (the guards' text), at generation: the database said partitioned. */
+  partitionedRefused: (refusal: string) => new RefusedError(`${refusal.replace(/^migscaffold: /, '')}. Nothing was written`),
   prismaRelationTypes: (field: string, type: string, partners: string[]) =>
     new RefusedError(
       `${field} is in a relation with ${partners.join(', ')}, and Prisma requires both sides of a relation to have the same type, ` +

@@ -206,8 +206,20 @@ describe.concurrent('every other operation on a partitioned table: refusals, bef
       expect(r.code, r.stdout + r.stderr).toBe(1);
       const line = r.stderr.trim();
       expect(line.split('\n'), line).toHaveLength(1);
-      expect(line).toMatch(/users is a partitioned table, and PostgreSQL 15 refuses DROP INDEX CONCURRENTLY on its index users_email_idx .*: nothing was written\. Drop it with a plain DROP INDEX under a short lock_timeout/);
+      expect(line).toMatch(/^migscaffold: users_email_idx on users is a partitioned index, and PostgreSQL 15 refuses DROP INDEX CONCURRENTLY on one: drop it with a plain DROP INDEX under a short lock_timeout .*\. Nothing was written$/);
       expect(r.filesAfter).toEqual(r.filesBefore);
+    });
+    it(`${d}: add-unique-constraint and add-foreign-key, the database says partitioned: generation refuses in one line, writes nothing`, async ({ expect }) => {
+      const fk = onPartitions('fk_orgs_cascade');
+      for (const [c, refusal] of [
+        [onPartitions('unique_constraint_plain'), /^migscaffold: users is a partitioned table, and PostgreSQL 15 refuses ADD CONSTRAINT \.\.\. UNIQUE USING INDEX on one .*\. Nothing was written$/],
+        [{ ...fk, flags: { ...fk.flags, 'no-index': true } }, /^migscaffold: users is a partitioned table, and PostgreSQL 15 refuses ADD FOREIGN KEY \.\.\. NOT VALID on one .*\. Nothing was written$/],
+      ] as const) {
+        const r = await refusedGeneration({ ...c, introspect: true }, d);
+        expect(r.code, r.stdout + r.stderr).toBe(1);
+        expect(r.stderr.trim()).toMatch(refusal);
+        expect(r.filesAfter).toEqual(r.filesBefore);
+      }
     });
     it(`${d}: drop-index generated without knowing: PostgreSQL refuses the concurrent drop before it changes anything`, async ({ expect }) => {
       const r = await firstFailure(expect, onPartitions('drop_index_plain'), d);
