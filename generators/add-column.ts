@@ -136,12 +136,16 @@ export const addColumn = defineOperation({
         verify: [{ sql: columnExistsSql(t, column), expect: '1 (the column exists)', expectValue: 1 }],
       },
     ];
-    if (notNull && !def)
+    // Without a default, rows the old code writes from now on arrive NULL: the new code must write the
+    // column before the backfill, which fills only the rows that exist when it starts.
+    if ((notNull || fill) && !def)
       phases.push({
         kind: 'deploy',
         key: 'write',
         title: `Deploy code that writes ${column} on every insert and update`,
-        why: 'Otherwise rows written during the backfill arrive NULL and the NOT NULL check refuses them.',
+        why: notNull
+          ? 'Otherwise rows written during the backfill arrive NULL and the NOT NULL check refuses them.'
+          : 'Otherwise rows written from now on arrive NULL, and the backfill, which fills the rows that exist when it starts, leaves them so.',
         code: { kind: 'write-column', table: tl, column },
         verify: [],
       });
@@ -196,6 +200,8 @@ export const addColumn = defineOperation({
       { name: 'NOT NULL with a constant default', args: ['--table', 'users', '--column', 'score', '--type', 'integer', '--not-null', '--default', '0'] },
       { name: 'volatile default', args: ['--table', 'users', '--column', 'token', '--type', 'uuid', '--default', 'gen_random_uuid()'] },
       { name: '--not-null --backfill', args: ['--table', 'users', '--column', 'email_lower', '--type', 'text', '--not-null', '--backfill', 'lower(email)'] },
+      // Nullable: old code's inserts after the expand must not be left NULL by the backfill.
+      { name: '--backfill, nullable', args: ['--table', 'users', '--column', 'email_domain', '--type', 'text', '--backfill', "split_part(email, '@', 2)"] },
     ],
     seed: () => [],
     workload(answers, k) {
