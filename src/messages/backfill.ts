@@ -60,6 +60,18 @@ export const BACKFILL_MESSAGES = {
       `backfill ${hole('table')}: ${hole('description')} (key ${hole('key')}; about ${hole('estimate')} rows up to key ${hole('end_key')}; ` +
         `batches of up to ${hole('max_rows')} rows, about ${hole('batch_ms')} ms each; ${hole('workers')} worker(s))`,
     ),
+  /** A partitioned table: each leaf gets its own bound, read when the run starts. */
+  headerPartitioned: () =>
+    text(
+      `backfill ${hole('table')}: ${hole('description')} (key ${hole('key')}; about ${hole('estimate')} rows in ${hole('leaf_count')} partitions, ` +
+        `walked one at a time, each up to its highest key when the run started; ` +
+        `batches of up to ${hole('max_rows')} rows, about ${hole('batch_ms')} ms each; ${hole('workers')} worker(s))`,
+    ),
+  leafStarts: () => text(`  partition ${hole('leaf')}: up to key ${hole('end_key')}`),
+  /** `flags`: how the script's user spells --start-after and --partition. */
+  startAfterNeedsPartition: (table: string, startFlag: string, partitionFlag: string) =>
+    text(`${table} is partitioned: ${startFlag} is a key in one partition, so name the partition too (${partitionFlag}, as the resume command prints it)`),
+  notPartitioned: (table: string, partitionFlag: string, lastFlag: string) => text(`${table} is not partitioned: run without ${partitionFlag} and ${lastFlag}`),
   emptyTable: () => text(`backfill ${hole('table')}: no rows up to the end key, nothing to do`),
   stoppedRanges: () => text(`Stopped: ${hole('updated')} rows updated in ${hole('elapsed')}s. Resume each unfinished range (they can run at the same time):`),
   psqlStatementTimeout: () =>
@@ -73,6 +85,12 @@ export const BACKFILL_MESSAGES = {
     text(
       `Done: ${hole('updated')} rows updated in ${hole('elapsed')}s, up to key ${hole('end_key')}. ` +
         `Once every range is done, run the script without ${endFlag}: it checks the whole table and clears the dead rows the batches left`,
+    ),
+  /** A partitioned run given its last partition (a resumed range) leaves the whole-table check to a run without it. */
+  rangeDonePartitioned: (flags: string) =>
+    text(
+      `Done: ${hole('updated')} rows updated in ${hole('elapsed')}s, up to partition ${hole('last_leaf')}. ` +
+        `Once every range is done, run the script without ${flags}: it checks the whole table and clears the dead rows the batches left`,
     ),
   rangesStopped: () =>
     text('migscaffold: a range stopped before its end: run each stopped range again with the last "resume:" it printed'),

@@ -135,6 +135,14 @@ export interface Migration {
  * backfill's `fillSql` replaces at run time from the catalogue. Binds: `:last_key`, `:end_key`,
  * `:batch_end` (encoded keys, text) and `:batch_size`.
  */
+/** The batch statements of one direction on one relation (see BackfillQueries). */
+export interface LeafQueries {
+  firstBoundarySql: string;
+  nextBoundarySql: string;
+  firstUpdateSql: string;
+  nextUpdateSql: string;
+}
+
 export interface BackfillQueries {
   /** Human description of the change per row: `full_name = name`. */
   description: string;
@@ -148,6 +156,11 @@ export interface BackfillQueries {
   nextUpdateSql: string;
   /** Rows still to do; 0 when finished. Also the phase's verification query. */
   remainingSql: string;
+  /**
+   * The four batch statements on the relation `leafFillSql` names (a leaf partition, or the plain
+   * table): what the scripts run, one leaf at a time. The ones above walk the whole table.
+   */
+  leaf: LeafQueries;
 }
 
 export interface Backfill {
@@ -164,6 +177,19 @@ export interface Backfill {
    * table has no usable key. Bind `:colon`: what a `:` inside a quoted name becomes.
    */
   fillSql: string;
+  /**
+   * `fillSql`, and the relation marker filled with the relation `:relation` names (read as a
+   * regclass; NULL where a template has no marker) in the same pass.
+   */
+  leafFillSql: string;
+  /**
+   * What a run walks, one row per leaf partition (or one for a plain table), in order: `leaf`,
+   * `partitioned`, `resumes` (`--start-after` applies to it), `part` (its walk, of `:workers`), `n`,
+   * from `:start_leaf` to `:last_leaf`.
+   */
+  leavesSql: string;
+  /** Template: the highest key of one leaf (`leafFillSql`) when the run starts; no row when it is empty. */
+  leafEndKeySql: string;
   /** A template that fills to the key's column names, for messages. */
   keyNamesTemplate: string;
   /** Template: the highest key when the run starts (`end_key`); no row on an empty table. */

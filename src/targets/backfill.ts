@@ -37,10 +37,14 @@ function common(plan: Plan, b: Backfill, path: string) {
 
 /** Binds of the batch templates, in the order of `$n` for the positional styles. */
 const BINDS = ['last_key', 'end_key', 'batch_end', 'batch_size', 'workers'];
-const FILL_BINDS = ['template', 'colon'];
+const FILL_BINDS = ['template', 'colon', 'relation'];
+/** Binds of the query that lists the leaves a run walks. */
+const LEAF_BINDS = ['start_leaf', 'last_leaf', 'workers'];
 
 /** Every message a script prints, in one language; `lagFlag` is how its user spells --max-replica-lag. */
 function messages(b: Backfill, lang: (t: ScriptText) => string, lagFlag = '--max-replica-lag ') {
+  const psql = lagFlag.startsWith('-v');
+  const flag = (name: string) => (psql ? `-v ${name.replace(/-/g, '_')}` : `--${name}`);
   return {
     noKey: lang(b.key ? M.keyNotUnique(b.tableLabel, b.key) : M.noKey(b.tableLabel)),
     badWholeNumber: lang(M.badWholeNumber()),
@@ -51,17 +55,22 @@ function messages(b: Backfill, lang: (t: ScriptText) => string, lagFlag = '--max
     header: lang(M.header()),
     emptyTable: lang(M.emptyTable()),
     stoppedRanges: lang(M.stoppedRanges()),
-    rangeDone: lang(M.rangeDone(lagFlag.startsWith('-v') ? '-v end_at' : '--end-at')),
+    rangeDone: lang(M.rangeDone(flag('end-at'))),
+    headerPartitioned: lang(M.headerPartitioned()),
+    leafStarts: lang(M.leafStarts()),
+    startAfterNeedsPartition: lang(M.startAfterNeedsPartition(b.tableLabel, flag('start-after'), flag('partition'))),
+    notPartitioned: lang(M.notPartitioned(b.tableLabel, flag('partition'), flag('last-partition'))),
+    rangeDonePartitioned: lang(M.rangeDonePartitioned(`${flag('partition')}, ${flag('last-partition')} and ${flag('end-at')}`)),
   };
 }
 
-/** Each query of a direction, through one language's literal syntax. */
+/** Each query of a direction, through one language's literal syntax: the batches on one leaf at a time. */
 function direction(q: BackfillQueries, lit: (sql: string) => string) {
   return {
-    firstBoundary: lit(q.firstBoundarySql),
-    nextBoundary: lit(q.nextBoundarySql),
-    firstUpdate: lit(q.firstUpdateSql),
-    nextUpdate: lit(q.nextUpdateSql),
+    firstBoundary: lit(q.leaf.firstBoundarySql),
+    nextBoundary: lit(q.leaf.nextBoundarySql),
+    firstUpdate: lit(q.leaf.firstUpdateSql),
+    nextUpdate: lit(q.leaf.nextUpdateSql),
     remaining: lit(q.remainingSql),
   };
 }
@@ -84,9 +93,10 @@ export function renderBackfillPython(plan: Plan, b: Backfill, dir: string, lineL
     pyReverseDescription: b.reverse ? pythonString(b.reverse.description) : '',
     pyLockTimeout: pythonString(b.lockTimeout),
     pyStatementTimeout: pythonString(b.statementTimeout),
-    fill: call('FILL = sa.text(', b.fillSql, FILL_BINDS),
+    fill: call('FILL = sa.text(', b.leafFillSql, FILL_BINDS),
+    leaves: call('LEAVES = sa.text(', b.leavesSql, LEAF_BINDS),
     keyNames: assigned('KEY_NAMES = ', pythonString(b.keyNamesTemplate)),
-    endKey: assigned('END_KEY = ', tpl(b.endKeySql)),
+    endKey: assigned('END_KEY = ', tpl(b.leafEndKeySql)),
     split: assigned('SPLIT = ', tpl(b.splitSql)),
     fwd: { ...direction(b.forward, tpl), remaining: call('    "remaining": sa.text(', b.forward.remainingSql, [], '),') },
     reverse: b.reverse ? { ...direction(b.reverse, tpl), remaining: call('    "remaining": sa.text(', b.reverse.remainingSql, [], '),') } : undefined,
@@ -96,6 +106,8 @@ export function renderBackfillPython(plan: Plan, b: Backfill, dir: string, lineL
     estimate: call('ESTIMATE = sa.text(', b.estimateSql),
     finish: call('FINISH = sa.text(', b.finishSql),
     noKey: assigned('NO_KEY = ', msg.noKey),
+    startAfterNeedsPartition: assigned('START_AFTER_NEEDS_PARTITION = ', msg.startAfterNeedsPartition),
+    notPartitioned: assigned('NOT_PARTITIONED = ', msg.notPartitioned),
     msg,
   });
   return {
@@ -134,9 +146,10 @@ export function renderBackfillRuby(plan: Plan, b: Backfill, dir: string): Out {
     rbReverseDescription: b.reverse ? rubyString(b.reverse.description) : '',
     rbLockTimeout: rubyString(b.lockTimeout),
     rbStatementTimeout: rubyString(b.statementTimeout),
-    fill: rubyQuery(b.fillSql, FILL_BINDS, false),
+    fill: rubyQuery(b.leafFillSql, FILL_BINDS, false),
+    leaves: rubyQuery(b.leavesSql, LEAF_BINDS, false),
     keyNames: `[[], ${rubyString(b.keyNamesTemplate)}]`,
-    endKey: rubyQuery(b.endKeySql, BINDS, false),
+    endKey: rubyQuery(b.leafEndKeySql, BINDS, false),
     split: rubyQuery(b.splitSql, BINDS, false),
     fwd: direction(b.forward, tpl),
     reverse: b.reverse ? direction(b.reverse, tpl) : undefined,
@@ -170,9 +183,10 @@ export function renderBackfillTypeScript(plan: Plan, b: Backfill, dir: string): 
     tsReverseDescription: b.reverse ? JSON.stringify(b.reverse.description) : '',
     tsLockTimeout: JSON.stringify(b.lockTimeout),
     tsStatementTimeout: JSON.stringify(b.statementTimeout),
-    fill: tsQuery(b.fillSql, FILL_BINDS),
+    fill: tsQuery(b.leafFillSql, FILL_BINDS),
+    leaves: tsQuery(b.leavesSql, LEAF_BINDS),
     keyNames: `{ text: ${JSON.stringify(b.keyNamesTemplate)}, binds: [] }`,
-    endKey: tpl(b.endKeySql),
+    endKey: tpl(b.leafEndKeySql),
     split: tpl(b.splitSql),
     fwd: direction(b.forward, tpl),
     reverse: b.reverse ? direction(b.reverse, tpl) : undefined,
@@ -203,7 +217,7 @@ function dollarQuoted(sql: string, base: string): string {
 }
 
 /** psql variables the DO blocks receive as literals (through \gexec), and the built-in ones for the workers' connections. */
-const PSQL_VARS = ['batch_size', 'batch_ms', 'pause_ms', 'workers', 'worker', 'max_replica_lag', 'start_after', 'end_at', 'lock_timeout', 'reverse', 'psql', 'script', 'HOST', 'PORT', 'DBNAME', 'USER'];
+const PSQL_VARS = ['batch_size', 'batch_ms', 'pause_ms', 'workers', 'worker', 'max_replica_lag', 'start_after', 'end_at', 'partition', 'last_partition', 'lock_timeout', 'reverse', 'psql', 'script', 'HOST', 'PORT', 'DBNAME', 'USER'];
 
 /** A PL/pgSQL expression: the text of `expr` as one shell word, quoted only when it needs to be. */
 function shellWord(expr: string): string {
@@ -220,7 +234,8 @@ export function renderBackfillPsql(plan: Plan, b: Backfill, dir: string): Out {
     rangesStopped: plpgsqlRaise(M.rangesStopped()),
     psqlStatementTimeout: plpgsqlRaise(M.psqlStatementTimeout()),
   };
-  const everything = [b.fillSql, b.endKeySql, b.splitSql, b.lagSql, ...Object.values(b.forward), ...Object.values(b.reverse ?? {}), b.table, b.tableLabel].join('\n');
+  const queryTexts = (q: BackfillQueries) => [q.description, q.remainingSql, ...Object.values(q.leaf)];
+  const everything = [b.leafFillSql, b.leavesSql, b.leafEndKeySql, b.splitSql, b.lagSql, ...queryTexts(b.forward), ...(b.reverse ? queryTexts(b.reverse) : []), b.table, b.tableLabel].join('\n');
   // The DO bodies are one dollar-quoted literal in a SELECT that psql runs with \gexec: the tag
   // and the markers of psql's variables must occur nowhere in them.
   let m = '@@@';
@@ -241,9 +256,10 @@ export function renderBackfillPsql(plan: Plan, b: Backfill, dir: string): Out {
     sqlTableLabel: quoteLiteral(c.tableLabel),
     sqlDescription: quoteLiteral(b.forward.description),
     sqlReverseDescription: b.reverse ? quoteLiteral(b.reverse.description) : '',
-    fill: dq(positional(b.fillSql, FILL_BINDS)),
+    fill: dq(positional(b.leafFillSql, FILL_BINDS)),
+    leaves: dq(positional(b.leavesSql, LEAF_BINDS)),
     keyNames: quoteLiteral(b.keyNamesTemplate),
-    endKey: tpl(b.endKeySql),
+    endKey: tpl(b.leafEndKeySql),
     split: tpl(b.splitSql),
     fwd: direction(b.forward, tpl),
     reverse: b.reverse ? direction(b.reverse, tpl) : undefined,

@@ -373,6 +373,8 @@ export interface BackfillOpts {
   batchSize?: number;
   pauseMs?: number;
   startAfter?: string;
+  /** A partitioned table: the partition `startAfter` is a key of. */
+  partition?: string;
   reverse?: boolean;
 }
 
@@ -420,6 +422,7 @@ function scriptArgs(o: BackfillOpts): string[] {
   return [
     ...(o.batchSize ? ['--batch-size', String(o.batchSize)] : []),
     ...(o.pauseMs ? ['--pause-ms', String(o.pauseMs)] : []),
+    ...(o.partition ? ['--partition', o.partition] : []),
     ...(o.startAfter ? ['--start-after', o.startAfter] : []),
     ...(o.reverse ? ['--reverse'] : []),
   ];
@@ -599,6 +602,7 @@ function psqlBackfill(url: string, file: string, o: BackfillOpts) {
   const vars: string[] = [];
   if (o.batchSize) vars.push('-v', `batch_size=${o.batchSize}`);
   if (o.pauseMs) vars.push('-v', `pause_ms=${o.pauseMs}`);
+  if (o.partition) vars.push('-v', `partition=${o.partition}`);
   if (o.startAfter) vars.push('-v', `start_after=${o.startAfter}`);
   if (o.reverse) vars.push('-v', 'reverse=1');
   return { cmd: PSQL_BIN, args: ['-X', '-v', 'ON_ERROR_STOP=1', ...vars, '-d', url, '-f', file], env: { DATABASE_URL: url, PGCONNECT_TIMEOUT: '15' } };
@@ -974,17 +978,19 @@ async function interruptedBackfill(ctx: Ctx, driver: Driver, gen: Generated, pha
   let resume: BackfillOpts = {};
   if (driver.interrupt !== 'SIGKILL') {
     if (driver.name === 'sql') {
-      // psql: Ctrl-C cancels the running batch; every committed batch printed its resume key.
-      const keys = [...out1.matchAll(/resume: -v start_after=(\d+)/g)].map((m) => m[1]);
+      // psql: Ctrl-C cancels the running batch; every committed batch printed its resume key (and,
+      // on a partitioned table, its partition).
+      const keys = [...out1.matchAll(/resume: (?:-v partition=(\S+) )?-v start_after=(\d+)/g)];
       expect(keys.length, out1).toBeGreaterThan(0);
-      resume = { startAfter: keys[keys.length - 1] };
+      const [, partition, startAfter] = keys[keys.length - 1];
+      resume = { startAfter, ...(partition ? { partition } : {}) };
     } else {
       // Graceful stop after the current batch: the count it prints is what the database shows.
       expect(out1).toMatch(/Stopping after the current batch/);
-      expect(updatedCount(expect, out1, /Stopped after key \d+: (\d+) rows updated/)).toBe(pending - left);
-      const m = /--start-after (\d+)/.exec(out1);
+      expect(updatedCount(expect, out1, /Stopped after key \d+(?: in \S+)?: (\d+) rows updated/)).toBe(pending - left);
+      const m = /(?:--partition (\S+) )?--start-after (\d+)/.exec(out1);
       expect(m, `resume hint in:\n${out1}`).not.toBeNull();
-      resume = { startAfter: m![1] };
+      resume = { startAfter: m![2], ...(m![1] ? { partition: m![1] } : {}) };
     }
   }
   const second = await ctx.backfill(resume);

@@ -58,3 +58,20 @@ describe('a plan file from before the key was read at run time', () => {
     expect(after.fillSql, 'the old default key, now explicit').toContain("ARRAY['id']::text[]");
   });
 });
+
+describe('a plan file from before backfills walked partitions one leaf at a time', () => {
+  it('next rebuilds its backfill with the leaf queries the scripts now run', async () => {
+    const vol = (await run(['rename-column', '--table', 'users', '--from', 'name', '--to', 'full_name', '--target', 'sql', ...FIXED])).vol;
+    const file = JSON.parse(tree(vol)[PLAN]);
+    const phase = file.plan.phases.find((p: { kind: string }) => p.kind === 'backfill');
+    // The shape the previous version wrote: the whole-table templates only.
+    for (const field of ['leavesSql', 'leafFillSql', 'leafEndKeySql']) delete phase.backfill[field];
+    for (const q of [phase.backfill.forward, phase.backfill.reverse]) delete q.leaf;
+    vol.writeFileSync(`/project/${PLAN}`, JSON.stringify(file, null, 2));
+    const next = await run(['next', PLAN, '--yes', '--timestamp', '20260116093000'], vol);
+    expect(next.code, next.stderr).toBe(0);
+    const after = JSON.parse(tree(vol)[PLAN]).plan.phases.find((p: { kind: string }) => p.kind === 'backfill').backfill;
+    expect(after.leavesSql).toContain('pg_partition_tree');
+    expect(after.forward.leaf.firstUpdateSql).toMatch(/^UPDATE @+rel@+ AS t SET full_name = t\.name/);
+  });
+});

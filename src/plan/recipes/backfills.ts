@@ -15,7 +15,7 @@
  * text form that round-trips (integers, uuid, text, timestamps) works.
  */
 import { quoteIdent, quoteLiteral } from '../../sql/ident.js';
-import type { Backfill, BackfillQueries } from '../types.js';
+import type { Backfill, BackfillQueries, LeafQueries } from '../types.js';
 import { label, qualified, regclass, type TableRef } from './table.js';
 
 export interface BackfillSpec {
@@ -48,6 +48,8 @@ const SPLIT_SAMPLE_PAGES = 500;
  * nowhere in the user's names and expressions.
  */
 interface Markers {
+  /** The relation a batch reads and updates: one leaf of a partitioned table, or the plain table. */
+  rel: string;
   key: string;
   keyDesc: string;
   encode: string;
@@ -65,6 +67,7 @@ function markers(avoid: string): Markers {
   let m = '@';
   while (avoid.includes(m)) m += '@';
   return {
+    rel: `${m}rel${m}`,
     key: `${m}key${m}`,
     keyDesc: `${m}key_desc${m}`,
     encode: `${m}encode${m}`,
@@ -81,14 +84,14 @@ function markers(avoid: string): Markers {
  * table has no such key. Binds: `:template`, and `:colon`, what a `:` in a quoted name becomes (the
  * Python script passes `\:` so SQLAlchemy does not read it as a bind).
  */
-function fillSql(t: TableRef, key: string[] | undefined, k: Markers): string {
+function fillSql(t: TableRef, key: string[] | undefined, k: Markers, leaf = false): string {
   const rel = regclass(t);
   const wanted = key ? `ARRAY[${[...key].sort().map(quoteLiteral).join(', ')}]::text[]` : null;
   const cols = (i: string) =>
     `unnest(${i}.indkey) WITH ORDINALITY AS u(attnum, ord) JOIN pg_attribute a ON a.attrelid = ${i}.indrelid AND a.attnum = u.attnum`;
   const ident = (s: string) => `replace(format('t.%I', ${s}), ':', CAST(:colon AS text))`;
   const bind = '\\1';
-  const markerPattern = `(${[k.keyDesc, k.key, k.encode, k.names].map(escapeRegex).join('|')}|${k.decodePattern})`;
+  const markerPattern = `(${[k.keyDesc, k.key, k.encode, k.names, ...(leaf ? [k.rel] : [])].map(escapeRegex).join('|')}|${k.decodePattern})`;
   return [
     'WITH idx AS (',
     '  SELECT i.indexrelid, i.indrelid, i.indkey, i.indnkeyatts FROM pg_index i',
@@ -115,6 +118,14 @@ function fillSql(t: TableRef, key: string[] | undefined, k: Markers): string {
     `      THEN 'CAST(CAST(${bind} AS text) AS ' || min(typ) || ')'`,
     `      ELSE string_agg('CAST(CAST(CAST(${bind} AS text) AS jsonb)->>' || (ord - 1) || ' AS ' || typ || ')', ', ' ORDER BY ord)`,
     '    END AS decode',
+    ...(leaf
+      ? [
+          // The leaf named by `:relation`, as PostgreSQL quotes it: the bind is read as a regclass,
+          // so nothing but an existing relation's name can reach the SQL.
+          "    , (SELECT replace(format('%I.%I', n.nspname, c.relname), ':', CAST(:colon AS text)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
+          '       WHERE c.oid = CAST(CAST(:relation AS text) AS regclass)) AS rel',
+        ]
+      : []),
     '  FROM cols HAVING count(*) > 0',
     ')',
     // One pass over the template: the text between markers, each followed by what its marker stands
@@ -122,6 +133,7 @@ function fillSql(t: TableRef, key: string[] | undefined, k: Markers): string {
     "SELECT string_agg(p.part || coalesce(CASE m.tok[1]",
     `    WHEN ${quoteLiteral(k.keyDesc)} THEN f.key_desc WHEN ${quoteLiteral(k.key)} THEN f.key`,
     `    WHEN ${quoteLiteral(k.encode)} THEN f.encode WHEN ${quoteLiteral(k.names)} THEN f.names`,
+    ...(leaf ? [`    WHEN ${quoteLiteral(k.rel)} THEN f.rel`] : []),
     `    ELSE replace(f.decode, '${bind}', m.tok[2]) END, ''), '' ORDER BY p.n) AS sql`,
     'FROM frag f',
     `CROSS JOIN regexp_split_to_table(CAST(:template AS text), ${quoteLiteral(markerPattern)}) WITH ORDINALITY AS p(part, n)`,
@@ -135,31 +147,38 @@ function fillSql(t: TableRef, key: string[] | undefined, k: Markers): string {
  * batch is then the key range (after, batch_end], so the update below gets both ends as values and
  * the planner sees a small range, whatever the table's size or the key's type.
  */
-function boundarySql(t: TableRef, k: Markers, after: boolean): string {
+function boundarySql(rel: string, k: Markers, after: boolean): string {
   return [
     `SELECT ${k.encode} AS batch_end, count(*) OVER () AS scanned`,
-    `FROM (SELECT ${k.key} FROM ${qualified(t)} t`,
+    `FROM (SELECT ${k.key} FROM ${rel} t`,
     `  WHERE ${after ? `(${k.key}) > (${k.decode(':last_key')}) AND ` : ''}(${k.key}) <= (${k.decode(':end_key')})`,
     `  ORDER BY ${k.key} LIMIT :batch_size) t`,
     `ORDER BY ${k.keyDesc} LIMIT 1`,
   ].join('\n');
 }
 
-function updateSql(t: TableRef, k: Markers, set: { column: string; expr: string }, pending: string, after: boolean): string {
+function updateSql(rel: string, k: Markers, set: { column: string; expr: string }, pending: string, after: boolean): string {
   return [
-    `UPDATE ${qualified(t)} AS t SET ${quoteIdent(set.column)} = ${set.expr}`,
+    `UPDATE ${rel} AS t SET ${quoteIdent(set.column)} = ${set.expr}`,
     `WHERE ${after ? `(${k.key}) > (${k.decode(':last_key')}) AND ` : ''}(${k.key}) <= (${k.decode(':batch_end')})`,
     `  AND (${pending})`,
   ].join('\n');
 }
 
+function batchQueries(rel: string, k: Markers, set: { column: string; expr: string }, pending: string): LeafQueries {
+  return {
+    firstBoundarySql: boundarySql(rel, k, false),
+    nextBoundarySql: boundarySql(rel, k, true),
+    firstUpdateSql: updateSql(rel, k, set, pending, false),
+    nextUpdateSql: updateSql(rel, k, set, pending, true),
+  };
+}
+
 function queries(t: TableRef, k: Markers, set: { column: string; expr: string }, pending: string, description: string): BackfillQueries {
   return {
     description,
-    firstBoundarySql: boundarySql(t, k, false),
-    nextBoundarySql: boundarySql(t, k, true),
-    firstUpdateSql: updateSql(t, k, set, pending, false),
-    nextUpdateSql: updateSql(t, k, set, pending, true),
+    ...batchQueries(qualified(t), k, set, pending),
+    leaf: batchQueries(k.rel, k, set, pending),
     remainingSql: remainingSql(t, pending),
   };
 }
@@ -178,10 +197,13 @@ export function backfill(spec: BackfillSpec): Backfill {
     key: spec.key,
     description: spec.description,
     fillSql: fillSql(t, spec.key, k),
+    leafFillSql: fillSql(t, spec.key, k, true),
     keyNamesTemplate: k.names,
     // Ends the run at the highest key present when it starts: rows inserted later are written by
     // code that already fills them, so an insert-heavy table cannot keep the backfill running.
-    endKeySql: `SELECT ${k.encode} AS end_key FROM ${qualified(t)} t ORDER BY ${k.keyDesc} LIMIT 1`,
+    endKeySql: endKeySql(qualified(t), k),
+    leavesSql: leavesSql(t),
+    leafEndKeySql: endKeySql(k.rel, k),
     splitSql: splitSql(t, k),
     forward: queries(t, k, set, pending, spec.description),
     reverse: spec.reverse && queries(t, k, spec.reverse.set, spec.reverse.pending, spec.reverse.description),
@@ -190,7 +212,12 @@ export function backfill(spec: BackfillSpec): Backfill {
     settingsSql: `SELECT set_config('lock_timeout', CAST(:lock_timeout AS text), true), set_config('statement_timeout', CAST(:statement_timeout AS text), true)`,
     lagSql: lagSql(),
     durationSql: 'SELECT CAST(CAST(:value AS interval) AS text) AS value',
-    estimateSql: `SELECT greatest(reltuples, 0)::bigint AS estimate FROM pg_class WHERE oid = ${regclass(t)}`,
+    // A partitioned parent's own reltuples is not kept up to date (autovacuum analyses only the
+    // leaves): the leaves' sum. A plain table is its own only row.
+    estimateSql: [
+      'SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint AS estimate FROM pg_class c',
+      `WHERE c.oid IN (SELECT relid FROM pg_partition_tree(${regclass(t)}) WHERE isleaf) OR (c.oid = ${regclass(t)} AND c.relkind <> 'p')`,
+    ].join('\n'),
     finishSql: `VACUUM (ANALYZE) ${qualified(t)}`,
     remainingSql: remainingSql(t, pending),
     batchSize: spec.batchSize,
@@ -201,6 +228,59 @@ export function backfill(spec: BackfillSpec): Backfill {
     statementTimeout: DEFAULT_STATEMENT_TIMEOUT,
     maxRetries: 5,
   };
+}
+
+function endKeySql(rel: string, k: Markers): string {
+  return `SELECT ${k.encode} AS end_key FROM ${rel} t ORDER BY ${k.keyDesc} LIMIT 1`;
+}
+
+/** A partition as the user may type it (`events_p3`) or as a resume command printed it, in `leavesSql`'s spelling. */
+function leafName(bind: string): string {
+  return [
+    "coalesce((SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
+    `  WHERE c.oid = to_regclass(CAST(${bind} AS text))), CAST(${bind} AS text))`,
+  ].join('\n');
+}
+
+/**
+ * What a run walks, read when it starts (so a partition attached after generation is walked too):
+ * the leaf partitions of a partitioned table (the default one included, sub-partitions down to
+ * their leaves), or the plain table itself, one row each, in the order of their names (`leaf`,
+ * schema-qualified and quoted as needed), from `:start_leaf` to `:last_leaf` (NULL: from the first,
+ * to the last), numbered `n`. `resumes`: `--start-after` applies to this leaf (the plain table, or the leaf
+ * `:start_leaf` names). `part`: which of up to `:workers` walks takes it. Leaves are the workers'
+ * units, whole and in order, in runs of about as many pages each: a batch then never spans
+ * partitions, two workers never share a leaf's pages and locks, and each worker's share is one
+ * interval of the order, resumed with a first and a last partition like any run.
+ */
+function leavesSql(t: TableRef): string {
+  const rel = regclass(t);
+  return [
+    'WITH tree AS (',
+    `  SELECT relid FROM pg_partition_tree(${rel}) WHERE isleaf`,
+    '  UNION',
+    `  SELECT oid FROM pg_class WHERE oid = ${rel} AND relkind <> 'p'`,
+    '), named AS (',
+    "  SELECT format('%I.%I', n.nspname, c.relname) AS leaf, pg_relation_size(c.oid) + 1 AS weight",
+    '  FROM tree JOIN pg_class c ON c.oid = tree.relid JOIN pg_namespace n ON n.oid = c.relnamespace',
+    '), bounds AS (',
+    `  SELECT ${leafName(':start_leaf').replace(/\n/g, '\n  ')} AS first_leaf,`,
+    `    ${leafName(':last_leaf').replace(/\n/g, '\n    ')} AS last_leaf,`,
+    `    (SELECT relkind = 'p' FROM pg_class WHERE oid = ${rel}) AS partitioned`,
+    '), kept AS (',
+    '  SELECT named.*, bounds.* FROM named, bounds',
+    '  WHERE (NOT bounds.partitioned OR bounds.first_leaf IS NULL OR leaf COLLATE "C" >= bounds.first_leaf COLLATE "C")',
+    '    AND (NOT bounds.partitioned OR bounds.last_leaf IS NULL OR leaf COLLATE "C" <= bounds.last_leaf COLLATE "C")',
+    '), placed AS (',
+    '  SELECT leaf, partitioned, NOT partitioned OR coalesce(leaf = first_leaf, false) AS resumes,',
+    // Each leaf goes to the walk whose share of the pages holds its middle page.
+    '    floor(CAST(:workers AS int) * (sum(weight) OVER (ORDER BY leaf COLLATE "C") - weight / 2.0) / sum(weight) OVER ()) AS slot',
+    '  FROM kept',
+    ')',
+    'SELECT leaf, partitioned, resumes, dense_rank() OVER (ORDER BY slot) AS part, row_number() OVER (ORDER BY leaf COLLATE "C") AS n',
+    'FROM placed',
+    'ORDER BY leaf COLLATE "C"',
+  ].join('\n');
 }
 
 /**
