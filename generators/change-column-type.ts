@@ -61,6 +61,7 @@ import {
   inPlaceTypeChangeGuard,
   isNotNullSql,
   label,
+  moveComment,
   moveOwnedSequences,
   NO_COPIES,
   originalNames,
@@ -514,6 +515,8 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
         comment: `A sequence ${column} owns (serial) goes to ${S}, so dropping ${column} keeps it${int8 ? '; it becomes bigint, so it can count past 2^31' : ''}.`,
       }),
       ...(referenced ? [dropReferencingForeignKeys(t, column)] : []),
+      // Unknown at generation, the old type is kept in S's comment for the down: the column's own comment is not carried then.
+      ...(fromType ? [moveComment(t, column, S, `${S} takes the comment ${column} has, if any.`)] : []),
       dropColumn(t, column, false, `Drop ${column} (its indexes and constraints go with it: their copies are in place).`),
       renameColumn(t, S, column, `${S} takes the name ${column}: the application sees ${type} from now on.`),
       ...renameCopies(t, copies),
@@ -527,6 +530,7 @@ function fullPlan(a: Answers, t: TableRef, tl: string, column: string, fromType:
         ? addColumn(t, column, fromType, { comment: `Re-add ${column} as ${fromType}.` })
         : addColumnOfRecordedType(t, column, S, `Re-add ${column} with the type it had before the expand (kept in the comment of ${S}).`),
       copyDefault(t, S, column, `Give ${column} back the default.`),
+      ...(fromType ? [moveComment(t, S, column, `${column} takes its comment back, if ${S} has one.`)] : []),
       dropDefault(t, S, `While both columns exist, only ${column} carries the default.`),
       moveOwnedSequences(t, S, column, {
         retype: int8 ? (fromType ? { from: ['bigint'], as: fromType } : { from: ['bigint'], asTypeOf: 'to' }) : undefined,

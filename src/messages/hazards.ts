@@ -52,7 +52,7 @@ export const HAZARDS = {
     text:
       'Without --from-type, --database-url or a declared schema, migscaffold cannot tell whether PostgreSQL would change the type in place, so this plan ' +
       'takes the full path, which is right for every pair of types. Its expand keeps the old type as the comment of the new column; the ' +
-      "swap's down reads it there to re-create the old column. The comment stays on the column after the swap: leave it while you may roll back. " +
+      "swap's down reads it there to re-create the old column. The comment stays on the column after the swap: leave it while you may roll back. A comment the column had before is not carried over to it. " +
       'Give --from-type to let migscaffold choose the in-place change where PostgreSQL rewrites nothing.',
   },
   'type-change-one-way': {

@@ -7,7 +7,7 @@
 // Only for an asymmetric matcher (stateless); assertions use the running test's ctx.expect.
 import { expect as matchers } from 'vitest';
 import { ROWS, type Case, type Ctx, type TableSnapshot } from '../support/lifecycle.js';
-import { usesIndex } from './helpers.js';
+import { columnComment, usesIndex } from './helpers.js';
 
 const fnDef = (name: string) => matchers.stringContaining(`CREATE OR REPLACE FUNCTION public.${name}()`) as unknown as string;
 const trgDef = (name: string) => `CREATE TRIGGER ${name} BEFORE INSERT OR UPDATE ON public.users FOR EACH ROW EXECUTE FUNCTION ${name}()`;
@@ -77,7 +77,11 @@ const intToBigint: Case = {
   table: {
     last: 'score',
     extra: [{ name: 'score', ddl: 'score integer NOT NULL DEFAULT 0', seed: 'g * 7' }],
-    ddl: ['CREATE INDEX users_score_idx ON users (score)', 'ALTER TABLE users ADD CONSTRAINT users_score_check CHECK (score >= 0)'],
+    ddl: [
+      'CREATE INDEX users_score_idx ON users (score)',
+      'ALTER TABLE users ADD CONSTRAINT users_score_check CHECK (score >= 0)',
+      "COMMENT ON COLUMN users.score IS 'Points, never negative'",
+    ],
   },
   phases: {
     expand: {
@@ -150,6 +154,7 @@ const intToBigint: Case = {
         ctx.expect((await filenodes(ctx)).users, 'no rewrite of users at any step: the table keeps its file').toBe(ctx.notes.table);
         const exp: Map<number, string> = ctx.notes.expected;
         ctx.expect(await scores(ctx, 'score'), 'no value was lost by the swap').toEqual(exp);
+        ctx.expect(await columnComment(ctx, 'score'), 'the comment went with the name').toBe('Points, never negative');
         await usesIndex(ctx, 'users_score_idx', 'SELECT id FROM users WHERE score = 70');
         // Old code still writes integers; new code writes what only bigint holds.
         await ctx.q(`UPDATE users SET score = 6 WHERE id = 13`);
@@ -174,6 +179,7 @@ const intToBigint: Case = {
     swap: async (ctx) => {
       ctx.expect(await scores(ctx, 'score'), 'the old column is back with every value').toEqual(ctx.notes.expected);
       ctx.expect(await scores(ctx, SHADOW), 'and the shadow still agrees').toEqual(ctx.notes.expected);
+      ctx.expect([await columnComment(ctx, 'score'), await columnComment(ctx, SHADOW)], 'the comment is back on score alone').toEqual(['Points, never negative', null]);
       // The trigger is back: old code's writes reach the shadow again.
       await ctx.q(`UPDATE users SET score = 8 WHERE id = 16`);
       ctx.expect((await ctx.q(`SELECT ${SHADOW}::text AS s FROM users WHERE id = 16`))[0].s).toBe('8');

@@ -38,3 +38,8 @@ export const addIndexSchema = (name: string, def: string) => (s: TableSnapshot) 
   s.indexes[name] = { def, valid: true, ready: true };
 };
 
+
+/** The comment of a column of users (COMMENT ON COLUMN), or null. */
+export async function columnComment(ctx: Ctx, column: string): Promise<string | null> {
+  return ctx.val(`SELECT col_description('users'::regclass, (SELECT attnum FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = $1 AND NOT attisdropped))`, [column]);
+}

@@ -7,7 +7,7 @@
 // Only for an asymmetric matcher (stateless); assertions use the running test's ctx.expect.
 import { expect as matchers } from 'vitest';
 import { ROWS, type Case, type Ctx } from '../support/lifecycle.js';
-import { TRIGGER, oldCodeInsert, row, usesIndex } from './helpers.js';
+import { TRIGGER, columnComment, oldCodeInsert, row, usesIndex } from './helpers.js';
 
 // -------------------------------------------------------------------------------------------------
 // rename-column (NOT NULL, with a default), with what depends on `name`: a btree index named after
@@ -35,7 +35,7 @@ const rename: Case = {
   id: 'rename',
   op: 'rename-column',
   flags: { table: 'users', from: 'name', to: 'full_name' },
-  table: { last: 'name', ddl: NAME_INDEXES },
+  table: { last: 'name', ddl: [...NAME_INDEXES, "COMMENT ON COLUMN users.name IS 'Shown on the profile'"] },
   introspect: true,
   phases: {
     expand: {
@@ -137,11 +137,13 @@ const rename: Case = {
         await ctx.q(`UPDATE users SET full_name = 'Changed after contract' WHERE id = 30`);
         exp.set(Number(a), 'anon').set(Number(b), 'Post Contract').set(30, 'Changed after contract');
         ctx.expect(await namesById(ctx, 'full_name'), 'no value was lost by the contract').toEqual(exp);
+        ctx.expect(await columnComment(ctx, 'full_name'), 'the comment went with the values').toBe('Shown on the profile');
       },
     },
   },
   afterRollback: {
     contract: async (ctx) => {
+      ctx.expect([await columnComment(ctx, 'name'), await columnComment(ctx, 'full_name')], 'the comment is back on name alone').toEqual(['Shown on the profile', null]);
       const exp: Map<number, string> = ctx.notes.expected;
       // The old column is back with every value, including rows written after the contract.
       await bothColumnsAgree(ctx);

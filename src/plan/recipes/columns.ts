@@ -148,6 +148,29 @@ export function copyDefault(t: TableRef, source: string, target: string, comment
   };
 }
 
+/**
+ * `source`'s comment (COMMENT ON COLUMN) moved to `target`, read when it runs: a column that replaces
+ * another keeps what was written about it. Nothing when `source` has none.
+ */
+export function moveComment(t: TableRef, source: string, target: string, comment: string): Statement {
+  return {
+    sql: doBlock(
+      [
+        'DECLARE',
+        `  note text := col_description(${regclass(t)}, (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(source)} AND NOT attisdropped));`,
+        'BEGIN',
+        '  IF note IS NOT NULL THEN',
+        `    EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', ${regclass(t)}, ${quoteLiteral(target)}, note);`,
+        `    EXECUTE format('COMMENT ON COLUMN %s.%I IS NULL', ${regclass(t)}, ${quoteLiteral(source)});`,
+        '  END IF;',
+        'END',
+      ].join('\n'),
+    ),
+    lock: 'SHARE UPDATE EXCLUSIVE',
+    comment,
+  };
+}
+
 /** Every row's `from` copied into `to` in one statement (a rollback path, never a forward step). */
 export function copyAllValues(t: TableRef, from: string, to: string, comment: string): Statement {
   return { sql: `UPDATE ${qualified(t)} SET ${quoteIdent(to)} = ${quoteIdent(from)};`, lock: 'ROW EXCLUSIVE', comment };
