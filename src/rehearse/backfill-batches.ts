@@ -1,59 +1,81 @@
 /**
  * A plan's backfill as rehearse runs it: the same templates as the generated scripts, filled with the
- * table's key from the catalogue, one transaction per batch (the boundary read, then the update of
+ * table's key from the catalogue, walked one leaf at a time as the scripts walk them (the leaf
+ * partitions of a partitioned table, in their order, or the plain table itself), each leaf up to its
+ * highest key when the walk began; one transaction per batch (the boundary read, then the update of
  * that key range). Rehearse connects directly, so its session lock_timeout is its own.
  */
 import type pg from 'pg';
-import type { Backfill, BackfillQueries } from '../plan/types.js';
+import type { Backfill, LeafQueries } from '../plan/types.js';
 import { bindsOf, positional } from '../render/strings.js';
 import { BACKFILL_MESSAGES as M, fill as fillText } from '../messages/backfill.js';
 
 export interface Batches {
-  /** Highest key when the walk began; null on an empty table. */
-  end: string | null;
-  /** One batch after `lastKey` (null: from the start); null when the range is done. */
-  next(lastKey: string | null, size: number): Promise<{ lastKey: string; scanned: number; updated: number } | null>;
+  /** The next batch (in the current leaf, else in the next one); null when every leaf is done. */
+  next(size: number): Promise<{ lastKey: string; scanned: number; updated: number } | null>;
 }
 
-const BINDS = ['last_key', 'end_key', 'batch_end', 'batch_size', 'workers'];
+const BINDS = ['last_key', 'end_key', 'batch_end', 'batch_size'];
+const LEAF_BINDS = ['start_leaf', 'last_leaf', 'workers'];
 
 interface Query {
   text: string;
   binds: string[];
 }
 
-export async function prepareBatches(client: pg.Client, b: Backfill, q: BackfillQueries = b.forward): Promise<Batches> {
-  const fill = async (template: string): Promise<Query> => {
+interface Walk {
+  leaf: string;
+  end: string;
+  last: string | null;
+  q: Record<keyof LeafQueries, Query>;
+}
+
+export async function prepareBatches(client: pg.Client, b: Backfill): Promise<Batches> {
+  const run = <R extends pg.QueryResultRow>(query: Query, values: Record<string, unknown>) =>
+    client.query<R>(query.text, query.binds.map((n) => values[n]));
+  const fill = async (template: string, leaf: string): Promise<Query> => {
     const binds = bindsOf(template, BINDS);
-    const r = await client.query<{ sql: string }>(positional(b.fillSql, ['template', 'colon']), [positional(template, binds), ':']);
+    const r = await client.query<{ sql: string }>(positional(b.leafFillSql, ['template', 'colon', 'relation']), [positional(template, binds), ':', leaf]);
     if (!r.rows.length) throw new Error(fillText(b.key ? M.keyNotUnique(b.tableLabel, b.key) : M.noKey(b.tableLabel)));
     return { text: r.rows[0].sql, binds };
   };
-  const run = <R extends pg.QueryResultRow>(query: Query, values: Record<string, unknown>) =>
-    client.query<R>(query.text, query.binds.map((n) => values[n]));
-  const [endKey, firstBoundary, nextBoundary, firstUpdate, nextUpdate] = await Promise.all(
-    [b.endKeySql, q.firstBoundarySql, q.nextBoundarySql, q.firstUpdateSql, q.nextUpdateSql].map(fill),
-  );
-  const end = ((await run<{ end_key: string }>(endKey, {})).rows[0]?.end_key ?? null) as string | null;
+  const leavesQuery = { text: positional(b.leavesSql, bindsOf(b.leavesSql, LEAF_BINDS)), binds: bindsOf(b.leavesSql, LEAF_BINDS) };
+  const leaves = (await run<{ leaf: string }>(leavesQuery, { start_leaf: null, last_leaf: null, workers: 1 })).rows.map((r) => r.leaf);
+  // Every leaf's bound is read before the first batch, as the scripts read them.
+  const walks: Walk[] = [];
+  for (const leaf of leaves) {
+    const end = ((await run<{ end_key: string }>(await fill(b.leafEndKeySql, leaf), {})).rows[0]?.end_key ?? null) as string | null;
+    if (end === null) continue;
+    const lq = b.forward.leaf;
+    const [firstBoundarySql, nextBoundarySql, firstUpdateSql, nextUpdateSql] = await Promise.all(
+      [lq.firstBoundarySql, lq.nextBoundarySql, lq.firstUpdateSql, lq.nextUpdateSql].map((t) => fill(t, leaf)),
+    );
+    walks.push({ leaf, end, last: null, q: { firstBoundarySql, nextBoundarySql, firstUpdateSql, nextUpdateSql } });
+  }
+  let i = 0;
   return {
-    end,
-    async next(lastKey, size) {
-      if (end === null) return null;
-      const values: Record<string, unknown> = { last_key: lastKey, end_key: end, batch_size: size };
-      await client.query('BEGIN');
-      try {
-        const r = await run<{ batch_end: string; scanned: string }>(lastKey === null ? firstBoundary : nextBoundary, values);
-        if (!r.rows.length) {
+    async next(size) {
+      for (; i < walks.length; i++) {
+        const w = walks[i];
+        const values: Record<string, unknown> = { last_key: w.last, end_key: w.end, batch_size: size };
+        await client.query('BEGIN');
+        try {
+          const r = await run<{ batch_end: string; scanned: string }>(w.last === null ? w.q.firstBoundarySql : w.q.nextBoundarySql, values);
+          if (!r.rows.length) {
+            await client.query('COMMIT');
+            continue;
+          }
+          const u = await run(w.last === null ? w.q.firstUpdateSql : w.q.nextUpdateSql, { ...values, batch_end: r.rows[0].batch_end });
           await client.query('COMMIT');
-          return null;
+          // Only a committed batch moves the walk on: a batch retried after an error starts where it did.
+          w.last = r.rows[0].batch_end;
+          return { lastKey: w.last, scanned: Number(r.rows[0].scanned), updated: u.rowCount ?? 0 };
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw e;
         }
-        const u = await run(lastKey === null ? firstUpdate : nextUpdate, { ...values, batch_end: r.rows[0].batch_end });
-        await client.query('COMMIT');
-        return { lastKey: r.rows[0].batch_end, scanned: Number(r.rows[0].scanned), updated: u.rowCount ?? 0 };
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw e;
       }
+      return null;
     },
   };
 }

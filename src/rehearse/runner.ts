@@ -6,8 +6,9 @@
  *             migrations: alone in autocommit, after their cleanup check, with session timeouts.
  *             A migration with a partitioned form (Migration.partitioned) whose `detect` finds the
  *             table partitioned runs that form instead, as Alembic and Rails do (runPartitionedBuild).
- *   backfill  the plan's batch SQL in a keyset loop (:last_key/:batch_size bound as $n), one
- *             transaction per batch, retried on 55P03/40001/40P01; timed batch by batch.
+ *   backfill  the plan's batch SQL in a keyset loop (:last_key/:batch_size bound as $n), one leaf
+ *             partition after another as the scripts walk them (a plain table is its own only leaf),
+ *             one transaction per batch, retried on 55P03/40001/40P01; timed batch by batch.
  *   deploy    moves the simulated app to the new code.
  * After its work each phase keeps the traffic going for a short dwell, then runs its verify queries.
  */
@@ -205,7 +206,6 @@ async function backfillLoop(
   await client.query(`SELECT set_config('lock_timeout', $1, false)`, [b.lockTimeout]);
   const batch = await prepareBatches(client, b);
   const estimate = Number((await client.query<{ estimate: string }>(b.estimateSql)).rows[0]?.estimate ?? 0);
-  let lastKey: string | null = null;
   let rows = 0;
   let batches = 0;
   let retries = 0;
@@ -214,12 +214,12 @@ async function backfillLoop(
   let lastLog = Date.now();
   for (;;) {
     checkDeadline(o.deadline);
-    let row: { lastKey: string; updated: number } | null;
+    let row: { updated: number } | null;
     for (let attempt = 0; ; attempt++) {
       const t0 = performance.now();
       try {
         // One transaction per batch, as the generated scripts run it.
-        row = await batch.next(lastKey, batchSize);
+        row = await batch.next(batchSize);
         batchMs.push(performance.now() - t0);
         break;
       } catch (err) {
@@ -229,7 +229,6 @@ async function backfillLoop(
       }
     }
     if (!row) break;
-    lastKey = row.lastKey;
     rows += Number(row.updated);
     batches++;
     if (b.pauseMs > 0) await sleep(b.pauseMs);

@@ -46,6 +46,30 @@ describe.concurrent('rehearse --partitions', () => {
     expect(counts.length).toBe(8);
   });
 
+  it('a backfill walks one partition at a time, as the scripts do: no batch transaction updates two partitions', async ({ expect }) => {
+    const url = await createDatabase(inject('pg'), uniqueDbName('rehearse_parts_backfill'));
+    // A first rehearsal seeds the partitioned table; a row trigger then logs which partitions each
+    // transaction updates (app updates touch one row, so only a batch could touch two).
+    const seed = await rehearse(['add-column', '--table', 'users', '--column', 'nickname', '--type', 'text', '--partitions', '4', '--rows', '20000', '--database-url', url, ...QUIET]);
+    expect(seed.code, seed.stderr).toBe(0);
+    await query(url, [
+      'CREATE TABLE touched (txid bigint, part text, PRIMARY KEY (txid, part))',
+      `CREATE FUNCTION log_touched() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO touched VALUES (txid_current(), TG_TABLE_NAME) ON CONFLICT DO NOTHING; RETURN NULL; END $$`,
+      'CREATE TRIGGER log_touched AFTER UPDATE ON users FOR EACH ROW EXECUTE FUNCTION log_touched()',
+    ].join(';\n'));
+    // 700 rows a batch: a walk of the whole table would cut across the 5,000-row partitions.
+    const res = await rehearse([
+      ...['add-column', '--table', 'users', '--column', 'email_domain', '--type', 'text', '--backfill', "split_part(email, '@', 2)", '--not-null'],
+      ...['--batch-size', '700', '--database-url', url, ...QUIET, '--json'],
+    ]);
+    const report = JSON.parse(res.stdout);
+    expect(report.problems, res.stderr).toEqual([]);
+    expect(res.code).toBe(0);
+    expect(await query(url, 'SELECT count(*)::int AS n FROM users WHERE email_domain IS NULL')).toEqual([{ n: 0 }]);
+    expect(await query(url, 'SELECT count(DISTINCT part)::int AS n FROM touched')).toEqual([{ n: 4 }]);
+    expect(await query(url, 'SELECT txid, array_agg(part) AS parts FROM touched GROUP BY txid HAVING count(*) > 1')).toEqual([]);
+  });
+
   it('an operation that refuses partitioned tables refuses in one line, exit 1', async ({ expect }) => {
     const url = await createDatabase(inject('pg'), uniqueDbName('rehearse_parts_refused'));
     // rename-column must copy the index on email, which PostgreSQL 15 cannot build CONCURRENTLY on a partitioned table.
