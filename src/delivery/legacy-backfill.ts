@@ -10,8 +10,11 @@ import type { Answers } from '../operation.js';
 
 export function upgradeLegacyBackfill(plan: Plan, answers: Answers): void {
   // A plan may have several backfill phases (one script each): each old one is matched by its key.
-  // Or one from before backfills walked a partitioned table one leaf at a time (no leavesSql).
-  const old = plan.phases.filter((p) => p.kind === 'backfill' && (!('forward' in p.backfill) || !('leavesSql' in p.backfill)));
+  // Or one from before backfills walked a partitioned table one leaf at a time (no leavesSql, or the
+  // whole-table batch queries still beside the leaf ones under `forward.leaf`).
+  const old = plan.phases.filter(
+    (p) => p.kind === 'backfill' && (!('forward' in p.backfill) || !('leavesSql' in p.backfill) || 'leaf' in (p.backfill.forward as object)),
+  );
   if (!old.length) return;
   const fresh = findOperation(plan.operation)?.plan(answers, plan.settings).phases ?? [];
   for (const phase of old) {

@@ -131,18 +131,11 @@ export interface Migration {
 }
 
 /**
- * The queries of one direction of a backfill. Templates: the key's columns are markers that the
- * backfill's `fillSql` replaces at run time from the catalogue. Binds: `:last_key`, `:end_key`,
- * `:batch_end` (encoded keys, text) and `:batch_size`.
+ * The queries of one direction of a backfill. Templates: the key's columns and the relation a batch
+ * walks (one leaf partition, or the plain table) are markers that the backfill's `fillSql` replaces at
+ * run time from the catalogue. Binds: `:last_key`, `:end_key`, `:batch_end` (encoded keys, text) and
+ * `:batch_size`.
  */
-/** The batch statements of one direction on one relation (see BackfillQueries). */
-export interface LeafQueries {
-  firstBoundarySql: string;
-  nextBoundarySql: string;
-  firstUpdateSql: string;
-  nextUpdateSql: string;
-}
-
 export interface BackfillQueries {
   /** Human description of the change per row: `full_name = name`. */
   description: string;
@@ -154,13 +147,8 @@ export interface BackfillQueries {
   firstUpdateSql: string;
   /** Updates the rows in (`:last_key`, `:batch_end`] that still need it. */
   nextUpdateSql: string;
-  /** Rows still to do; 0 when finished. Also the phase's verification query. */
+  /** Rows still to do, in the whole table; 0 when finished. Also the phase's verification query. */
   remainingSql: string;
-  /**
-   * The four batch statements on the relation `leafFillSql` names (a leaf partition, or the plain
-   * table): what the scripts run, one leaf at a time. The ones above walk the whole table.
-   */
-  leaf: LeafQueries;
 }
 
 export interface Backfill {
@@ -173,26 +161,22 @@ export interface Backfill {
   /** Human description of the change per row: `full_name = name`. */
   description: string;
   /**
-   * Turns a template (bind `:template`) into runnable SQL with the table's key; no row when the
-   * table has no usable key. Bind `:colon`: what a `:` inside a quoted name becomes.
+   * Turns a template (bind `:template`) into runnable SQL with the table's key, and the relation
+   * marker with the relation `:relation` names (read as a regclass; NULL where a template has no
+   * marker); no row when the table has no usable key. Bind `:colon`: what a `:` inside a quoted name
+   * becomes.
    */
   fillSql: string;
-  /**
-   * `fillSql`, and the relation marker filled with the relation `:relation` names (read as a
-   * regclass; NULL where a template has no marker) in the same pass.
-   */
-  leafFillSql: string;
   /**
    * What a run walks, one row per leaf partition (or one for a plain table), in order: `leaf`,
    * `partitioned`, `resumes` (`--start-after` applies to it), `part` (its walk, of `:workers`), `n`,
    * from `:start_leaf` to `:last_leaf`.
    */
   leavesSql: string;
-  /** Template: the highest key of one leaf (`leafFillSql`) when the run starts; no row when it is empty. */
-  leafEndKeySql: string;
+
   /** A template that fills to the key's column names, for messages. */
   keyNamesTemplate: string;
-  /** Template: the highest key when the run starts (`end_key`); no row on an empty table. */
+  /** Template: the highest key of one leaf (`end_key`) when the run starts; no row when it is empty. */
   endKeySql: string;
   /** Template: boundaries (`boundary`) cutting (`:last_key`, `:end_key`] into `:workers` ranges. */
   splitSql: string;

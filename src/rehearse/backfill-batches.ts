@@ -6,7 +6,7 @@
  * that key range). Rehearse connects directly, so its session lock_timeout is its own.
  */
 import type pg from 'pg';
-import type { Backfill, LeafQueries } from '../plan/types.js';
+import type { Backfill } from '../plan/types.js';
 import { bindsOf, positional } from '../render/strings.js';
 import { BACKFILL_MESSAGES as M, fill as fillText } from '../messages/backfill.js';
 
@@ -27,7 +27,7 @@ interface Walk {
   leaf: string;
   end: string;
   last: string | null;
-  q: Record<keyof LeafQueries, Query>;
+  q: Record<'firstBoundarySql' | 'nextBoundarySql' | 'firstUpdateSql' | 'nextUpdateSql', Query>;
 }
 
 export async function prepareBatches(client: pg.Client, b: Backfill): Promise<Batches> {
@@ -35,7 +35,7 @@ export async function prepareBatches(client: pg.Client, b: Backfill): Promise<Ba
     client.query<R>(query.text, query.binds.map((n) => values[n]));
   const fill = async (template: string, leaf: string): Promise<Query> => {
     const binds = bindsOf(template, BINDS);
-    const r = await client.query<{ sql: string }>(positional(b.leafFillSql, ['template', 'colon', 'relation']), [positional(template, binds), ':', leaf]);
+    const r = await client.query<{ sql: string }>(positional(b.fillSql, ['template', 'colon', 'relation']), [positional(template, binds), ':', leaf]);
     if (!r.rows.length) throw new Error(fillText(b.key ? M.keyNotUnique(b.tableLabel, b.key) : M.noKey(b.tableLabel)));
     return { text: r.rows[0].sql, binds };
   };
@@ -44,9 +44,9 @@ export async function prepareBatches(client: pg.Client, b: Backfill): Promise<Ba
   // Every leaf's bound is read before the first batch, as the scripts read them.
   const walks: Walk[] = [];
   for (const leaf of leaves) {
-    const end = ((await run<{ end_key: string }>(await fill(b.leafEndKeySql, leaf), {})).rows[0]?.end_key ?? null) as string | null;
+    const end = ((await run<{ end_key: string }>(await fill(b.endKeySql, leaf), {})).rows[0]?.end_key ?? null) as string | null;
     if (end === null) continue;
-    const lq = b.forward.leaf;
+    const lq = b.forward;
     const [firstBoundarySql, nextBoundarySql, firstUpdateSql, nextUpdateSql] = await Promise.all(
       [lq.firstBoundarySql, lq.nextBoundarySql, lq.firstUpdateSql, lq.nextUpdateSql].map((t) => fill(t, leaf)),
     );

@@ -67,10 +67,10 @@ function messages(b: Backfill, lang: (t: ScriptText) => string, lagFlag = '--max
 /** Each query of a direction, through one language's literal syntax: the batches on one leaf at a time. */
 function direction(q: BackfillQueries, lit: (sql: string) => string) {
   return {
-    firstBoundary: lit(q.leaf.firstBoundarySql),
-    nextBoundary: lit(q.leaf.nextBoundarySql),
-    firstUpdate: lit(q.leaf.firstUpdateSql),
-    nextUpdate: lit(q.leaf.nextUpdateSql),
+    firstBoundary: lit(q.firstBoundarySql),
+    nextBoundary: lit(q.nextBoundarySql),
+    firstUpdate: lit(q.firstUpdateSql),
+    nextUpdate: lit(q.nextUpdateSql),
     remaining: lit(q.remainingSql),
   };
 }
@@ -93,10 +93,10 @@ export function renderBackfillPython(plan: Plan, b: Backfill, dir: string, lineL
     pyReverseDescription: b.reverse ? pythonString(b.reverse.description) : '',
     pyLockTimeout: pythonString(b.lockTimeout),
     pyStatementTimeout: pythonString(b.statementTimeout),
-    fill: call('FILL = sa.text(', b.leafFillSql, FILL_BINDS),
+    fill: call('FILL = sa.text(', b.fillSql, FILL_BINDS),
     leaves: call('LEAVES = sa.text(', b.leavesSql, LEAF_BINDS),
     keyNames: assigned('KEY_NAMES = ', pythonString(b.keyNamesTemplate)),
-    endKey: assigned('END_KEY = ', tpl(b.leafEndKeySql)),
+    endKey: assigned('END_KEY = ', tpl(b.endKeySql)),
     split: assigned('SPLIT = ', tpl(b.splitSql)),
     fwd: { ...direction(b.forward, tpl), remaining: call('    "remaining": sa.text(', b.forward.remainingSql, [], '),') },
     reverse: b.reverse ? { ...direction(b.reverse, tpl), remaining: call('    "remaining": sa.text(', b.reverse.remainingSql, [], '),') } : undefined,
@@ -146,10 +146,10 @@ export function renderBackfillRuby(plan: Plan, b: Backfill, dir: string): Out {
     rbReverseDescription: b.reverse ? rubyString(b.reverse.description) : '',
     rbLockTimeout: rubyString(b.lockTimeout),
     rbStatementTimeout: rubyString(b.statementTimeout),
-    fill: rubyQuery(b.leafFillSql, FILL_BINDS, false),
+    fill: rubyQuery(b.fillSql, FILL_BINDS, false),
     leaves: rubyQuery(b.leavesSql, LEAF_BINDS, false),
     keyNames: `[[], ${rubyString(b.keyNamesTemplate)}]`,
-    endKey: rubyQuery(b.leafEndKeySql, BINDS, false),
+    endKey: rubyQuery(b.endKeySql, BINDS, false),
     split: rubyQuery(b.splitSql, BINDS, false),
     fwd: direction(b.forward, tpl),
     reverse: b.reverse ? direction(b.reverse, tpl) : undefined,
@@ -183,10 +183,10 @@ export function renderBackfillTypeScript(plan: Plan, b: Backfill, dir: string): 
     tsReverseDescription: b.reverse ? JSON.stringify(b.reverse.description) : '',
     tsLockTimeout: JSON.stringify(b.lockTimeout),
     tsStatementTimeout: JSON.stringify(b.statementTimeout),
-    fill: tsQuery(b.leafFillSql, FILL_BINDS),
+    fill: tsQuery(b.fillSql, FILL_BINDS),
     leaves: tsQuery(b.leavesSql, LEAF_BINDS),
     keyNames: `{ text: ${JSON.stringify(b.keyNamesTemplate)}, binds: [] }`,
-    endKey: tpl(b.leafEndKeySql),
+    endKey: tpl(b.endKeySql),
     split: tpl(b.splitSql),
     fwd: direction(b.forward, tpl),
     reverse: b.reverse ? direction(b.reverse, tpl) : undefined,
@@ -234,8 +234,8 @@ export function renderBackfillPsql(plan: Plan, b: Backfill, dir: string): Out {
     rangesStopped: plpgsqlRaise(M.rangesStopped()),
     psqlStatementTimeout: plpgsqlRaise(M.psqlStatementTimeout()),
   };
-  const queryTexts = (q: BackfillQueries) => [q.description, q.remainingSql, ...Object.values(q.leaf)];
-  const everything = [b.leafFillSql, b.leavesSql, b.leafEndKeySql, b.splitSql, b.lagSql, ...queryTexts(b.forward), ...(b.reverse ? queryTexts(b.reverse) : []), b.table, b.tableLabel].join('\n');
+  const queryTexts = (q: BackfillQueries) => Object.values(q);
+  const everything = [b.fillSql, b.leavesSql, b.endKeySql, b.splitSql, b.lagSql, ...queryTexts(b.forward), ...(b.reverse ? queryTexts(b.reverse) : []), b.table, b.tableLabel].join('\n');
   // The DO bodies are one dollar-quoted literal in a SELECT that psql runs with \gexec: the tag
   // and the markers of psql's variables must occur nowhere in them.
   let m = '@@@';
@@ -256,10 +256,10 @@ export function renderBackfillPsql(plan: Plan, b: Backfill, dir: string): Out {
     sqlTableLabel: quoteLiteral(c.tableLabel),
     sqlDescription: quoteLiteral(b.forward.description),
     sqlReverseDescription: b.reverse ? quoteLiteral(b.reverse.description) : '',
-    fill: dq(positional(b.leafFillSql, FILL_BINDS)),
+    fill: dq(positional(b.fillSql, FILL_BINDS)),
     leaves: dq(positional(b.leavesSql, LEAF_BINDS)),
     keyNames: quoteLiteral(b.keyNamesTemplate),
-    endKey: tpl(b.leafEndKeySql),
+    endKey: tpl(b.endKeySql),
     split: tpl(b.splitSql),
     fwd: direction(b.forward, tpl),
     reverse: b.reverse ? direction(b.reverse, tpl) : undefined,

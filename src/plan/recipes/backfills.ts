@@ -15,7 +15,7 @@
  * text form that round-trips (integers, uuid, text, timestamps) works.
  */
 import { quoteIdent, quoteLiteral } from '../../sql/ident.js';
-import type { Backfill, BackfillQueries, LeafQueries } from '../types.js';
+import type { Backfill, BackfillQueries } from '../types.js';
 import { label, qualified, regclass, type TableRef } from './table.js';
 
 export interface BackfillSpec {
@@ -84,14 +84,14 @@ function markers(avoid: string): Markers {
  * table has no such key. Binds: `:template`, and `:colon`, what a `:` in a quoted name becomes (the
  * Python script passes `\:` so SQLAlchemy does not read it as a bind).
  */
-function fillSql(t: TableRef, key: string[] | undefined, k: Markers, leaf = false): string {
+function fillSql(t: TableRef, key: string[] | undefined, k: Markers): string {
   const rel = regclass(t);
   const wanted = key ? `ARRAY[${[...key].sort().map(quoteLiteral).join(', ')}]::text[]` : null;
   const cols = (i: string) =>
     `unnest(${i}.indkey) WITH ORDINALITY AS u(attnum, ord) JOIN pg_attribute a ON a.attrelid = ${i}.indrelid AND a.attnum = u.attnum`;
   const ident = (s: string) => `replace(format('t.%I', ${s}), ':', CAST(:colon AS text))`;
   const bind = '\\1';
-  const markerPattern = `(${[k.keyDesc, k.key, k.encode, k.names, ...(leaf ? [k.rel] : [])].map(escapeRegex).join('|')}|${k.decodePattern})`;
+  const markerPattern = `(${[k.keyDesc, k.key, k.encode, k.names, k.rel].map(escapeRegex).join('|')}|${k.decodePattern})`;
   return [
     'WITH idx AS (',
     '  SELECT i.indexrelid, i.indrelid, i.indkey, i.indnkeyatts FROM pg_index i',
@@ -118,14 +118,10 @@ function fillSql(t: TableRef, key: string[] | undefined, k: Markers, leaf = fals
     `      THEN 'CAST(CAST(${bind} AS text) AS ' || min(typ) || ')'`,
     `      ELSE string_agg('CAST(CAST(CAST(${bind} AS text) AS jsonb)->>' || (ord - 1) || ' AS ' || typ || ')', ', ' ORDER BY ord)`,
     '    END AS decode',
-    ...(leaf
-      ? [
-          // The leaf named by `:relation`, as PostgreSQL quotes it: the bind is read as a regclass,
-          // so nothing but an existing relation's name can reach the SQL.
-          "    , (SELECT replace(format('%I.%I', n.nspname, c.relname), ':', CAST(:colon AS text)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
-          '       WHERE c.oid = CAST(CAST(:relation AS text) AS regclass)) AS rel',
-        ]
-      : []),
+    // The leaf named by `:relation`, as PostgreSQL quotes it: the bind is read as a regclass, so
+    // nothing but an existing relation's name can reach the SQL.
+    "    , (SELECT replace(format('%I.%I', n.nspname, c.relname), ':', CAST(:colon AS text)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
+    '       WHERE c.oid = CAST(CAST(:relation AS text) AS regclass)) AS rel',
     '  FROM cols HAVING count(*) > 0',
     ')',
     // One pass over the template: the text between markers, each followed by what its marker stands
@@ -133,7 +129,7 @@ function fillSql(t: TableRef, key: string[] | undefined, k: Markers, leaf = fals
     "SELECT string_agg(p.part || coalesce(CASE m.tok[1]",
     `    WHEN ${quoteLiteral(k.keyDesc)} THEN f.key_desc WHEN ${quoteLiteral(k.key)} THEN f.key`,
     `    WHEN ${quoteLiteral(k.encode)} THEN f.encode WHEN ${quoteLiteral(k.names)} THEN f.names`,
-    ...(leaf ? [`    WHEN ${quoteLiteral(k.rel)} THEN f.rel`] : []),
+    `    WHEN ${quoteLiteral(k.rel)} THEN f.rel`,
     `    ELSE replace(f.decode, '${bind}', m.tok[2]) END, ''), '' ORDER BY p.n) AS sql`,
     'FROM frag f',
     `CROSS JOIN regexp_split_to_table(CAST(:template AS text), ${quoteLiteral(markerPattern)}) WITH ORDINALITY AS p(part, n)`,
@@ -165,20 +161,14 @@ function updateSql(rel: string, k: Markers, set: { column: string; expr: string 
   ].join('\n');
 }
 
-function batchQueries(rel: string, k: Markers, set: { column: string; expr: string }, pending: string): LeafQueries {
-  return {
-    firstBoundarySql: boundarySql(rel, k, false),
-    nextBoundarySql: boundarySql(rel, k, true),
-    firstUpdateSql: updateSql(rel, k, set, pending, false),
-    nextUpdateSql: updateSql(rel, k, set, pending, true),
-  };
-}
-
+/** The batch statements on the relation marker: one leaf partition, or the plain table, at a time. */
 function queries(t: TableRef, k: Markers, set: { column: string; expr: string }, pending: string, description: string): BackfillQueries {
   return {
     description,
-    ...batchQueries(qualified(t), k, set, pending),
-    leaf: batchQueries(k.rel, k, set, pending),
+    firstBoundarySql: boundarySql(k.rel, k, false),
+    nextBoundarySql: boundarySql(k.rel, k, true),
+    firstUpdateSql: updateSql(k.rel, k, set, pending, false),
+    nextUpdateSql: updateSql(k.rel, k, set, pending, true),
     remainingSql: remainingSql(t, pending),
   };
 }
@@ -197,13 +187,11 @@ export function backfill(spec: BackfillSpec): Backfill {
     key: spec.key,
     description: spec.description,
     fillSql: fillSql(t, spec.key, k),
-    leafFillSql: fillSql(t, spec.key, k, true),
     keyNamesTemplate: k.names,
-    // Ends the run at the highest key present when it starts: rows inserted later are written by
-    // code that already fills them, so an insert-heavy table cannot keep the backfill running.
-    endKeySql: endKeySql(qualified(t), k),
     leavesSql: leavesSql(t),
-    leafEndKeySql: endKeySql(k.rel, k),
+    // Ends each leaf's walk at its highest key when the run starts: rows inserted later are written
+    // by code that already fills them, so an insert-heavy table cannot keep the backfill running.
+    endKeySql: endKeySql(k.rel, k),
     splitSql: splitSql(t, k),
     forward: queries(t, k, set, pending, spec.description),
     reverse: spec.reverse && queries(t, k, spec.reverse.set, spec.reverse.pending, spec.reverse.description),
