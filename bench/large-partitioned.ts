@@ -9,6 +9,7 @@
  */
 import { loadavg } from 'node:os';
 import pg from 'pg';
+import { sql } from './sql.js';
 import { findOperation } from '../generators/index.js';
 import { naiveDeploy, naiveMigrate, naivePlan } from '../src/bench-scenario.js';
 import type { Answers } from '../src/operation.js';
@@ -60,15 +61,6 @@ const INDEX = 'users_name_idx';
 const ANSWERS: Answers = { table: 'users', columns: ['name'], unique: false, using: 'btree', key: 'id' };
 const SETTINGS = { lockTimeout: '1s', batchSize: 1000, pauseMs: 0 };
 
-async function sql<T extends pg.QueryResultRow = Record<string, any>>(url: string, text: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 /** The naive way, as a plan the runner runs: one CREATE INDEX on the parent in one transaction. */
 function naive(): Plan {

@@ -27,6 +27,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { sql } from './sql.js';
 import { main as cli } from '../src/cli/main.js';
 import { realEffects } from '../src/effects.js';
 import { startReplicated, type Replicated } from '../test/support/replica.js';
@@ -103,15 +104,6 @@ export interface LargeResults {
   partitionedIndex?: PartitionedResults;
 }
 
-async function sql<T extends pg.QueryResultRow = Record<string, any>>(url: string, text: string): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(text)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 async function template(rep: Replicated, rows: number): Promise<string> {
   const name = `large_${rows}`;

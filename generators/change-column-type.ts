@@ -302,13 +302,7 @@ export const changeColumnType = defineOperation({
       answers: { table: 'users', column: 'login_count', type: 'bigint', key: 'id' },
       setup: ['CREATE INDEX users_login_count_idx ON users (login_count)'],
       naiveSummary: '`ALTER COLUMN login_count TYPE bigint` (table and index rewrite under ACCESS EXCLUSIVE)',
-      naive: [
-        naiveMigrate('alter', 'ALTER COLUMN login_count TYPE bigint', 'ALTER TABLE users ALTER COLUMN login_count TYPE bigint;', 'ACCESS EXCLUSIVE'),
-        naiveDeploy('use', 'Deploy code that writes bigint values', {
-          kind: 'idiom',
-          byTarget: { alembic: 'naive', prisma: 'naive', rails: 'naive', sql: 'naive' },
-        }),
-      ],
+      naive: naiveToBigint('login_count'),
     },
     {
       name: 'change-column-type-key',
@@ -326,16 +320,21 @@ export const changeColumnType = defineOperation({
         'VACUUM ANALYZE orders',
       ],
       naiveSummary: '`ALTER COLUMN id TYPE bigint` (table, primary key and the foreign key check rewritten or redone under ACCESS EXCLUSIVE)',
-      naive: [
-        naiveMigrate('alter', 'ALTER COLUMN id TYPE bigint', 'ALTER TABLE users ALTER COLUMN id TYPE bigint;', 'ACCESS EXCLUSIVE'),
-        naiveDeploy('use', 'Deploy code that writes bigint values', {
-          kind: 'idiom',
-          byTarget: { alembic: 'naive', prisma: 'naive', rails: 'naive', sql: 'naive' },
-        }),
-      ],
+      naive: naiveToBigint('id'),
     },
   ],
 });
+
+/** The naive form of the bench: one ALTER COLUMN ... TYPE bigint on users, then the code that uses it. */
+function naiveToBigint(column: string) {
+  return [
+    naiveMigrate('alter', `ALTER COLUMN ${column} TYPE bigint`, `ALTER TABLE users ALTER COLUMN ${column} TYPE bigint;`, 'ACCESS EXCLUSIVE'),
+    naiveDeploy('use', 'Deploy code that writes bigint values', {
+      kind: 'idiom',
+      byTarget: { alembic: 'naive', prisma: 'naive', rails: 'naive', sql: 'naive' },
+    }),
+  ];
+}
 
 /** Integer types narrower than `type` (canonical names, for parseSqlType's `base`). */
 function narrowerTypes(type: string): string[] {
