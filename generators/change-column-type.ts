@@ -189,7 +189,7 @@ export const changeColumnType = defineOperation({
       if (refs.length) throw errors.referencingNarrower(what, String(a.type), refs);
     }
     const column = String(a.column);
-    if (!pathOf(a, from, factsOf(a, column)).inPlace) refuseCopiesOnPartitioned(what, copiesFor(factsOf(a, column), column), column, tablePartitioned(a));
+    if (!pathOf(a, from, factsOf(a, column)).inPlace) refuseCopiesOnPartitioned(parseTable(String(a.table)), column, copiesFor(factsOf(a, column), column), column, tablePartitioned(a));
   },
   plan(a, s): Plan {
     const t = parseTable(String(a.table));

@@ -86,7 +86,7 @@ export const renameColumn = defineOperation({
   check(a) {
     const deps = factsOf(a, String(a.from))?.dependents;
     if (deps) refuseUncopiable(`${a.table}.${a.from}`, deps);
-    refuseCopiesOnPartitioned(`${a.table}.${a.from}`, copiesOf(factsOf(a, String(a.from)), String(a.from), String(a.to)), String(a.to), tablePartitioned(a));
+    refuseCopiesOnPartitioned(parseTable(String(a.table)), String(a.from), copiesOf(factsOf(a, String(a.from)), String(a.from), String(a.to)), String(a.to), tablePartitioned(a));
   },
   plan(a, s): Plan {
     const t = parseTable(String(a.table));

@@ -81,6 +81,10 @@ export const PARTITIONED_REFUSALS = {
     `so this plan cannot copy what depends on ${column} (${copies.join(', ')}): nothing was changed. ` +
     `Drop those first (DROP INDEX under a short lock_timeout; each partition's foreign key by name), apply this plan, ` +
     `then build them again on ${final} with migscaffold add-index --partitions ... (each partition CONCURRENTLY) and add-foreign-key on each partition`,
+  keyCopies: (table: string, column: string, keys: string[]) =>
+    `migscaffold: ${table} is a partitioned table, and ${column} is in its ${keys.join(', ')}, which PostgreSQL 15 can build there only with every partition locked ` +
+    '(CREATE INDEX CONCURRENTLY and ADD CONSTRAINT ... USING INDEX are refused on a partitioned table), so this plan cannot move it to a new column: ' +
+    'make this change with a plain ALTER TABLE in a maintenance window instead',
   dropIndex: (table: string, index: string) =>
     `migscaffold: ${index} on ${table} is a partitioned index, and PostgreSQL 15 refuses DROP INDEX CONCURRENTLY on one: ` +
     'drop it with a plain DROP INDEX under a short lock_timeout (it takes ACCESS EXCLUSIVE on the table and every partition, for a catalogue change only)',

@@ -221,6 +221,27 @@ describe.concurrent('every other operation on a partitioned table: refusals, bef
         expect(r.filesAfter).toEqual(r.filesBefore);
       }
     });
+    it(`${d}: change-column-type of a partitioned table's primary key: refused at generation, and by the expand's guard when generated without knowing`, async ({ expect }) => {
+      const keyRefusal = /migscaffold: users is a partitioned table, and id is in its primary key users_pkey, which PostgreSQL 15 can build there only with every partition locked .* make this change with a plain ALTER TABLE in a maintenance window instead/;
+      const r = await refusedGeneration(onPartitions('type_primary_key'), d);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(keyRefusal);
+      expect(r.filesAfter).toEqual(r.filesBefore);
+      // Generated against the plain table (a stale dump), applied to the partitioned one.
+      const c = caseById('type_primary_key');
+      const p = await prepareCase(expect, c, d);
+      try {
+        await p.ctx.q('DROP TABLE users CASCADE');
+        await createStartingTable(p.url, { ...c.table, partitions: 8 });
+        const [expand] = p.gen.ids[p.gen.plan.phases[0].key];
+        const err = await p.driver.apply(expect, p.url, p.gen, expand).then(() => null, (e: Error) => e.message);
+        expect(err).toMatch(keyRefusal);
+        expect(await p.ctx.val(`SELECT count(*)::int FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'id_for_type_change'`)).toBe(0);
+      } finally {
+        await p.dispose();
+      }
+    });
     it(`${d}: drop-index generated without knowing: PostgreSQL refuses the concurrent drop before it changes anything`, async ({ expect }) => {
       const r = await firstFailure(expect, onPartitions('drop_index_plain'), d);
       expect(r.failure).toMatch(/cannot drop partitioned index "users_email_idx" concurrently/);

@@ -220,17 +220,31 @@ export function copiesRefusedOnPartitioned(c: Copies): string[] {
  */
 export function copiesOnPartitionedGuard(t: TableRef, c: Copies, column: string, final: string): Statement | null {
   const refused = copiesRefusedOnPartitioned(c);
+  const keys = keyConstraints(c);
   return refused.length
     ? notPartitionedGuard(
         t,
-        PARTITIONED_REFUSALS.copies(label(t), column, refused, final),
+        keys.length ? PARTITIONED_REFUSALS.keyCopies(label(t), column, keys) : PARTITIONED_REFUSALS.copies(label(t), column, refused, final),
         'Guard: PostgreSQL 15 cannot build these copies on a partitioned table; refuse before any lock, before anything is added.',
       )
     : null;
 }
 
+/**
+ * The primary key and unique constraints among the copies: dropping and building them again, as the
+ * refusal advises for plain indexes, is no way out for a key.
+ */
+function keyConstraints(c: Copies): string[] {
+  return c.indexes.flatMap((x) =>
+    x.fact.constraint && x.fact.constraint.kind !== 'exclude' ? [`${x.fact.constraint.kind === 'primary' ? 'primary key' : 'unique constraint'} ${x.fact.constraint.name}`] : [],
+  );
+}
+
 /** At generation, when the database said the table is partitioned: the same refusal, before anything is written. */
-export function refuseCopiesOnPartitioned(what: string, c: Copies, final: string, partitioned: boolean | undefined): void {
+export function refuseCopiesOnPartitioned(t: TableRef, column: string, c: Copies, final: string, partitioned: boolean | undefined): void {
+  if (!partitioned) return;
+  const keys = keyConstraints(c);
+  if (keys.length) throw errors.partitionedRefused(PARTITIONED_REFUSALS.keyCopies(label(t), column, keys));
   const refused = copiesRefusedOnPartitioned(c);
-  if (partitioned && refused.length) throw errors.copyOnPartitioned(what, refused, final);
+  if (refused.length) throw errors.copyOnPartitioned(`${label(t)}.${column}`, refused, final);
 }
