@@ -114,9 +114,10 @@ export async function rehearse(o: RehearseOptions): Promise<RehearseResult> {
     const workload = buildWorkload(o.operation, answers, info);
     const nextKey = await keySource(setup, info);
     // The table by its OID, and whatever holds its name now: a rename (rename-table) moves the name
-    // to a view and then drops it, and the app waits on the locks of both.
+    // to a view and then drops it, and the app waits on the locks of both. Then its partitions, as
+    // they are whenever the expression is read: a partitioned build locks each of them in turn.
     const oid = (await setup.query<{ oid: string }>(`SELECT ${regclass(t)}::oid AS oid`)).rows[0].oid;
-    const table = `ARRAY[${oid}::oid, to_regclass(${quoteLiteral(qualified(t))})::oid]`;
+    const table = `(ARRAY[${oid}::oid, to_regclass(${quoteLiteral(qualified(t))})::oid] || ARRAY(SELECT relid::oid FROM pg_partition_tree(${oid}::oid::regclass) WHERE relid <> ${oid}::oid::regclass))`;
     await closeQuietly(setup);
 
     if (o.replica) {

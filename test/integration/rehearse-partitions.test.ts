@@ -29,6 +29,8 @@ describe.concurrent('rehearse --partitions', () => {
     expect(report.totals.appQueries).toBeGreaterThan(0);
     expect(report.totals.appFailed).toBe(0);
     expect(report.phases[0].title).toBe('Build users_name_idx on each partition of users concurrently');
+    // The partitions' locks are watched too: each partition's CONCURRENTLY build holds SHARE UPDATE EXCLUSIVE on it.
+    expect(report.phases[0].locks, JSON.stringify(report.phases[0].locks)).toEqual(expect.arrayContaining([expect.stringMatching(/^SHARE UPDATE EXCLUSIVE on users_p\d$/)]));
     expect(await query(url, `SELECT relkind FROM pg_class WHERE oid = 'users'::regclass`)).toEqual([{ relkind: 'p' }]);
     const parts = await query<{ partition: string; leaf: string; index: string | null; valid: boolean | null }>(
       url,
