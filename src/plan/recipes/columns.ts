@@ -1,6 +1,7 @@
 /** Columns: add, drop, defaults, copies of a column's definition, and the catalogue queries about them. */
 import { quoteIdent, quoteLiteral } from '../../sql/ident.js';
 import type { Statement } from '../types.js';
+import { attnumSql } from './catalogue.js';
 import { doBlock, doIf } from './plpgsql.js';
 import { qualified, regclass, tableOf, type TableRef } from './table.js';
 
@@ -157,7 +158,7 @@ export function moveComment(t: TableRef, source: string, target: string, comment
     sql: doBlock(
       [
         'DECLARE',
-        `  note text := col_description(${regclass(t)}, (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(source)} AND NOT attisdropped));`,
+        `  note text := col_description(${regclass(t)}, (${attnumSql(t, source)}));`,
         'BEGIN',
         '  IF note IS NOT NULL THEN',
         `    EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', ${regclass(t)}, ${quoteLiteral(target)}, note);`,
@@ -272,7 +273,7 @@ export function moveOwnedSequences(
         '  FOR seq IN',
         "    SELECT d.objid::regclass FROM pg_depend d JOIN pg_class s ON s.oid = d.objid AND s.relkind = 'S'",
         `    WHERE d.classid = 'pg_class'::regclass AND d.refobjid = ${regclass(t)} AND d.deptype = 'a'`,
-        `      AND d.refobjsubid = (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(from)} AND NOT attisdropped)`,
+        `      AND d.refobjsubid = (${attnumSql(t, from)})`,
         '  LOOP',
         `    EXECUTE format('ALTER SEQUENCE %s OWNED BY %s.%I', seq, ${regclass(t)}, ${quoteLiteral(to)});`,
         ...retype,

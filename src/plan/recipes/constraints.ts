@@ -23,6 +23,7 @@ import { objectName, quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
 import type { Migration, Statement, Verify } from '../types.js';
 import { fill, type Template } from '../../sql/template.js';
 import { doBlock, doIf } from './plpgsql.js';
+import { attnumSql } from './catalogue.js';
 import { qualified, regclass, tableOf, type TableRef } from './table.js';
 import { isNotNullSql } from './columns.js';
 
@@ -247,7 +248,7 @@ function referencingSelect(t: TableRef, column: string): string {
   return (
     `SELECT conrelid::regclass AS rel, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint\n` +
     `    WHERE contype = 'f' AND confrelid = ${regclass(t)}\n` +
-    `      AND (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(column)} AND NOT attisdropped) = ANY (confkey)`
+    `      AND (${attnumSql(t, column)}) = ANY (confkey)`
   );
 }
 

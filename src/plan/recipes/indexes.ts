@@ -5,6 +5,7 @@
  */
 import { quoteIdent, quoteLiteral, slug } from '../../sql/ident.js';
 import type { IndexSpec, Migration, Statement, Verify } from '../types.js';
+import { attnumSql } from './catalogue.js';
 import { inSchema, qualified, regclass, schemaExpr, tableOf, type TableRef } from './table.js';
 import { fill, type Template } from '../../sql/template.js';
 
@@ -95,7 +96,7 @@ export function indexScansVerify(t: TableRef, name: string): Verify {
 export function leadingIndexSql(t: TableRef, columns: string[]): string {
   const lead = columns.map((_, k) => `i.indkey[${k}]`).join(', ');
   const wanted = columns
-    .map((c) => `(SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(c)} AND NOT attisdropped)`)
+    .map((c) => `(${attnumSql(t, c)})`)
     .join(', ');
   return (
     'SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam ' +

@@ -31,6 +31,8 @@
 import { quoteIdent, quoteLiteral } from '../../sql/ident.js';
 import { GUARDS } from '../../messages/guards.js';
 import type { Statement } from '../types.js';
+import { attnumSql } from './catalogue.js';
+import { columnTypeSql } from './columns.js';
 import { doBlock } from './plpgsql.js';
 import { label, qualified, regclass, type TableRef } from './table.js';
 
@@ -165,8 +167,7 @@ export function analyzeColumn(t: TableRef, column: string): Statement {
  */
 const PREVIOUS_TYPE = 'migscaffold change-column-type: the type before was ';
 
-const attType = (t: TableRef, column: string) =>
-  `(SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(column)} AND NOT attisdropped)`;
+const attType = (t: TableRef, column: string) => `(${columnTypeSql(t, column)})`;
 
 /** `column`'s type, read from the catalogue now, kept as `shadow`'s comment. */
 export function recordPreviousType(t: TableRef, column: string, shadow: string): Statement {
@@ -185,7 +186,7 @@ export function recordPreviousType(t: TableRef, column: string, shadow: string):
 
 /** `column` added again with the type recordPreviousType kept on `shadow`; refuses when there is none. */
 export function addColumnOfRecordedType(t: TableRef, column: string, shadow: string, comment: string): Statement {
-  const note = `col_description(${regclass(t)}, (SELECT attnum FROM pg_attribute WHERE attrelid = ${regclass(t)} AND attname = ${quoteLiteral(shadow)} AND NOT attisdropped))`;
+  const note = `col_description(${regclass(t)}, (${attnumSql(t, shadow)}))`;
   return {
     sql: doBlock(
       [
