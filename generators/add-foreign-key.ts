@@ -252,7 +252,7 @@ export const addForeignKey = defineOperation({
     },
   ],
   check(a) {
-    if (tablePartitioned(a)) throw errors.partitionedRefused(PARTITIONED_REFUSALS.foreignKeyFrom(label(parseTable(String(a.table)))));
+    if (tablePartitioned(a)) throw errors.partitionedRefused(PARTITIONED_REFUSALS.foreignKeyFrom(label(parseTable(String(a.table))), 'generation'));
   },
   plan(a, s): Plan {
     const { t, fk, index, withIndex, self } = specOf(a);

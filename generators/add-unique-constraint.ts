@@ -60,7 +60,7 @@ export const addUniqueConstraint = defineOperation({
     optionalNameField('Constraint name, also its index name (empty: <table>_<columns>_key)'),
   ],
   check(a) {
-    if (tablePartitioned(a)) throw errors.partitionedRefused(PARTITIONED_REFUSALS.uniqueConstraint(label(parseTable(String(a.table)))));
+    if (tablePartitioned(a)) throw errors.partitionedRefused(PARTITIONED_REFUSALS.uniqueConstraint(label(parseTable(String(a.table))), 'generation'));
   },
   plan(a, s): Plan {
     const t = parseTable(String(a.table));

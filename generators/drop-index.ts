@@ -88,7 +88,7 @@ export const dropIndex = defineOperation({
   check(a) {
     // A prompt answers every question; only what says more than the plain default counts as given.
     if (!hasColumns(a) && (a.unique === true || a.where || (a.using !== undefined && a.using !== 'btree'))) throw errors.indexDefinitionPartial();
-    if (tablePartitioned(a)) throw errors.partitionedRefused(PARTITIONED_REFUSALS.dropIndex(String(a.table), String(a.name)));
+    if (tablePartitioned(a)) throw errors.partitionedRefused(PARTITIONED_REFUSALS.dropIndex(String(a.table), String(a.name), 'generation'));
   },
   complete(a, declared) {
     if (hasColumns(a)) return;

@@ -137,17 +137,10 @@ export const errors = {
     ),
   copyInvalidIndex: (what: string, index: string) =>
     new RefusedError(`${what} has the INVALID index ${index} (a failed concurrent build): DROP INDEX CONCURRENTLY it, or build it again, then generate again`),
-  copyOnPartitioned: (what: string, copies: string[], final: string) =>
-    new RefusedError(
-      `${what} is in a partitioned table, and PostgreSQL 15 refuses CREATE INDEX CONCURRENTLY (and ADD FOREIGN KEY ... NOT VALID) on one, ` +
-        `so this plan cannot copy what depends on it (${copies.join(', ')}): nothing was written. ` +
-        `Drop those first (DROP INDEX under a short lock_timeout; each partition's foreign key by name), generate and apply this plan, ` +
-        `then build them again on ${final} with migscaffold add-index --partitions ... (each partition CONCURRENTLY) and add-foreign-key on each partition`,
-    ),
   copyReferenced: (what: string, refs: string[]) =>
     new RefusedError(`${what} is referenced by foreign keys of other tables (${refs.join(', ')}): this operation cannot move them; drop or re-point them first`),
-  /** A refusal of PARTITIONED_REFUSALS (the guards' text), at generation: the database said partitioned. */
-  partitionedRefused: (refusal: string) => new RefusedError(`${refusal.replace(/^migscaffold: /, '')}. Nothing was written`),
+  /** A refusal of PARTITIONED_REFUSALS said at generation (the database showed the table partitioned). */
+  partitionedRefused: (refusal: string) => new RefusedError(refusal.replace(/^migscaffold: /, '')),
   prismaRelationTypes: (field: string, type: string, partners: string[]) =>
     new RefusedError(
       `${field} is in a relation with ${partners.join(', ')}, and Prisma requires both sides of a relation to have the same type, ` +

@@ -66,26 +66,37 @@ export const PARTITION_GUARDS = {
 } as const;
 
 /**
- * Refusals of an operation that PostgreSQL 15 cannot run safely on a partitioned table; raised by a
- * guard at the start of the migration, before any lock (PostgreSQL 15 facts: docs/partitions.md).
+ * Where a refusal is said: by a guard at the start of the migration, before any lock (so it changed
+ * nothing), or at generation, when --database-url already shows the table partitioned.
+ */
+export type RefusedAt = 'migration' | 'generation';
+const written = (at: RefusedAt) => (at === 'generation' ? '. Nothing was written' : '');
+
+/**
+ * Refusals of an operation that PostgreSQL 15 cannot run safely on a partitioned table (PostgreSQL 15
+ * facts: docs/partitions.md). One text for the guard and for generation.
  */
 export const PARTITIONED_REFUSALS = {
-  foreignKeyFrom: (table: string) =>
+  foreignKeyFrom: (table: string, at: RefusedAt = 'migration') =>
     `migscaffold: ${table} is a partitioned table, and PostgreSQL 15 refuses ADD FOREIGN KEY ... NOT VALID on one ` +
-    '(the only other form validates every partition under SHARE ROW EXCLUSIVE, blocking writes for the whole scan): add the foreign key to each partition instead (NOT VALID, then VALIDATE, which PostgreSQL allows on a plain partition)',
-  uniqueConstraint: (table: string) =>
+    '(the only other form validates every partition under SHARE ROW EXCLUSIVE, blocking writes for the whole scan): add the foreign key to each partition instead (NOT VALID, then VALIDATE, which PostgreSQL allows on a plain partition)' +
+    written(at),
+  uniqueConstraint: (table: string, at: RefusedAt = 'migration') =>
     `migscaffold: ${table} is a partitioned table, and PostgreSQL 15 refuses ADD CONSTRAINT ... UNIQUE USING INDEX on one ` +
-    '(ADD CONSTRAINT UNIQUE builds every partition\'s index under SHARE, blocking writes for the whole build): use add-index --unique (it covers the partition key) instead of a constraint',
-  copies: (table: string, column: string, copies: string[], final: string) =>
+    '(ADD CONSTRAINT UNIQUE builds every partition\'s index under SHARE, blocking writes for the whole build): use add-index --unique (it covers the partition key) instead of a constraint' +
+    written(at),
+  copies: (table: string, column: string, copies: string[], final: string, at: RefusedAt = 'migration') =>
     `migscaffold: ${table} is a partitioned table, and PostgreSQL 15 refuses CREATE INDEX CONCURRENTLY (and ADD FOREIGN KEY ... NOT VALID) on one, ` +
-    `so this plan cannot copy what depends on ${column} (${copies.join(', ')}): nothing was changed. ` +
-    `Drop those first (DROP INDEX under a short lock_timeout; each partition's foreign key by name), apply this plan, ` +
+    `so this plan cannot copy what depends on ${column} (${copies.join(', ')}): nothing was ${at === 'generation' ? 'written' : 'changed'}. ` +
+    `Drop those first (DROP INDEX under a short lock_timeout; each partition's foreign key by name), ${at === 'generation' ? 'generate and apply' : 'apply'} this plan, ` +
     `then build them again on ${final} with migscaffold add-index --partitions ... (each partition CONCURRENTLY) and add-foreign-key on each partition`,
-  keyCopies: (table: string, column: string, keys: string[]) =>
+  keyCopies: (table: string, column: string, keys: string[], at: RefusedAt = 'migration') =>
     `migscaffold: ${table} is a partitioned table, and ${column} is in its ${keys.join(', ')}, which PostgreSQL 15 can build there only with every partition locked ` +
     '(CREATE INDEX CONCURRENTLY and ADD CONSTRAINT ... USING INDEX are refused on a partitioned table), so this plan cannot move it to a new column: ' +
-    'make this change with a plain ALTER TABLE in a maintenance window instead',
-  dropIndex: (table: string, index: string) =>
+    'make this change with a plain ALTER TABLE in a maintenance window instead' +
+    written(at),
+  dropIndex: (table: string, index: string, at: RefusedAt = 'migration') =>
     `migscaffold: ${index} on ${table} is a partitioned index, and PostgreSQL 15 refuses DROP INDEX CONCURRENTLY on one: ` +
-    'drop it with a plain DROP INDEX under a short lock_timeout (it takes ACCESS EXCLUSIVE on the table and every partition, for a catalogue change only)',
+    'drop it with a plain DROP INDEX under a short lock_timeout (it takes ACCESS EXCLUSIVE on the table and every partition, for a catalogue change only)' +
+    written(at),
 } as const;

@@ -244,7 +244,7 @@ function keyConstraints(c: Copies): string[] {
 export function refuseCopiesOnPartitioned(t: TableRef, column: string, c: Copies, final: string, partitioned: boolean | undefined): void {
   if (!partitioned) return;
   const keys = keyConstraints(c);
-  if (keys.length) throw errors.partitionedRefused(PARTITIONED_REFUSALS.keyCopies(label(t), column, keys));
+  if (keys.length) throw errors.partitionedRefused(PARTITIONED_REFUSALS.keyCopies(label(t), column, keys, 'generation'));
   const refused = copiesRefusedOnPartitioned(c);
-  if (refused.length) throw errors.copyOnPartitioned(`${label(t)}.${column}`, refused, final);
+  if (refused.length) throw errors.partitionedRefused(PARTITIONED_REFUSALS.copies(label(t), column, refused, final, 'generation'));
 }
