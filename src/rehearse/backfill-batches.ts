@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import type { Backfill } from '../plan/types.js';
 import { bindsOf, positional } from '../render/strings.js';
+import { BATCH_BINDS, FILL_BINDS, LEAVES_BINDS } from '../plan/recipes/backfills.js';
 import { BACKFILL_MESSAGES as M, fill as fillText } from '../messages/backfill.js';
 
 export interface Batches {
@@ -15,8 +16,6 @@ export interface Batches {
   next(size: number): Promise<{ lastKey: string; scanned: number; updated: number } | null>;
 }
 
-const BINDS = ['last_key', 'end_key', 'batch_end', 'batch_size'];
-const LEAF_BINDS = ['start_leaf', 'last_leaf', 'workers'];
 
 interface Query {
   text: string;
@@ -34,12 +33,12 @@ export async function prepareBatches(client: pg.Client, b: Backfill): Promise<Ba
   const run = <R extends pg.QueryResultRow>(query: Query, values: Record<string, unknown>) =>
     client.query<R>(query.text, query.binds.map((n) => values[n]));
   const fill = async (template: string, leaf: string): Promise<Query> => {
-    const binds = bindsOf(template, BINDS);
-    const r = await client.query<{ sql: string }>(positional(b.fillSql, ['template', 'colon', 'relation']), [positional(template, binds), ':', leaf]);
+    const binds = bindsOf(template, BATCH_BINDS);
+    const r = await client.query<{ sql: string }>(positional(b.fillSql, FILL_BINDS), [positional(template, binds), ':', leaf]);
     if (!r.rows.length) throw new Error(fillText(b.key ? M.keyNotUnique(b.tableLabel, b.key) : M.noKey(b.tableLabel)));
     return { text: r.rows[0].sql, binds };
   };
-  const leavesQuery = { text: positional(b.leavesSql, bindsOf(b.leavesSql, LEAF_BINDS)), binds: bindsOf(b.leavesSql, LEAF_BINDS) };
+  const leavesQuery = { text: positional(b.leavesSql, bindsOf(b.leavesSql, LEAVES_BINDS)), binds: bindsOf(b.leavesSql, LEAVES_BINDS) };
   const leaves = (await run<{ leaf: string }>(leavesQuery, { start_leaf: null, last_leaf: null, workers: 1 })).rows.map((r) => r.leaf);
   // Every leaf's bound is read before the first batch, as the scripts read them.
   const walks: Walk[] = [];

@@ -6,6 +6,7 @@
 import type { Backfill, BackfillQueries, Plan } from '../plan/types.js';
 import { BACKFILL_MESSAGES as M, plpgsqlRaise, pythonFString, rubyInterpolated, tsTemplateLiteral, type ScriptText } from '../messages/backfill.js';
 import { quoteLiteral } from '../sql/ident.js';
+import { BATCH_BINDS, FILL_BINDS, LEAVES_BINDS } from '../plan/recipes/backfills.js';
 import { render } from '../render/templates.js';
 import { BLACK_LINE_LENGTH, bindsOf, positional, pythonArgument, pythonAssigned, pythonString, pythonText, pythonTripleQuotedBody, rubyHeredoc, rubyString, tsTemplate } from '../render/strings.js';
 import type { BackfillRef, GeneratedFile } from './types.js';
@@ -35,11 +36,6 @@ function common(plan: Plan, b: Backfill, path: string) {
   };
 }
 
-/** Binds of the batch templates, in the order of `$n` for the positional styles. */
-const BINDS = ['last_key', 'end_key', 'batch_end', 'batch_size', 'workers'];
-const FILL_BINDS = ['template', 'colon', 'relation'];
-/** Binds of the query that lists the leaves a run walks. */
-const LEAF_BINDS = ['start_leaf', 'last_leaf', 'workers'];
 
 /** Every message a script prints, in one language; `lagFlag` is how its user spells --max-replica-lag. */
 function messages(b: Backfill, lang: (t: ScriptText) => string, lagFlag = '--max-replica-lag ') {
@@ -81,7 +77,7 @@ export function renderBackfillPython(plan: Plan, b: Backfill, dir: string, lineL
   const call = (lead: string, sql: string, keep: string[] = [], close = ')') => pythonArgument(lead, pythonText(sql, keep), close, lineLength);
   const assigned = (lead: string, literal: string) => pythonAssigned(lead, literal, lineLength);
   // Dict values: black leaves a string there as it is.
-  const tpl = (sql: string) => pythonText(sql, BINDS);
+  const tpl = (sql: string) => pythonText(sql, BATCH_BINDS);
   const msg = messages(b, pythonFString);
   const c = common(plan, b, path);
   const content = render('alembic/backfill.py.hbs', {
@@ -94,7 +90,7 @@ export function renderBackfillPython(plan: Plan, b: Backfill, dir: string, lineL
     pyLockTimeout: pythonString(b.lockTimeout),
     pyStatementTimeout: pythonString(b.statementTimeout),
     fill: call('FILL = sa.text(', b.fillSql, FILL_BINDS),
-    leaves: call('LEAVES = sa.text(', b.leavesSql, LEAF_BINDS),
+    leaves: call('LEAVES = sa.text(', b.leavesSql, LEAVES_BINDS),
     keyNames: assigned('KEY_NAMES = ', pythonString(b.keyNamesTemplate)),
     endKey: assigned('END_KEY = ', tpl(b.endKeySql)),
     split: assigned('SPLIT = ', tpl(b.splitSql)),
@@ -137,7 +133,7 @@ function tsQuery(sql: string, names: string[]): string {
 
 export function renderBackfillRuby(plan: Plan, b: Backfill, dir: string): Out {
   const path = `${dir}/${b.name}.rb`;
-  const tpl = (sql: string) => rubyQuery(sql, BINDS);
+  const tpl = (sql: string) => rubyQuery(sql, BATCH_BINDS);
   const msg = messages(b, rubyInterpolated);
   const content = render('rails/backfill.rb.hbs', {
     ...common(plan, b, path),
@@ -147,10 +143,10 @@ export function renderBackfillRuby(plan: Plan, b: Backfill, dir: string): Out {
     rbLockTimeout: rubyString(b.lockTimeout),
     rbStatementTimeout: rubyString(b.statementTimeout),
     fill: rubyQuery(b.fillSql, FILL_BINDS, false),
-    leaves: rubyQuery(b.leavesSql, LEAF_BINDS, false),
+    leaves: rubyQuery(b.leavesSql, LEAVES_BINDS, false),
     keyNames: `[[], ${rubyString(b.keyNamesTemplate)}]`,
-    endKey: rubyQuery(b.endKeySql, BINDS, false),
-    split: rubyQuery(b.splitSql, BINDS, false),
+    endKey: rubyQuery(b.endKeySql, BATCH_BINDS, false),
+    split: rubyQuery(b.splitSql, BATCH_BINDS, false),
     fwd: direction(b.forward, tpl),
     reverse: b.reverse ? direction(b.reverse, tpl) : undefined,
     settings: rubyQuery(b.settingsSql, ['lock_timeout', 'statement_timeout'], false),
@@ -174,7 +170,7 @@ export function renderBackfillRuby(plan: Plan, b: Backfill, dir: string): Out {
 
 export function renderBackfillTypeScript(plan: Plan, b: Backfill, dir: string): Out {
   const path = `${dir}/${b.name}.ts`;
-  const tpl = (sql: string) => tsQuery(sql, BINDS);
+  const tpl = (sql: string) => tsQuery(sql, BATCH_BINDS);
   const msg = messages(b, tsTemplateLiteral);
   const content = render('prisma/backfill.ts.hbs', {
     ...common(plan, b, path),
@@ -184,7 +180,7 @@ export function renderBackfillTypeScript(plan: Plan, b: Backfill, dir: string): 
     tsLockTimeout: JSON.stringify(b.lockTimeout),
     tsStatementTimeout: JSON.stringify(b.statementTimeout),
     fill: tsQuery(b.fillSql, FILL_BINDS),
-    leaves: tsQuery(b.leavesSql, LEAF_BINDS),
+    leaves: tsQuery(b.leavesSql, LEAVES_BINDS),
     keyNames: `{ text: ${JSON.stringify(b.keyNamesTemplate)}, binds: [] }`,
     endKey: tpl(b.endKeySql),
     split: tpl(b.splitSql),
@@ -244,7 +240,7 @@ export function renderBackfillPsql(plan: Plan, b: Backfill, dir: string): Out {
   for (let i = 1; everything.includes(`$${outer}$`); i++) outer = `migscaffold${i}`;
   const dq = (sql: string) => dollarQuoted(sql, 'q');
   // Inside the DO block the templates run through EXECUTE ... USING, every bind typed: $n there.
-  const tpl = (sql: string) => dq(positional(sql, BINDS));
+  const tpl = (sql: string) => dq(positional(sql, BATCH_BINDS));
   const content = render('sql/backfill.sql.hbs', {
     ...c,
     m,
@@ -257,7 +253,7 @@ export function renderBackfillPsql(plan: Plan, b: Backfill, dir: string): Out {
     sqlDescription: quoteLiteral(b.forward.description),
     sqlReverseDescription: b.reverse ? quoteLiteral(b.reverse.description) : '',
     fill: dq(positional(b.fillSql, FILL_BINDS)),
-    leaves: dq(positional(b.leavesSql, LEAF_BINDS)),
+    leaves: dq(positional(b.leavesSql, LEAVES_BINDS)),
     keyNames: quoteLiteral(b.keyNamesTemplate),
     endKey: tpl(b.endKeySql),
     split: tpl(b.splitSql),

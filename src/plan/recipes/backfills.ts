@@ -42,6 +42,13 @@ export const FIRST_BATCH_ROWS = 100;
 /** Pages read to choose the ranges of parallel workers, whatever the table's size. */
 const SPLIT_SAMPLE_PAGES = 500;
 
+/** Binds of the batch, end-key and split templates, in the order of `$n` for the positional styles. */
+export const BATCH_BINDS = ['last_key', 'end_key', 'batch_end', 'batch_size', 'workers'];
+/** Binds of `fillSql`. */
+export const FILL_BINDS = ['template', 'colon', 'relation'];
+/** Binds of `leavesSql`. */
+export const LEAVES_BINDS = ['start_leaf', 'last_leaf', 'workers'];
+
 /**
  * Markers in the templates. `decode` takes the bind that holds an encoded key as its argument, so
  * each language keeps its own bind syntax (`:last_key`, `$1`). The prefix is chosen so it occurs
