@@ -135,6 +135,3 @@ export function tablePartitioned(answers: Record<string, unknown>): boolean {
   return (answers.facts as TableFacts | undefined)?.partitioned === true;
 }
 
-export function factsSource(answers: Record<string, unknown>): string | undefined {
-  return (answers.facts as TableFacts | undefined)?.source;
-}

@@ -16,7 +16,7 @@ import { ReplicaLagMonitor } from './replica-lag.js';
 import { seedTable } from './seed.js';
 import { newBucket, Traffic, type Bucket } from './traffic.js';
 import { buildWorkload, introspect, keySource, tableOf } from './workload.js';
-import { columnsToLearn, introspectColumns, type TableFacts } from '../project/facts.js';
+import { columnsToLearn, introspectColumns } from '../project/facts.js';
 
 export interface RehearseOptions {
   url: string;
@@ -62,19 +62,14 @@ export interface RehearseResult {
 }
 
 /**
- * The answers with what generation's `--database-url` would have read (on a connection of its own),
- * and, for every operation, whether the table is partitioned: the plan is built knowing it.
+ * The answers with what generation's `--database-url` reads (on a connection of its own): whether the
+ * table is partitioned, and the columns the operation plans from.
  */
 async function withFacts(url: string, op: Operation, answers: Answers): Promise<Answers> {
-  const columns = columnsToLearn(op, answers);
   const c = await connect(url, { name: APP_NAME.setup, statementTimeoutMs: 60_000 });
   try {
     const db = { query: async (sql: string) => (await c.query(sql)).rows, close: async () => {} };
-    const t = tableOf(op, answers);
-    let facts: TableFacts | undefined;
-    if (columns.length) facts = await introspectColumns(db, t, columns, '--database-url');
-    else if ((await db.query(tableOidSql(t)))[0]?.partitioned === true) facts = { source: '--database-url', columns: {}, partitioned: true };
-    if (!facts) return answers;
+    const facts = await introspectColumns(db, tableOf(op, answers), columnsToLearn(op, answers), '--database-url');
     const out = { ...answers, facts };
     op.check?.(out);
     return out;
