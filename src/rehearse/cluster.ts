@@ -111,6 +111,22 @@ export function runServerTool(binDir: string, bin: string, args: string[], timeo
 }
 
 /**
+ * A temp directory for one server: the data directory's path, a private socket directory and the log
+ * file's path, owned by the user the server runs as.
+ */
+export function serverDirs(prefix: string): { baseDir: string; dataDir: string; socketDir: string; logFile: string } {
+  const pgUid = serverUser();
+  const baseDir = mkdtempSync(join(tmpdir(), prefix));
+  const socketDir = join(baseDir, 'sock');
+  mkdirSync(socketDir, { mode: 0o700 });
+  if (pgUid) {
+    chownSync(baseDir, pgUid.uid, pgUid.gid);
+    chownSync(socketDir, pgUid.uid, pgUid.gid);
+  }
+  return { baseDir, dataDir: join(baseDir, 'data'), socketDir, logFile: join(baseDir, 'postgres.log') };
+}
+
+/**
  * A postmaster's directory kept from outliving us: once `arm`ed, stop() (and process exit, SIGINT,
  * SIGTERM, SIGHUP) stops the server of dataDir at once and removes baseDir, and a detached watchdog
  * does the same if this process is killed outright. Shared by the throwaway cluster and its standby.
@@ -163,19 +179,10 @@ export async function startLocalCluster(opts: { log?: (line: string) => void; da
         'pass --database-url postgresql://user@127.0.0.1:5432/scratch_db, or install the server ' +
         '(Debian/Ubuntu: apt-get install postgresql; or set MIGSCAFFOLD_PG_BIN to the directory holding initdb)',
     );
-  const pgUid = serverUser();
-  const baseDir = mkdtempSync(join(tmpdir(), 'migscaffold-rehearse-'));
-  const dataDir = join(baseDir, 'data');
-  const socketDir = join(baseDir, 'sock');
-  const logFile = join(baseDir, 'postgres.log');
+  const { baseDir, dataDir, socketDir, logFile } = serverDirs('migscaffold-rehearse-');
   const life = serverLifecycle(binDir, dataDir, baseDir);
 
   try {
-    mkdirSync(socketDir, { mode: 0o700 });
-    if (pgUid) {
-      chownSync(baseDir, pgUid.uid, pgUid.gid);
-      chownSync(socketDir, pgUid.uid, pgUid.gid);
-    }
     opts.log?.('initdb (throwaway cluster)');
     const init = await runServerTool(binDir, 'initdb', initdbArgs(dataDir), 120_000);
     if (init.code !== 0) throw new RehearseError(`initdb failed (exit ${init.code}):\n${init.out}`);

@@ -7,10 +7,8 @@
  * 1s) and whenever WAL arrives, so the primary's pg_stat_replication follows it closely; while replay
  * is paused (pg_wal_replay_pause) and WAL keeps arriving, the lag keeps growing.
  */
-import { chownSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { freePort, runServerTool, scratchServerOptions, serverLifecycle, serverUser } from './cluster.js';
+import { readFileSync } from 'node:fs';
+import { freePort, runServerTool, scratchServerOptions, serverDirs, serverLifecycle } from './cluster.js';
 import { RehearseError } from './connect.js';
 
 export interface Standby {
@@ -48,11 +46,7 @@ export async function startStandby(primary: PrimaryServer, opts: { log?: (line: 
   const primaryUrl = `postgresql://${primary.user}@127.0.0.1:${primary.port}/postgres`;
   // A hot standby refuses to start with fewer connections than its primary allows.
   const maxConnections = Number(await one(primaryUrl, 'SHOW max_connections'));
-  const pgUid = serverUser();
-  const baseDir = mkdtempSync(join(tmpdir(), 'migscaffold-standby-'));
-  const dataDir = join(baseDir, 'data');
-  const socketDir = join(baseDir, 'sock');
-  const logFile = join(baseDir, 'postgres.log');
+  const { baseDir, dataDir, socketDir, logFile } = serverDirs('migscaffold-standby-');
   const life = serverLifecycle(primary.binDir, dataDir, baseDir);
   const fail = (what: string, r: { code: number | null; out: string }) => {
     let log = '';
@@ -64,11 +58,6 @@ export async function startStandby(primary: PrimaryServer, opts: { log?: (line: 
     return new RehearseError(`${what} failed (exit ${r.code}): ${r.out}\n${log}`);
   };
   try {
-    mkdirSync(socketDir, { mode: 0o700 });
-    if (pgUid) {
-      chownSync(baseDir, pgUid.uid, pgUid.gid);
-      chownSync(socketDir, pgUid.uid, pgUid.gid);
-    }
     opts.log?.('pg_basebackup (streaming standby)');
     const backup = await runServerTool(
       primary.binDir,
