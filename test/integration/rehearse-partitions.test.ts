@@ -4,17 +4,11 @@
  * an operation that refuses partitioned tables refuses in one line. No timing assertions.
  */
 import { describe, inject, it } from 'vitest';
-import { realEffects, type Effects } from '../../src/effects.js';
-import { rehearseMain } from '../../src/rehearse/cli.js';
+import { runMigscaffold } from '../support/lifecycle.js';
 import { createDatabase, query, uniqueDbName } from '../support/pg.js';
 
-async function rehearse(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const fx: Effects = { ...realEffects(), stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), interactive: false };
-  const code = await rehearseMain(['rehearse', ...args], fx);
-  return { code, stdout, stderr };
-}
+/** The CLI in-process, as `migscaffold rehearse ...`. */
+const rehearse = (args: string[]) => runMigscaffold(['rehearse', ...args]);
 
 const QUIET = ['--clients', '4', '--dwell', '150', '--max-stall', '600000', '--time-limit', '100'];
 

@@ -8,9 +8,8 @@
  *     all the WAL it wrote as not replayed.
  */
 import { describe, it } from 'vitest';
-import { realEffects, type Effects } from '../../src/effects.js';
 import { findOperation } from '../../generators/index.js';
-import { rehearseMain } from '../../src/rehearse/cli.js';
+import { runMigscaffold } from '../support/lifecycle.js';
 import { startLocalCluster } from '../../src/rehearse/cluster.js';
 import { rehearse } from '../../src/rehearse/rehearse.js';
 import { renderText, type Report } from '../../src/rehearse/report.js';
@@ -22,13 +21,8 @@ const FLAGS = ['--table', 'users', '--column', 'email_lower', '--type', 'text', 
 // Each updated row is at least a heap update record in the WAL (about 70 bytes and more).
 const BACKFILL_WAL = ROWS * 50;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const fx: Effects = { ...realEffects(), stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), interactive: false };
-  const code = await rehearseMain(['rehearse', ...args], fx);
-  return { code, stdout, stderr };
-}
+/** The CLI in-process, as `migscaffold rehearse ...`. */
+const cli = (args: string[]) => runMigscaffold(['rehearse', ...args]);
 
 describe.concurrent('rehearse --replica', () => {
   it('control: a standby replaying as it goes is never behind by all of the backfill, and every phase reports its lag', async ({ expect }) => {

@@ -5,29 +5,17 @@
  * (--max-stall is set out of reach: machines running the suite are noisy).
  */
 import { describe, expect, inject, it } from 'vitest';
-import { realEffects, type Effects } from '../../src/effects.js';
 import { OPERATIONS, findOperation } from '../../generators/index.js';
 import type { Answers, Operation } from '../../src/operation.js';
 import type { Phase } from '../../src/plan/types.js';
 import { columnsToLearn, introspectColumns } from '../../src/project/facts.js';
 import { seedTable } from '../../src/rehearse/seed.js';
 import { tableOf } from '../../src/rehearse/workload.js';
-import { rehearseMain } from '../../src/rehearse/cli.js';
+import { runMigscaffold } from '../support/lifecycle.js';
 import { createDatabase, uniqueDbName, query, withClient } from '../support/pg.js';
 
-interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function rehearse(args: string[]): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
-  const fx: Effects = { ...realEffects(), stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), interactive: false };
-  const code = await rehearseMain(args, fx);
-  return { code, stdout, stderr };
-}
+/** The CLI in-process, as `migscaffold rehearse ...`. */
+const rehearse = (args: string[]) => runMigscaffold(['rehearse', ...args]);
 
 // Every operation's rehearsal cases, from the registry.
 const CASES = (OPERATIONS as readonly Operation[]).flatMap((op) =>
