@@ -272,7 +272,7 @@ export const changeColumnType = defineOperation({
       const to = parseSqlType(String(answers.type));
       const wide =
         to?.base === 'int8'
-          ? `(3000000000 + ${col.unique || column === k.info.key ? k.uniqueValueOf('bigint') : k.valueOf('bigint')})`
+          ? `(3000000000 + ${col.unique ? k.uniqueValueOf('bigint') : k.valueOf('bigint')})`
           : from?.base === 'varchar' && from.mods.length && to?.base === 'varchar'
             ? `repeat('w', ${from.mods[0] + 1})`
             : k.appValue(newCol);
