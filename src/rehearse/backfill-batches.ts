@@ -12,8 +12,8 @@ import { BATCH_BINDS, FILL_BINDS, LEAVES_BINDS } from '../plan/recipes/backfills
 import { BACKFILL_MESSAGES as M, fill as fillText } from '../messages/backfill.js';
 
 export interface Batches {
-  /** The next batch (in the current leaf, else in the next one); null when every leaf is done. */
-  next(size: number): Promise<{ lastKey: string; scanned: number; updated: number } | null>;
+  /** The next batch (in the current leaf, else in the next one) and the rows it updated; null when every leaf is done. */
+  next(size: number): Promise<{ updated: number } | null>;
 }
 
 
@@ -22,11 +22,12 @@ interface Query {
   binds: string[];
 }
 
+/** One leaf's walk: its bound, the last key done, and the batch statements filled for it. */
 interface Walk {
-  leaf: string;
   end: string;
   last: string | null;
-  q: Record<'firstBoundarySql' | 'nextBoundarySql' | 'firstUpdateSql' | 'nextUpdateSql', Query>;
+  first: { boundary: Query; update: Query };
+  next: { boundary: Query; update: Query };
 }
 
 export async function prepareBatches(client: pg.Client, b: Backfill): Promise<Batches> {
@@ -45,11 +46,9 @@ export async function prepareBatches(client: pg.Client, b: Backfill): Promise<Ba
   for (const leaf of leaves) {
     const end = ((await run<{ end_key: string }>(await fill(b.endKeySql, leaf), {})).rows[0]?.end_key ?? null) as string | null;
     if (end === null) continue;
-    const lq = b.forward;
-    const [firstBoundarySql, nextBoundarySql, firstUpdateSql, nextUpdateSql] = await Promise.all(
-      [lq.firstBoundarySql, lq.nextBoundarySql, lq.firstUpdateSql, lq.nextUpdateSql].map((t) => fill(t, leaf)),
-    );
-    walks.push({ leaf, end, last: null, q: { firstBoundarySql, nextBoundarySql, firstUpdateSql, nextUpdateSql } });
+    const q = b.forward;
+    const [fb, nb, fu, nu] = await Promise.all([q.firstBoundarySql, q.nextBoundarySql, q.firstUpdateSql, q.nextUpdateSql].map((t) => fill(t, leaf)));
+    walks.push({ end, last: null, first: { boundary: fb, update: fu }, next: { boundary: nb, update: nu } });
   }
   let i = 0;
   return {
@@ -57,18 +56,19 @@ export async function prepareBatches(client: pg.Client, b: Backfill): Promise<Ba
       for (; i < walks.length; i++) {
         const w = walks[i];
         const values: Record<string, unknown> = { last_key: w.last, end_key: w.end, batch_size: size };
+        const sql = w.last === null ? w.first : w.next;
         await client.query('BEGIN');
         try {
-          const r = await run<{ batch_end: string; scanned: string }>(w.last === null ? w.q.firstBoundarySql : w.q.nextBoundarySql, values);
+          const r = await run<{ batch_end: string }>(sql.boundary, values);
           if (!r.rows.length) {
             await client.query('COMMIT');
             continue;
           }
-          const u = await run(w.last === null ? w.q.firstUpdateSql : w.q.nextUpdateSql, { ...values, batch_end: r.rows[0].batch_end });
+          const u = await run(sql.update, { ...values, batch_end: r.rows[0].batch_end });
           await client.query('COMMIT');
           // Only a committed batch moves the walk on: a batch retried after an error starts where it did.
           w.last = r.rows[0].batch_end;
-          return { lastKey: w.last, scanned: Number(r.rows[0].scanned), updated: u.rowCount ?? 0 };
+          return { updated: u.rowCount ?? 0 };
         } catch (e) {
           await client.query('ROLLBACK').catch(() => {});
           throw e;
