@@ -259,8 +259,12 @@ const ID_SHADOW = 'id_for_type_change';
 const ID_SYNC = 'users_id_type_change_sync';
 const INT_MAX = 2147483647;
 
-async function sequence(ctx: Ctx): Promise<{ type: string; owner: string | null }> {
-  const [r] = await ctx.q(`SELECT data_type AS type, pg_get_serial_sequence('users', 'id') AS owner FROM information_schema.sequences WHERE sequence_name = 'users_id_seq'`);
+/** The type of the serial sequence of users.<column> (<column>'s own, users_<column>_seq), and who owns it. */
+async function sequence(ctx: Ctx, column = 'id'): Promise<{ type: string; owner: string | null }> {
+  const [r] = await ctx.q(
+    `SELECT data_type AS type, pg_get_serial_sequence('users', $1) AS owner FROM information_schema.sequences WHERE sequence_name = 'users_' || $1 || '_seq'`,
+    [column],
+  );
   return r as { type: string; owner: string | null };
 }
 
@@ -387,10 +391,6 @@ const VSHADOW = 'visits_for_type_change';
 const VSYNC = 'users_visits_type_change_sync';
 const VSEQ = 'users_visits_seq';
 
-async function visitsSequence(ctx: Ctx): Promise<{ type: string; owner: string | null }> {
-  const [r] = await ctx.q(`SELECT data_type AS type, pg_get_serial_sequence('users', 'visits') AS owner FROM information_schema.sequences WHERE sequence_name = '${VSEQ}'`);
-  return r as { type: string; owner: string | null };
-}
 
 const unknownType: Case = {
   id: 'type_unknown',
@@ -431,7 +431,7 @@ const unknownType: Case = {
         delete s.functions[VSYNC];
       },
       after: async (ctx) => {
-        ctx.expect(await visitsSequence(ctx), 'the sequence follows the column and counts in bigint').toEqual({ type: 'bigint', owner: `public.${VSEQ}` });
+        ctx.expect(await sequence(ctx, 'visits'), 'the sequence follows the column and counts in bigint').toEqual({ type: 'bigint', owner: `public.${VSEQ}` });
         await ctx.q(`SELECT setval('${VSEQ}', ${INT_MAX + 10})`);
         const [{ visits }] = await ctx.q(`INSERT INTO users (email) VALUES ('big@example.com') RETURNING visits`);
         ctx.expect(Number(visits)).toBeGreaterThan(INT_MAX);
@@ -447,7 +447,7 @@ const unknownType: Case = {
   },
   afterRollback: {
     swap: async (ctx) => {
-      ctx.expect(await visitsSequence(ctx), 'the column is integer again, and its sequence with it').toEqual({ type: 'integer', owner: `public.${VSEQ}` });
+      ctx.expect(await sequence(ctx, 'visits'), 'the column is integer again, and its sequence with it').toEqual({ type: 'integer', owner: `public.${VSEQ}` });
       ctx.expect(await ctx.val(`SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'visits'`)).toBe('integer');
       ctx.expect(Number(await ctx.val(`SELECT count(*) FROM users WHERE ${VSHADOW} IS DISTINCT FROM visits`)), 'every value is back').toBe(0);
     },
